@@ -30,7 +30,7 @@ demo: $(STAMP)
 	$(BIN)/batch-calls demo
 
 bench: $(STAMP)
-	$(BIN)/python bench/ingest.py
+	$(BIN)/python -m bench.ingest
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

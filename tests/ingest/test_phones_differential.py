@@ -65,7 +65,9 @@ def _example_cases() -> Iterator[tuple[str, str | None]]:
                 yield written, "US"
 
 
-def _mismatches(cases: list[tuple[str, str | None]]) -> list[tuple[str, str | None, object, object]]:
+def _mismatches(
+    cases: list[tuple[str, str | None]],
+) -> list[tuple[str, str | None, object, object]]:
     found = []
     for raw, region in cases:
         fast, reference = check(raw, region), check_with_phonenumbers(raw, region)

@@ -1,0 +1,139 @@
+"""Ingest benchmark: how fast `batch-calls validate` checks a 100,000-row file.
+
+Prints, for a 100,000-row ~8 MB CSV of mixed formats (caller in India, IN/US/GB enabled):
+- the plain per-row phonenumbers loop (read the CSV, parse + is_valid_number +
+  number_type per row) in this process;
+- the whole `batch-calls validate` process (start-up included), best of 3, and the
+  ratio between the two;
+- that the verdicts are identical: the same validation with phonenumbers doing every
+  number gives the same body and the same accepted rows;
+- the same process on a 100,000-row XLSX and on a 10 MB, 60-column CSV, with peak memory.
+
+Run: make bench   (or .venv/bin/python -m bench.ingest [--rows N])
+"""
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import phonenumbers
+
+from batch_calls.domain.telephony_config import TelephonyConfig
+from batch_calls.ingest import phones, validate
+from bench.contact_files import write_csv, write_wide_csv, write_xlsx
+
+OUT = Path(__file__).parent / "out"
+FROM_NUMBER = "+912234567890"
+CONFIG = TelephonyConfig(enabled_countries=("IN", "US", "GB"))
+CLI = Path(sys.executable).parent / "batch-calls"
+
+
+def plain_loop(path: Path) -> float:
+    """The reference cost: phonenumbers on every row, nothing else of the product."""
+    start = time.perf_counter()
+    with path.open(encoding="utf-8", newline="") as file:
+        rows = csv.reader(file)
+        next(rows)
+        for row in rows:
+            try:
+                number = phonenumbers.parse(row[0], "IN")
+            except phonenumbers.NumberParseException:
+                continue
+            if phonenumbers.is_valid_number(number):
+                phonenumbers.number_type(number)
+    return time.perf_counter() - start
+
+
+def run_cli(path: Path, config: Path, normalized: Path) -> tuple[float, float, dict[str, Any]]:
+    """Wall time (s), peak RSS (MB) and JSON body of one `batch-calls validate` process."""
+    command = [
+        str(CLI), "validate", str(path), "--from-number", FROM_NUMBER,
+        "--config", str(config), "--on-invalid-rows", "skip", "--json",
+        "--normalized", str(normalized),
+    ]  # fmt: skip
+    with tempfile.TemporaryFile() as output:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=output)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        output.seek(0)
+        return elapsed, usage.ru_maxrss / 1024, json.load(output)
+
+
+def best_of(
+    runs: int, path: Path, config: Path, normalized: Path
+) -> tuple[float, float, dict[str, Any]]:
+    results = [run_cli(path, config, normalized) for _ in range(runs)]
+    return min(r[0] for r in results), max(r[1] for r in results), results[0][2]
+
+
+def verdicts_identical(path: Path) -> bool:
+    """The fast path's verdicts against phonenumbers' own, over the whole file."""
+    options = validate.ValidationOptions(
+        phones.region_of(FROM_NUMBER), CONFIG, on_invalid_rows="skip"
+    )
+    fast = validate.validate_file(path.read_bytes(), path.name, options)
+    fast_check = phones.check
+    phones.check = phones.check_with_phonenumbers
+    try:
+        reference = validate.validate_file(path.read_bytes(), path.name, options)
+    finally:
+        phones.check = fast_check
+    accepted = [(r.row, r.phone) for r in fast.accepted]
+    return fast.body() == reference.body() and accepted == [
+        (r.row, r.phone) for r in reference.accepted
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    OUT.mkdir(exist_ok=True)
+    config = OUT / "telephony.json"
+    config.write_text(CONFIG.model_dump_json())
+    normalized = OUT / "normalized.jsonl"
+    csv_file = write_csv(OUT / f"contacts_{args.rows}.csv", args.rows)
+    xlsx_file = write_xlsx(OUT / f"contacts_{args.rows}.xlsx", args.rows)
+    wide_file = write_wide_csv(OUT / "wide_10mb.csv")
+
+    baseline = min(plain_loop(csv_file) for _ in range(args.runs))
+    cli_csv, rss_csv, body = best_of(args.runs, csv_file, config, normalized)
+    cli_xlsx, rss_xlsx, _ = best_of(args.runs, xlsx_file, config, normalized)
+    cli_wide, rss_wide, wide_body = best_of(1, wide_file, config, normalized)
+    identical = verdicts_identical(csv_file)
+
+    size = csv_file.stat().st_size / 1e6
+    print(f"CSV  {args.rows:,} rows, {size:.1f} MB, caller +91, IN/US/GB enabled")
+    print(f"  plain phonenumbers loop (parse, is_valid, number_type): {baseline:6.2f} s")
+    print(
+        f"  batch-calls validate, whole process:                   {cli_csv:6.2f} s"
+        f"  {args.rows / cli_csv:,.0f} rows/s  peak {rss_csv:.0f} MB"
+    )
+    print(f"  ratio plain loop / batch-calls validate:               {baseline / cli_csv:6.1f}x")
+    print(f"  verdicts identical to phonenumbers on every row:       {identical}")
+    print(f"  accepted {body['accepted_rows']:,}, skipped {body['skipped_rows']:,}")
+    print(
+        f"XLSX {args.rows:,} rows, {xlsx_file.stat().st_size / 1e6:.1f} MB:"
+        f"  {cli_xlsx:.2f} s  {args.rows / cli_xlsx:,.0f} rows/s  peak {rss_xlsx:.0f} MB"
+    )
+    print(
+        f"CSV  {wide_file.stat().st_size / 1e6:.1f} MB x 61 columns"
+        f" ({wide_body['total_rows']:,} rows): {cli_wide:.2f} s  peak {rss_wide:.0f} MB"
+    )
+    if not identical:
+        sys.exit("verdicts differ from phonenumbers")
+
+
+if __name__ == "__main__":
+    main()
