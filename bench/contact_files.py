@@ -33,18 +33,20 @@ def phone_cell(rng: random.Random) -> str:
     roll = rng.random()
     mobile = _indian_mobile(rng)
     us = _us_number(rng)
+    # Seed 000's Indian list and seed 001's US list, about half each, as people type them.
     forms = [
-        (0.22, lambda: mobile),
-        (0.14, lambda: f"+91{mobile}"),
-        (0.10, lambda: f"+91 {mobile[:5]} {mobile[5:]}"),
-        (0.08, lambda: f"0{mobile[:5]} {mobile[5:]}"),
-        (0.08, lambda: f"91{mobile}"),  # a spreadsheet dropped the +
-        (0.07, lambda: f"+1 ({us[:3]}) {us[3:6]}-{us[6:]}"),
-        (0.07, lambda: f"+1-{us[:3]}-{us[3:6]}-{us[6:]}"),
-        (0.05, lambda: f"1{us}"),
-        (0.05, lambda: f"00 1 {us[:3]} {us[3:6]} {us[6:]}"),
-        (0.04, lambda: f"+44 20 7946 {rng.randint(0, 9999):04d}"),
+        (0.14, lambda: mobile),
+        (0.09, lambda: f"+91{mobile}"),
+        (0.07, lambda: f"+91 {mobile[:5]} {mobile[5:]}"),
+        (0.05, lambda: f"0{mobile[:5]} {mobile[5:]}"),
+        (0.05, lambda: f"91{mobile}"),  # a spreadsheet dropped the +
         (0.03, lambda: f"{mobile[:3]}.{mobile[3:6]}.{mobile[6:]}"),
+        (0.12, lambda: f"+1 ({us[:3]}) {us[3:6]}-{us[6:]}"),
+        (0.10, lambda: f"+1-{us[:3]}-{us[3:6]}-{us[6:]}"),
+        (0.08, lambda: f"1{us}"),
+        (0.06, lambda: f"+1{us}"),
+        (0.04, lambda: f"00 1 {us[:3]} {us[3:6]} {us[6:]}"),
+        (0.03, lambda: f"+44 20 7946 {rng.randint(0, 9999):04d}"),
         (0.02, lambda: f"tel:+91-{mobile}"),
         (0.01, lambda: f"+91 {mobile}".translate(ARABIC_INDIC)),
         (0.01, lambda: f"+1 900 {rng.randint(200, 999)} {rng.randint(0, 9999):04d}"),  # premium

@@ -11,8 +11,9 @@ tests/ingest/test_phones_differential.py hold the two to identical verdicts.
 """
 
 import re
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import Enum
 from functools import cache
 from typing import Any
 
@@ -36,53 +37,57 @@ class Phone:
     is_premium: bool
 
 
-# Digits with ASCII spaces, brackets, dots, dashes or slashes, and at most one leading
-# `+`: what phonenumbers reduces to (plus sign, digit string) without further rules.
-_PLAIN_SHAPE = re.compile(r"[ ().\-/]*(\+?)[ ().\-/]*(\d[\d ().\-/]*)", re.ASCII)
+# Digits with ASCII spaces, brackets, dots, dashes or slashes, at most one leading `+`,
+# and maybe a `tel:` scheme: what phonenumbers reduces to (plus sign, digit string)
+# without further rules. (Before the first `+` or digit, parse drops everything.)
+_PLAIN_SHAPE = re.compile(r"(?:[Tt][Ee][Ll]:)?[ ().\-/]*(\+?)[ ().\-/]*(\d[\d ().\-/]*)", re.ASCII)
 _SEPARATORS = str.maketrans("", "", " ().-/")
 _MAX_INPUT_LENGTH = 250  # phonenumbers' _MAX_INPUT_STRING_LENGTH
 
 
-class _Kind(Enum):
-    UNKNOWN = 0
-    PREMIUM = 1
-    OTHER = 2
+@cache
+def _regex(pattern: str) -> re.Pattern[str]:
+    """Compiled on first use: a file touches a few regions' patterns, not all 250."""
+    return re.compile(pattern)
 
 
-_Desc = tuple[frozenset[int], re.Pattern[str]]
+def _exact_length(lengths: Iterable[int]) -> str:
+    """A lookahead that holds when the whole number has one of `lengths` digits."""
+    choices = "|".join(f"\\d{{{length}}}" for length in sorted(lengths))
+    return f"(?=(?:{choices})\\Z)" if choices else ""
 
 
 @dataclass(frozen=True, slots=True)
 class _Rules:
-    """One region's metadata, compiled for the checks `_fast_check` replays."""
+    """One region's metadata, in the form the checks `_fast_check` replays need."""
 
     country_code: int
-    international_prefix: re.Pattern[str] | None
-    national_prefix: re.Pattern[str] | None
+    international_prefix: str | None
+    national_prefix: str | None
     transform_rule: str | None
-    general_pattern: re.Pattern[str] | None
+    general_pattern: str | None
     general_lengths: tuple[int, ...]
     local_only_lengths: frozenset[int]
-    leading_digits: re.Pattern[str] | None
-    premium: _Desc | None
-    others: tuple[_Desc, ...]
+    leading_digits: str | None
+    # phonenumbers' _number_type_helper as one regex: the general pattern and length,
+    # then premium rate (group `premium`) before every other type, each with its
+    # lengths. It fully matches exactly the numbers whose type is not UNKNOWN.
+    verdict_pattern: str | None
 
     def matches_general(self, number: str) -> bool:
-        return self.general_pattern is not None and bool(self.general_pattern.fullmatch(number))
+        pattern = self.general_pattern
+        return pattern is not None and _regex(pattern).fullmatch(number) is not None
 
-    def kind(self, nsn: str) -> _Kind:
-        """phonenumbers' _number_type_helper, reduced to what validation needs."""
-        length = len(nsn)
-        if (self.general_lengths and length not in self.general_lengths) or not (
-            self.matches_general(nsn)
+    def verdict(self, nsn: str) -> bool | None:
+        """None for an invalid number, else whether it is premium rate."""
+        # The length test is also in the pattern; doing it first spares compiling the
+        # pattern of every region a junk cell's digits happen to name.
+        if self.verdict_pattern is None or (
+            self.general_lengths and len(nsn) not in self.general_lengths
         ):
-            return _Kind.UNKNOWN
-        if self.premium is not None and _matches(self.premium, nsn, length):
-            return _Kind.PREMIUM
-        for desc in self.others:
-            if _matches(desc, nsn, length):
-                return _Kind.OTHER
-        return _Kind.UNKNOWN
+            return None
+        match = _regex(self.verdict_pattern).fullmatch(nsn)
+        return None if match is None else match.start("premium") != -1
 
     def accepts_length(self, number: str) -> bool:
         """True unless _test_number_length says TOO_SHORT, IS_POSSIBLE_LOCAL_ONLY or
@@ -100,7 +105,8 @@ class _Rules:
         """phonenumbers' _maybe_strip_national_prefix_carrier_code, number part only."""
         if not number or self.national_prefix is None:
             return number
-        match = self.national_prefix.match(number)
+        prefix = _regex(self.national_prefix)
+        match = prefix.match(number)
         if not match:
             return number
         viable_as_is = self.matches_general(number)
@@ -108,25 +114,23 @@ class _Rules:
         if not self.transform_rule or groups[-1] is None:
             stripped = number[match.end() :]
         else:
-            stripped = self.national_prefix.sub(self.transform_rule, number, count=1)
+            stripped = prefix.sub(self.transform_rule, number, count=1)
         if viable_as_is and not self.matches_general(stripped):
             return number
         return stripped
 
 
-def _matches(desc: _Desc, nsn: str, length: int) -> bool:
-    lengths, pattern = desc
-    return (not lengths or length in lengths) and bool(pattern.fullmatch(nsn))
-
-
-def _compile_desc(desc: Any) -> _Desc | None:
+def _type_branch(desc: Any) -> str | None:
+    """One number type as a regex branch (phonenumbers' _is_number_matching_desc)."""
     if desc is None or not desc.national_number_pattern:
         return None
-    return frozenset(desc.possible_length), re.compile(desc.national_number_pattern)
+    return f"{_exact_length(desc.possible_length)}(?:{desc.national_number_pattern})"
 
 
-def _compile(metadata: Any) -> _Rules:
+def _verdict_pattern(metadata: Any) -> str | None:
     general = metadata.general_desc
+    if not general.national_number_pattern:
+        return None
     others = (
         metadata.toll_free,
         metadata.shared_cost,
@@ -138,25 +142,28 @@ def _compile(metadata: Any) -> _Rules:
         metadata.fixed_line,
         metadata.mobile,
     )
+    branches = [branch for branch in map(_type_branch, others) if branch is not None]
+    premium = _type_branch(metadata.premium_rate)
+    if premium is None and not branches:
+        return None
+    # `(?!)` never matches: the group exists even where there is no premium rate.
+    branches.insert(0, f"(?P<premium>{premium or '(?!)'})")
+    guard = _exact_length(general.possible_length)
+    return f"(?=(?:{general.national_number_pattern})\\Z){guard}(?:{'|'.join(branches)})"
+
+
+def _compile(metadata: Any) -> _Rules:
+    general = metadata.general_desc
     return _Rules(
         country_code=metadata.country_code,
-        international_prefix=(
-            re.compile(metadata.international_prefix) if metadata.international_prefix else None
-        ),
-        national_prefix=(
-            re.compile(metadata.national_prefix_for_parsing)
-            if metadata.national_prefix_for_parsing
-            else None
-        ),
+        international_prefix=metadata.international_prefix or None,
+        national_prefix=metadata.national_prefix_for_parsing or None,
         transform_rule=metadata.national_prefix_transform_rule,
-        general_pattern=(
-            re.compile(general.national_number_pattern) if general.national_number_pattern else None
-        ),
+        general_pattern=general.national_number_pattern or None,
         general_lengths=tuple(general.possible_length),
         local_only_lengths=frozenset(general.possible_length_local_only),
-        leading_digits=re.compile(metadata.leading_digits) if metadata.leading_digits else None,
-        premium=_compile_desc(metadata.premium_rate),
-        others=tuple(d for d in map(_compile_desc, others) if d is not None),
+        leading_digits=metadata.leading_digits or None,
+        verdict_pattern=_verdict_pattern(metadata),
     )
 
 
@@ -222,7 +229,7 @@ def _fast_check(has_plus: bool, digits: str, default_region: str | None) -> Phon
 def _national_or_idd(digits: str, default: _Rules) -> tuple[int, str, _Rules]:
     """The country code and national number of a number written without `+`."""
     if default.international_prefix is not None:
-        idd = default.international_prefix.match(digits)
+        idd = _regex(default.international_prefix).match(digits)
         if idd and not digits[idd.end() :].startswith("0"):
             rest = digits[idd.end() :]
             if len(rest) <= _MIN_NSN_LENGTH:
@@ -248,21 +255,21 @@ def _verdict(country_code: int, nsn: str) -> Phone | None:
     match, or (without leading digits) whose patterns know the number."""
     regions = _country_rules(country_code)
     if len(regions) == 1:
-        return _phone(country_code, nsn, *regions[0])
+        region, rules = regions[0]
+        return _phone(country_code, nsn, region, rules.verdict(nsn))
     for region, rules in regions:
         if rules.leading_digits is not None:
-            if rules.leading_digits.match(nsn):
-                return _phone(country_code, nsn, region, rules)
-        elif rules.kind(nsn) is not _Kind.UNKNOWN:
-            return _phone(country_code, nsn, region, rules)
+            if _regex(rules.leading_digits).match(nsn):
+                return _phone(country_code, nsn, region, rules.verdict(nsn))
+        else:
+            premium = rules.verdict(nsn)
+            if premium is not None:
+                return _phone(country_code, nsn, region, premium)
     return None
 
 
-def _phone(country_code: int, nsn: str, region: str, rules: _Rules) -> Phone | None:
-    kind = rules.kind(nsn)
-    if kind is _Kind.UNKNOWN:
-        return None
-    return Phone(f"+{country_code}{nsn}", region, kind is _Kind.PREMIUM)
+def _phone(country_code: int, nsn: str, region: str, premium: bool | None) -> Phone | None:
+    return None if premium is None else Phone(f"+{country_code}{nsn}", region, premium)
 
 
 def check_with_phonenumbers(raw: str, default_region: str | None) -> Phone | None:
@@ -276,6 +283,8 @@ def check_with_phonenumbers(raw: str, default_region: str | None) -> Phone | Non
     if not phonenumbers.is_valid_number(number):
         return None
     region = phonenumbers.region_code_for_number(number)
+    if region is None:
+        return None
     is_premium = phonenumbers.number_type(number) == PhoneNumberType.PREMIUM_RATE
     return Phone(
         phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
@@ -284,16 +293,43 @@ def check_with_phonenumbers(raw: str, default_region: str | None) -> Phone | Non
     )
 
 
+class _AsciiDigits(dict[int, int]):
+    """str.translate table: any decimal digit (what `\\d` matches) to its ASCII digit and
+    the fullwidth plus to `+`, as phonenumbers reads them; filled as characters appear."""
+
+    def __missing__(self, codepoint: int) -> int:
+        char = chr(codepoint)
+        if char.isdecimal():
+            value = ord("0") + unicodedata.decimal(char)
+        else:
+            value = ord("+") if char == "\uff0b" else codepoint
+        self[codepoint] = value
+        return value
+
+
+_ASCII_DIGITS = _AsciiDigits()
+
+
+def _plain(raw: str) -> tuple[bool, str] | None:
+    """(has a plus, digits) when `raw` is of the plain shape, else None."""
+    if len(raw) > _MAX_INPUT_LENGTH:
+        return None
+    if not raw.isascii():
+        raw = raw.translate(_ASCII_DIGITS)
+    shape = _PLAIN_SHAPE.fullmatch(raw)
+    if shape is None:
+        return None
+    return bool(shape.group(1)), shape.group(2).translate(_SEPARATORS)
+
+
 def check(raw: str, default_region: str | None) -> Phone | None:
     """The valid number `raw` denotes when dialled from `default_region`, or None."""
-    shape = _PLAIN_SHAPE.fullmatch(raw) if len(raw) <= _MAX_INPUT_LENGTH else None
-    if shape is not None:
-        digits = shape.group(2).translate(_SEPARATORS)
-        if len(digits) >= 3:
-            try:
-                return _fast_check(bool(shape.group(1)), digits, default_region)
-            except _Fallback:
-                pass
+    plain = _plain(raw)
+    if plain is not None and len(plain[1]) >= 3:
+        try:
+            return _fast_check(plain[0], plain[1], default_region)
+        except _Fallback:
+            pass
     return check_with_phonenumbers(raw, default_region)
 
 
@@ -316,10 +352,10 @@ def read_contact_number(raw: str, default_region: str | None) -> ContactNumber |
     phone = check(raw, default_region)
     if phone is not None:
         return ContactNumber(phone, read_as_international=False)
-    shape = _PLAIN_SHAPE.fullmatch(raw) if len(raw) <= _MAX_INPUT_LENGTH else None
-    if shape is None or shape.group(1):
+    plain = _plain(raw)
+    if plain is None or plain[0]:
         return None
-    digits = shape.group(2).translate(_SEPARATORS)
+    digits = plain[1]
     for candidate in (digits, digits[2:] if digits.startswith("00") else ""):
         if candidate:
             phone = check("+" + candidate, None)

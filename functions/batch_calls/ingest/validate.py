@@ -1,0 +1,424 @@
+"""Turn a contact table into callable recipients, or into errors a person can act on.
+
+The rules are api-contract.md's "File rules" and "Validation errors". The result is used
+alike by the CLI, the API and the S3 drop: `body()` is the summary (accepted) or the 400
+error body (rejected), and the accepted rows are what gets dialled.
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Any, Literal
+
+from batch_calls.domain.telephony_config import TelephonyConfig
+from batch_calls.ingest.phones import Phone, read_contact_number
+from batch_calls.ingest.readers import read_table
+from batch_calls.ingest.reasons import FileReason, RowReason, WarningReason
+from batch_calls.ingest.table import FileRejected, Table
+
+PHONE_COLUMN = "phone_number"
+# A variable is injected into a prompt and stored with its recipient (DynamoDB items
+# are at most 400 KB): bound a cell and a row well below that.
+MAX_CELL_CHARS = 10_000
+MAX_ROW_CHARS = 100_000
+_EXAMPLES_PER_REASON = 3
+
+OnInvalidRows = Literal["reject", "skip"]
+
+
+@dataclass(frozen=True)
+class ValidationOptions:
+    """How to read the numbers: `default_region` is the caller number's region."""
+
+    default_region: str | None
+    config: TelephonyConfig
+    on_invalid_rows: OnInvalidRows = "reject"
+    dedupe: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptedRow:
+    """A row that becomes a call; `values` line up with the result's `variables`."""
+
+    row: int
+    phone: Phone
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedRow:
+    row: int
+    reason: str
+    values: tuple[str, ...]
+    phone_number: str
+
+
+@dataclass
+class _Group:
+    """Rows sharing one reason, with a few of their values to show what is wrong."""
+
+    rows: list[int] = field(default_factory=list)
+    examples: list[dict[str, Any]] = field(default_factory=list)
+    countries: set[str] = field(default_factory=set)
+
+    def add(self, row: int, value: str) -> None:
+        self.rows.append(row)
+        if len(self.examples) < _EXAMPLES_PER_REASON:
+            self.examples.append({"row": row, "value": value})
+
+
+@dataclass
+class ValidationResult:
+    total_rows: int
+    variables: list[str]
+    accepted: list[AcceptedRow]
+    skipped: list[SkippedRow]
+    errors: dict[RowReason, _Group]
+    warnings: dict[WarningReason, _Group]
+    on_invalid_rows: OnInvalidRows
+    default_region: str | None
+    file_error: FileRejected | None = None
+
+    @property
+    def invalid_rows(self) -> int:
+        return sum(len(group.rows) for group in self.errors.values())
+
+    @property
+    def is_accepted(self) -> bool:
+        if self.file_error is not None or not self.accepted:
+            return False
+        return self.on_invalid_rows == "skip" or not self.errors
+
+    def variables_of(self, row: AcceptedRow | SkippedRow) -> dict[str, str]:
+        return dict(zip(self.variables, row.values, strict=True))
+
+    def body(self) -> dict[str, Any]:
+        """The summary when accepted, else the 400 body of api-contract.md."""
+        errors = [self._error_entry(reason, group) for reason, group in self.errors.items()]
+        warnings = [self._warning_entry(reason, group) for reason, group in self.warnings.items()]
+        if self.file_error is not None:
+            return rejected_file_body(self.file_error, self.total_rows)
+        if not self.is_accepted:
+            if self.errors:
+                message = f"{self.invalid_rows} of {self.total_rows} rows failed validation"
+                if self.on_invalid_rows == "skip":
+                    message += ": no row is left to call"
+            else:
+                message = "every row was a duplicate: no row is left to call"
+            return {
+                "error": "validation_failed",
+                "message": message,
+                "total_rows": self.total_rows,
+                "invalid_rows": self.invalid_rows,
+                "errors": errors,
+                "warnings": warnings,
+            }
+        countries: dict[str, int] = {}
+        for row in self.accepted:
+            countries[row.phone.region] = countries.get(row.phone.region, 0) + 1
+        return {
+            "valid": True,
+            "message": self._summary_message(),
+            "total_rows": self.total_rows,
+            "accepted_rows": len(self.accepted),
+            "invalid_rows": self.invalid_rows,
+            "skipped_rows": len(self.skipped),
+            "variables": self.variables,
+            "countries": dict(sorted(countries.items(), key=lambda item: (-item[1], item[0]))),
+            "errors": errors,
+            "warnings": warnings,
+        }
+
+    def _summary_message(self) -> str:
+        message = f"{len(self.accepted)} of {self.total_rows} rows will be called"
+        if self.skipped:
+            message += f"; {len(self.skipped)} skipped"
+        return message
+
+    def _error_entry(self, reason: RowReason, group: _Group) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "reason": str(reason),
+            "message": _row_message(reason, group, self.default_region),
+            "rows": group.rows,
+            "examples": group.examples,
+        }
+        if reason is RowReason.UNSUPPORTED_COUNTRY:
+            entry["countries"] = sorted(group.countries)
+        return entry
+
+    def _warning_entry(self, reason: WarningReason, group: _Group) -> dict[str, Any]:
+        return {
+            "reason": str(reason),
+            "message": _warning_message(reason, group, dedupe_dropped=bool(self.skipped)),
+            "rows": group.rows,
+            "examples": group.examples,
+        }
+
+
+def rejected_file_body(rejected: FileRejected, total_rows: int = 0) -> dict[str, Any]:
+    """The 400 body for a file that cannot be used at all."""
+    return {
+        "error": "validation_failed",
+        "message": rejected.message,
+        "total_rows": total_rows,
+        "invalid_rows": 0,
+        "errors": [{"reason": str(rejected.reason), "message": rejected.message}],
+        "warnings": [],
+    }
+
+
+def _rows_phrase(count: int) -> str:
+    return "1 row" if count == 1 else f"{count} rows"
+
+
+def _row_message(reason: RowReason, group: _Group, default_region: str | None) -> str:
+    rows = _rows_phrase(len(group.rows))
+    home = f" outside {default_region}" if default_region else ""
+    match reason:
+        case RowReason.MISSING_PHONE_NUMBER:
+            return f"{rows} have no phone_number: fill it in or delete the row"
+        case RowReason.INVALID_PHONE_NUMBER:
+            return (
+                f"{rows} have a phone_number that is not a valid number: check the digits and "
+                f"write numbers{home} with their country code, for example +14155550101 "
+                "(extensions cannot be dialled)"
+            )
+        case RowReason.PREMIUM_RATE_NUMBER:
+            return (
+                f"{rows} are premium-rate numbers, which this workspace does not call: "
+                "remove them or set allow_premium_rate in the telephony config"
+            )
+        case RowReason.NO_ENABLED_COUNTRIES:
+            return (
+                f"{rows} cannot be called because the telephony config enables no country: "
+                "add destination countries to enabled_countries"
+            )
+        case RowReason.UNSUPPORTED_COUNTRY:
+            countries = ", ".join(sorted(group.countries))
+            return (
+                f"{rows} are in countries not enabled for this workspace ({countries}): "
+                "enable them in the telephony config or remove the rows"
+            )
+        case RowReason.UNSUPPORTED_PREFIX:
+            return (
+                f"{rows} start with a prefix that is blocked or not among enabled_prefixes: "
+                "change the telephony config's prefixes or remove the rows"
+            )
+        case RowReason.VALUE_TOO_LONG:
+            return (
+                f"{rows} have a cell longer than {MAX_CELL_CHARS:,} characters or more than "
+                f"{MAX_ROW_CHARS:,} characters in all: shorten the values"
+            )
+
+
+def _warning_message(reason: WarningReason, group: _Group, *, dedupe_dropped: bool) -> str:
+    rows = _rows_phrase(len(group.rows))
+    match reason:
+        case WarningReason.DUPLICATE_PHONE_NUMBER:
+            action = "skipped" if dedupe_dropped else "kept, and will be called again"
+            return f"{rows} repeat a phone number of an earlier row; they are {action}"
+        case WarningReason.EXTRA_CELLS:
+            return (
+                f"{rows} have more cells than the header has columns; the extra cells are ignored"
+            )
+        case WarningReason.READ_AS_INTERNATIONAL:
+            return (
+                f"{rows} were not valid numbers from the caller's country and were read as "
+                "international numbers with a + added (a spreadsheet may have dropped it)"
+            )
+
+
+def _columns(header: list[str]) -> tuple[int, list[tuple[int, str]]]:
+    """The phone column's position and the variables' (position, name)."""
+    seen: set[str] = set()
+    duplicates: list[str] = []
+    for name in header:
+        if name and name in seen and name not in duplicates:
+            duplicates.append(name)
+        seen.add(name)
+    if duplicates:
+        names = ", ".join(repr(name) for name in duplicates)
+        raise FileRejected(
+            FileReason.DUPLICATE_COLUMN,
+            f"the header names {names} more than once: give every column a distinct name",
+        )
+    if PHONE_COLUMN not in seen:
+        near = [name for name in header if "phone" in name.lower() or "number" in name.lower()]
+        hint = f" (found {', '.join(repr(n) for n in near)}: rename it)" if near else ""
+        raise FileRejected(
+            FileReason.MISSING_PHONE_NUMBER_COLUMN,
+            f"the file has no phone_number column{hint}; the first row must be a header with a "
+            "column named exactly phone_number",
+        )
+    phone_index = header.index(PHONE_COLUMN)
+    variables = [(i, name) for i, name in enumerate(header) if name and i != phone_index]
+    return phone_index, variables
+
+
+class _RowChecker:
+    """Applies the row rules; collects the error groups and warnings as it goes."""
+
+    def __init__(self, options: ValidationOptions) -> None:
+        self.options = options
+        config = options.config
+        self.check_destination = config.route != "sip"
+        self.enabled_countries = frozenset(config.enabled_countries)
+        self.errors: dict[RowReason, _Group] = {}
+        self.warnings: dict[WarningReason, _Group] = {}
+
+    def check(self, row: int, raw: str, cells: list[str]) -> tuple[RowReason | None, Phone | None]:
+        """The first reason, in the contract's order, this row cannot be called (None when
+        it can), and its number when it is a valid one."""
+        if not raw:
+            return RowReason.MISSING_PHONE_NUMBER, None
+        reading = read_contact_number(raw, self.options.default_region)
+        if reading is None:
+            return RowReason.INVALID_PHONE_NUMBER, None
+        phone = reading.phone
+        if reading.read_as_international:
+            self.warn(WarningReason.READ_AS_INTERNATIONAL, row, raw)
+        config = self.options.config
+        if phone.is_premium and not config.allow_premium_rate:
+            return RowReason.PREMIUM_RATE_NUMBER, phone
+        if self.check_destination:
+            if not self.enabled_countries:
+                return RowReason.NO_ENABLED_COUNTRIES, phone
+            if phone.region not in self.enabled_countries:
+                return RowReason.UNSUPPORTED_COUNTRY, phone
+            if phone.e164.startswith(config.blocked_prefixes) or (
+                config.enabled_prefixes and not phone.e164.startswith(config.enabled_prefixes)
+            ):
+                return RowReason.UNSUPPORTED_PREFIX, phone
+        if not _fits(cells):
+            return RowReason.VALUE_TOO_LONG, phone
+        return None, phone
+
+    def fail(self, reason: RowReason, row: int, raw: str, phone: Phone | None) -> None:
+        group = self.errors.setdefault(reason, _Group())
+        group.add(row, raw)
+        if reason is RowReason.UNSUPPORTED_COUNTRY and phone is not None:
+            group.countries.add(phone.region)
+
+    def warn(self, reason: WarningReason, row: int, value: str) -> None:
+        self.warnings.setdefault(reason, _Group()).add(row, value)
+
+
+def _fits(cells: list[str]) -> bool:
+    total = sum(map(len, cells))
+    return total <= MAX_CELL_CHARS or (
+        total <= MAX_ROW_CHARS and max(map(len, cells)) <= MAX_CELL_CHARS
+    )
+
+
+def _picker(indices: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
+    """The variables' cells of a row, as one C-level call (this runs 100,000 times)."""
+    if len(indices) > 1:
+        return itemgetter(*indices)
+    if indices:
+        only = indices[0]
+        return lambda cells: (cells[only],)
+    return lambda cells: ()
+
+
+def _fit_to_header(
+    cells: list[str], width: int, row: int, phone_index: int, checker: "_RowChecker"
+) -> list[str]:
+    """Pad a short row with empty cells; cut a long one, warning if it cut a value."""
+    if len(cells) < width:
+        return cells + [""] * (width - len(cells))
+    if any(cell.strip() for cell in cells[width:]):
+        checker.warn(WarningReason.EXTRA_CELLS, row, cells[phone_index].strip())
+    return cells[:width]
+
+
+def validate_file(
+    data: bytes, filename: str | None, options: ValidationOptions
+) -> ValidationResult:
+    """Read and validate a contact file of any supported format."""
+    try:
+        table = read_table(data, filename)
+    except FileRejected as rejected:
+        return _empty_result(options, file_error=rejected)
+    return validate_table(table, options)
+
+
+def _empty_result(
+    options: ValidationOptions, file_error: FileRejected | None = None
+) -> ValidationResult:
+    return ValidationResult(
+        total_rows=0,
+        variables=[],
+        accepted=[],
+        skipped=[],
+        errors={},
+        warnings={},
+        on_invalid_rows=options.on_invalid_rows,
+        default_region=options.default_region,
+        file_error=file_error,
+    )
+
+
+def validate_table(table: Table, options: ValidationOptions) -> ValidationResult:
+    """Validate every row of `table`; a file-level problem is returned in the result."""
+    result = _empty_result(options)
+    try:
+        _validate_rows(table, options, result)
+    except FileRejected as rejected:
+        result.file_error = rejected
+        result.accepted.clear()
+        result.skipped.clear()
+    return result
+
+
+def _validate_rows(table: Table, options: ValidationOptions, result: ValidationResult) -> None:
+    phone_index, variable_columns = _columns(table.header)
+    result.variables = [name for _, name in variable_columns]
+    width = len(table.header)
+    checker = _RowChecker(options)
+    first_row_of: dict[str, int] = {}
+    duplicate = str(WarningReason.DUPLICATE_PHONE_NUMBER)
+
+    pick_values = _picker([i for i, _ in variable_columns])
+    accepted, skipped = result.accepted, result.skipped
+    total = 0
+    for row, row_cells in table.rows:
+        total += 1
+        cells = (
+            row_cells
+            if len(row_cells) == width
+            else _fit_to_header(row_cells, width, row, phone_index, checker)
+        )
+        raw = cells[phone_index].strip()
+        values = pick_values(cells)
+        reason, phone = checker.check(row, raw, cells)
+        if reason is not None:
+            checker.fail(reason, row, raw, phone)
+            skipped.append(SkippedRow(row, str(reason), values, raw))
+        elif phone is not None and phone.e164 in first_row_of:
+            checker.warn(WarningReason.DUPLICATE_PHONE_NUMBER, row, raw)
+            if options.dedupe:
+                skipped.append(SkippedRow(row, duplicate, values, raw))
+            else:
+                accepted.append(AcceptedRow(row, phone, values))
+        elif phone is not None:
+            first_row_of[phone.e164] = row
+            accepted.append(AcceptedRow(row, phone, values))
+    result.total_rows = total
+
+    result.errors = {r: checker.errors[r] for r in RowReason if r in checker.errors}
+    result.warnings = checker.warnings
+    if result.total_rows == 0:
+        raise FileRejected(
+            FileReason.EMPTY_FILE,
+            "the file has a header but no contacts: add one row per contact below the header",
+        )
+
+
+def iter_normalized(result: ValidationResult) -> Iterator[dict[str, Any]]:
+    """The accepted rows as `--normalized` writes them (api-contract.md, "Command line")."""
+    for row in result.accepted:
+        yield {
+            "row": row.row,
+            "phone_number": row.phone.e164,
+            "variables": result.variables_of(row),
+        }
