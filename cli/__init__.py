@@ -1,0 +1,1 @@
+"""`batch-calls`: the command line. Not part of any Lambda bundle."""

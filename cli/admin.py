@@ -1,0 +1,148 @@
+"""`batch-calls admin ...`: workspaces, keys, caller numbers, agents and telephony config.
+
+Works on the table named by --table (a deployed stack's TableName output, with the usual
+AWS credentials), else $TABLE_NAME, else the local runtime's .local/env.
+"""
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from batch_calls.domain.telephony_config import TelephonyConfig
+from batch_calls.domain.workspace import DEFAULT_CONCURRENCY_LIMIT
+from batch_calls.logic import admin
+from batch_calls.logic.errors import RequestError
+from batch_calls.store.database import Database
+from cli.common import EXIT_OK, EXIT_REJECTED, UsageError
+from local.runtime import ENV_FILE
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "admin", help="manage workspaces, API keys, numbers, agents", description=__doc__
+    )
+    parser.add_argument("--table", help="the DynamoDB table (stack output TableName)")
+    actions = parser.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
+
+    create = actions.add_parser("create-workspace", help="a workspace and its first API key")
+    create.add_argument("--name", required=True)
+    create.add_argument("--countries", default="", help="enabled countries, e.g. IN,US")
+    create.add_argument("--max-concurrent-calls", type=int, default=DEFAULT_CONCURRENCY_LIMIT)
+    create.set_defaults(run=_create_workspace)
+
+    key = actions.add_parser("create-key", help="another API key (printed once)")
+    key.add_argument("--workspace", required=True)
+    key.set_defaults(run=_create_key)
+
+    number = actions.add_parser("add-number", help="a caller number the workspace owns")
+    number.add_argument("--workspace", required=True)
+    number.add_argument("--number", required=True, metavar="E164")
+    number.set_defaults(run=_add_number)
+
+    agent = actions.add_parser("put-agent", help="create or update an agent (published)")
+    agent.add_argument("--workspace", required=True)
+    agent.add_argument("--agent-id", required=True)
+    prompt = agent.add_mutually_exclusive_group(required=True)
+    prompt.add_argument("--prompt", help="the prompt; {{column}} placeholders are variables")
+    prompt.add_argument("--prompt-file", type=Path)
+    agent.add_argument("--draft", action="store_true", help="save without publishing")
+    agent.set_defaults(run=_put_agent)
+
+    configure = actions.add_parser("configure", help="telephony config and concurrency limit")
+    configure.add_argument("--workspace", required=True)
+    configure.add_argument("--telephony", type=Path, metavar="telephony.json")
+    configure.add_argument("--max-concurrent-calls", type=int)
+    configure.set_defaults(run=_configure)
+
+
+def _database(args: argparse.Namespace) -> Database:
+    if args.table:
+        return Database(args.table)
+    if not os.environ.get("TABLE_NAME") and ENV_FILE.exists():
+        for line in ENV_FILE.read_text().splitlines():
+            name, _, value = line.partition("=")
+            os.environ.setdefault(name.strip(), value.strip())
+    table = os.environ.get("TABLE_NAME")
+    if not table:
+        raise UsageError(
+            "no table: pass --table (the stack output TableName) or run `batch-calls local up`"
+        )
+    return Database(table)
+
+
+def _report(action: Any) -> int:
+    try:
+        action()
+    except RequestError as error:
+        print(f"batch-calls admin: {error.message}")
+        return EXIT_REJECTED
+    return EXIT_OK
+
+
+def _create_workspace(args: argparse.Namespace) -> int:
+    countries = tuple(c for c in args.countries.replace(" ", "").split(",") if c)
+    telephony = _telephony(TelephonyConfig, {"enabled_countries": countries})
+
+    def create() -> None:
+        created = admin.create_workspace(
+            _database(args), args.name, telephony, args.max_concurrent_calls
+        )
+        print(f"workspace {created.workspace.workspace_id}")
+        print(f"api key   {created.api_key}   (shown once: store it now)")
+
+    return _report(create)
+
+
+def _create_key(args: argparse.Namespace) -> int:
+    return _report(lambda: print(admin.create_api_key(_database(args), args.workspace)))
+
+
+def _add_number(args: argparse.Namespace) -> int:
+    return _report(lambda: admin.add_caller_number(_database(args), args.workspace, args.number))
+
+
+def _put_agent(args: argparse.Namespace) -> int:
+    prompt = args.prompt if args.prompt is not None else _read(args.prompt_file)
+
+    def put() -> None:
+        agent = admin.put_agent(
+            _database(args), args.workspace, args.agent_id, prompt, publish=not args.draft
+        )
+        placeholders = ", ".join(agent.placeholders()) or "none"
+        print(
+            f"agent {agent.agent_id} version {agent.published_version}; variables: {placeholders}"
+        )
+
+    return _report(put)
+
+
+def _configure(args: argparse.Namespace) -> int:
+    telephony = None
+    if args.telephony is not None:
+        telephony = _telephony(TelephonyConfig.model_validate_json, _read(args.telephony))
+
+    def configure() -> None:
+        workspace = admin.configure(
+            _database(args), args.workspace, telephony, args.max_concurrent_calls
+        )
+        print(workspace.model_dump_json(indent=2))
+
+    return _report(configure)
+
+
+def _telephony(parse: Any, value: Any) -> TelephonyConfig:
+    try:
+        config: TelephonyConfig = parse(**value) if isinstance(value, dict) else parse(value)
+    except ValidationError as error:
+        raise UsageError(f"not a valid telephony config: {error.errors()[0]['msg']}") from None
+    return config
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror}") from None

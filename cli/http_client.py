@@ -1,0 +1,59 @@
+"""Just enough HTTP for the CLI and the tests: JSON and multipart, as curl sends them."""
+
+import json
+import secrets
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+
+def multipart(
+    fields: dict[str, str], files: dict[str, tuple[str, bytes]] | None = None
+) -> tuple[bytes, str]:
+    """A multipart/form-data body and its content type."""
+    boundary = "----batchcalls" + secrets.token_hex(8)
+    parts: list[bytes] = []
+    for name, value in fields.items():
+        head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+        parts.append(f"{head}{value}\r\n".encode())
+    for name, (filename, data) in (files or {}).items():
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        )
+        parts.append(head.encode() + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def send(
+    method: str,
+    url: str,
+    *,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> Reply:
+    """One request; an HTTP error status is a Reply too, not an exception."""
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return _reply(response.status, dict(response.headers), response.read())
+    except urllib.error.HTTPError as error:
+        return _reply(error.code, dict(error.headers), error.read())
+
+
+def _reply(status: int, headers: dict[str, str], raw: bytes) -> Reply:
+    try:
+        body: Any = json.loads(raw) if raw else None
+    except ValueError:
+        body = raw.decode(errors="replace")
+    return Reply(status, {k.lower(): v for k, v in headers.items()}, body)

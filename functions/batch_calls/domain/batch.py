@@ -1,0 +1,203 @@
+"""Batches and recipients: statuses, settings and the rules on them (no AWS here)."""
+
+import re
+import secrets
+from datetime import datetime, time
+from enum import StrEnum
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+MAX_RETRIES = 10
+MAX_RETRY_WAIT_MINUTES = 7 * 24 * 60
+
+
+class BatchStatus(StrEnum):
+    INITIATED = "initiated"  # created and starting now
+    DRAFT = "draft"  # staged: contacts may still be added
+    SCHEDULED = "scheduled"  # waiting for scheduled_at
+    RUNNING = "running"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+FINAL_BATCH_STATUSES = frozenset({BatchStatus.COMPLETED, BatchStatus.CANCELLED})
+
+
+class RecipientStatus(StrEnum):
+    PENDING = "pending"
+    DIALING = "dialing"
+    IN_PROGRESS = "in_progress"
+    WAITING_RETRY = "waiting_retry"
+    COMPLETED = "completed"
+    NO_ANSWER = "no_answer"
+    VOICEMAIL = "voicemail"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+# What `GET /batch-calls/{id}` counts: dialing is shown as in progress and a recipient
+# waiting for its retry as pending, as users of comparable products read them.
+COUNTER_OF_STATUS: dict[RecipientStatus, str] = {
+    RecipientStatus.PENDING: "pending",
+    RecipientStatus.WAITING_RETRY: "pending",
+    RecipientStatus.DIALING: "in_progress",
+    RecipientStatus.IN_PROGRESS: "in_progress",
+    RecipientStatus.COMPLETED: "completed",
+    RecipientStatus.NO_ANSWER: "no_answer",
+    RecipientStatus.VOICEMAIL: "voicemail",
+    RecipientStatus.FAILED: "failed",
+    RecipientStatus.SKIPPED: "skipped",
+    RecipientStatus.CANCELLED: "cancelled",
+}
+COUNTERS = (
+    "pending",
+    "in_progress",
+    "completed",
+    "no_answer",
+    "voicemail",
+    "failed",
+    "skipped",
+    "cancelled",
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Minutes = Annotated[float, Field(ge=0, le=MAX_RETRY_WAIT_MINUTES)]
+
+
+class RetryConfig(_Strict):
+    """Seed 000's retry_config, with a wait per outcome (default: the shared interval)."""
+
+    max_retries: int = Field(default=0, ge=0, le=MAX_RETRIES)
+    retry_interval_minutes: Minutes = 60
+    retry_on_no_answer: bool = True
+    retry_on_busy: bool = True
+    retry_on_voicemail: bool = False
+    retry_on_failed: bool = False
+    no_answer_wait_minutes: Minutes | None = None
+    busy_wait_minutes: Minutes | None = None
+    voicemail_wait_minutes: Minutes | None = None
+    failed_wait_minutes: Minutes | None = None
+
+
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class CallingWindow(_Strict):
+    """When calls may start: local clock times on allowed days (0 = Sunday)."""
+
+    timezone: str = "UTC"
+    start: str = "09:00"
+    end: str = "18:00"
+    days: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)
+    recipient_local_time: bool = False
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{zone!r} is not an IANA time zone such as Asia/Kolkata") from None
+        return zone
+
+    @field_validator("start", "end")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        if not _CLOCK.match(value):
+            raise ValueError(f"{value!r} is not a time of day written HH:MM (00:00 to 23:59)")
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _weekdays(cls, days: tuple[int, ...]) -> tuple[int, ...]:
+        if not days or any(day not in range(7) for day in days):
+            raise ValueError("days must list at least one weekday, 0 (Sunday) to 6 (Saturday)")
+        return tuple(sorted(set(days)))
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> "CallingWindow":
+        if self.start == self.end:
+            raise ValueError("start and end are equal, so the window would never be open")
+        return self
+
+    def opens_at(self) -> time:
+        return time.fromisoformat(self.start)
+
+    def closes_at(self) -> time:
+        return time.fromisoformat(self.end)
+
+
+class BatchSettings(_Strict):
+    """What a user chose for a batch; may change while it is paused or scheduled."""
+
+    name: str = Field(min_length=1, max_length=200)
+    agent_id: str = Field(min_length=1, max_length=100)
+    from_phone_number: str
+    scheduled_at: datetime | None = None
+    max_concurrent_calls: int = Field(default=1, ge=1)
+    retry_config: RetryConfig = RetryConfig()
+    calling_window: CallingWindow | None = None
+    on_invalid_rows: Literal["reject", "skip"] = "reject"
+    dedupe: bool = True
+
+
+def new_batch_id() -> str:
+    """Sortable by creation time, unguessable."""
+    return f"batch_{int(datetime.now().timestamp() * 1000):011x}{secrets.token_hex(5)}"
+
+
+class Batch(BaseModel):
+    """The batch item: settings, lifecycle and counters (one read gives progress)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    batch_id: str
+    workspace_id: str
+    settings: BatchSettings
+    status: BatchStatus
+    counts: dict[str, int]
+    variables: list[str]
+    parts: int = 1  # contact files added (staged batches take more than one)
+    loaded_parts: int = 0  # of them, written as recipient items
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def initial_counts(accepted: int, skipped: int) -> dict[str, int]:
+    counts = dict.fromkeys(COUNTERS, 0)
+    counts["pending"] = accepted
+    counts["skipped"] = skipped
+    return counts
+
+
+class Recipient(BaseModel):
+    """One row of a contact file: a call to make, or a row skipped with its reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    part: int
+    row: int
+    phone_number: str  # E.164 when callable, the cell as written when skipped
+    region: str | None = None
+    status: RecipientStatus
+    variables: dict[str, str]
+    skip_reason: str | None = None
+    attempts: int = 0
+    last_outcome: str | None = None
+    last_attempt_at: datetime | None = None
+    next_attempt_at: datetime | None = None
+    call_id: str | None = None

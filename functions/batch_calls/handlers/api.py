@@ -1,0 +1,319 @@
+"""The HTTPS API (api-contract.md): Powertools' REST resolver over the batch logic.
+
+Thin by design: each route reads its inputs, calls one logic function and returns its
+view. Errors become responses in one place (`_request_error`, `_invalid_input`).
+"""
+
+import hashlib
+import json
+from functools import cache
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.event_handler.openapi.params import (
+    Body,
+    File,
+    Form,
+    Header,
+    Query,
+    UploadFile,
+)
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from batch_calls import store
+from batch_calls.logic import batches
+from batch_calls.logic.batches import Contacts, Services
+from batch_calls.logic.errors import Conflict, InvalidField, RequestError, Unauthorized
+from batch_calls.logic.json_batches import json_request
+
+logger = Logger(service="batch-calls-api")
+app = APIGatewayRestResolver(enable_validation=True)
+
+IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60
+
+
+@cache
+def services() -> Services:
+    return Services(store.database(), store.blobs(), store.load_queue())
+
+
+def _workspace_id() -> str:
+    """Set by the authorizer from the caller's API key; never taken from the request."""
+    authorizer = app.current_event.request_context.authorizer
+    workspace_id = authorizer.get("workspace_id") if authorizer else None
+    if not workspace_id:
+        raise Unauthorized("send your API key as x-api-key or Authorization: Bearer")
+    return str(workspace_id)
+
+
+def _json(status: int, body: dict[str, Any]) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=json.dumps(body, ensure_ascii=False),
+    )
+
+
+# -- create ----------------------------------------------------------------------------
+
+JsonText = str | dict[str, Any]
+
+
+@app.post("/batch-calls", summary="Create a batch call (multipart file, upload_id or JSON)")
+def create_batch(  # noqa: PLR0917 - each form field is a parameter, as the OpenAPI shows
+    agent_id: Annotated[str | None, Form(description="the agent to run (required)")] = None,
+    file: Annotated[UploadFile | None, File(description="CSV, XLSX, XLS or JSON; 10 MB")] = None,
+    upload_id: Annotated[str | None, Form(description="from POST /batch-calls/uploads")] = None,
+    from_phone_number: Annotated[str | None, Form(description="caller number, E.164")] = None,
+    name: Annotated[str | None, Form()] = None,
+    scheduled_at: Annotated[str | None, Form(description="ISO 8601 with offset")] = None,
+    max_concurrent_calls: Annotated[int | None, Form(ge=1)] = None,
+    retry_config: Annotated[JsonText | None, Form(description="JSON object")] = None,
+    calling_window: Annotated[JsonText | None, Form(description="JSON object")] = None,
+    on_invalid_rows: Annotated[str | None, Form(description="reject (default) or skip")] = None,
+    dedupe: Annotated[bool | None, Form()] = None,
+    start: Annotated[bool | None, Form(description="false stages a draft")] = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> Response[str]:
+    workspace_id = _workspace_id()
+    if _content_type().startswith("application/json"):
+        fields, contacts, starting = json_request(app.current_event.json_body)
+        fingerprint = _sha256(json.dumps(app.current_event.json_body, sort_keys=True).encode())
+    else:
+        fields = {
+            "agent_id": agent_id,
+            "from_phone_number": from_phone_number,
+            "name": name,
+            "scheduled_at": scheduled_at,
+            "max_concurrent_calls": max_concurrent_calls,
+            "retry_config": retry_config,
+            "calling_window": calling_window,
+            "on_invalid_rows": on_invalid_rows,
+            "dedupe": dedupe,
+        }
+        contacts = _contacts(workspace_id, file, upload_id)
+        starting = True if start is None else start
+        fingerprint = _sha256(
+            json.dumps(
+                {**fields, "start": starting, "upload_id": upload_id}, sort_keys=True
+            ).encode()
+            + (contacts.data if contacts and contacts.data else b"")
+        )
+
+    def create() -> dict[str, Any]:
+        return batches.create_batch(services(), workspace_id, fields, contacts, start=starting)
+
+    if idempotency_key:
+        view = _once(workspace_id, idempotency_key, fingerprint, create)
+    else:
+        view = create()
+    return _json(HTTPStatus.CREATED, view)
+
+
+def _contacts(workspace_id: str, file: UploadFile | None, upload_id: str | None) -> Contacts | None:
+    if file is not None and upload_id:
+        raise InvalidField("upload_id", "send either file or upload_id, not both")
+    if file is not None:
+        return Contacts(data=file.content, filename=file.filename)
+    if upload_id:
+        return batches.uploaded_contacts(services(), workspace_id, upload_id)
+    return None
+
+
+def _content_type() -> str:
+    return (app.current_event.headers.get("content-type") or "").lower().strip()
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+IDEMPOTENCY = IdempotencyConfig(
+    event_key_jmespath="[workspace_id, idempotency_key]",
+    payload_validation_jmespath="fingerprint",
+    expires_after_seconds=IDEMPOTENCY_WINDOW_SECONDS,
+)
+
+
+@cache
+def idempotent_runner() -> Any:
+    persistence = DynamoDBPersistenceLayer(table_name=store.required("IDEMPOTENCY_TABLE_NAME"))
+
+    @idempotent_function(
+        data_keyword_argument="request", persistence_store=persistence, config=IDEMPOTENCY
+    )
+    def run(*, request: dict[str, str], create: Any) -> dict[str, Any]:
+        result: dict[str, Any] = create()
+        return result
+
+    return run
+
+
+def _once(workspace_id: str, key: str, fingerprint: str, create: Any) -> dict[str, Any]:
+    """The first response for (workspace, Idempotency-Key) within 24 h; a different body
+    under the same key is a 409."""
+    request = {"workspace_id": workspace_id, "idempotency_key": key, "fingerprint": fingerprint}
+    try:
+        result: dict[str, Any] = idempotent_runner()(request=request, create=create)
+    except IdempotencyValidationError:
+        raise Conflict(
+            "this Idempotency-Key was already used with a different request: use a new key"
+        ) from None
+    except IdempotencyAlreadyInProgressError:
+        raise Conflict("a request with this Idempotency-Key is still being processed") from None
+    return result
+
+
+@app.post("/batch-calls/uploads", summary="Presigned S3 POST for files over ~4.5 MB")
+def create_upload() -> Response[str]:
+    return _json(HTTPStatus.CREATED, batches.create_upload(services(), _workspace_id()))
+
+
+# -- read ------------------------------------------------------------------------------
+
+
+@app.get("/batch-calls", summary="List batches, newest first")
+def list_batches(
+    page: Annotated[int, Query(ge=1)] = 1,
+    limit: Annotated[int, Query(ge=1, le=batches.MAX_PAGE_SIZE)] = 20,
+    status: Annotated[str | None, Query()] = None,
+) -> Response[str]:
+    return _json(
+        HTTPStatus.OK, batches.list_batches(services(), _workspace_id(), page, limit, status)
+    )
+
+
+@app.get("/batch-calls/<batch_id>", summary="A batch with its live counts")
+def get_batch(batch_id: str) -> Response[str]:
+    return _json(HTTPStatus.OK, batches.get_batch(services(), _workspace_id(), batch_id))
+
+
+@app.get("/batch-calls/<batch_id>/recipients", summary="Recipients in file order")
+def list_recipients(
+    batch_id: str,
+    status: Annotated[str | None, Query()] = None,
+    cursor: Annotated[str | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=batches.MAX_RECIPIENT_PAGE_SIZE)] = 100,
+) -> Response[str]:
+    view = batches.list_recipients(
+        services(), _workspace_id(), batch_id, status=status, cursor=cursor, limit=limit
+    )
+    return _json(HTTPStatus.OK, view)
+
+
+# -- change ----------------------------------------------------------------------------
+
+
+@app.patch("/batch-calls/<batch_id>", summary="Change settings while paused or scheduled")
+def update_batch(
+    batch_id: str, changes: Annotated[dict[str, Any], Body(embed=False)]
+) -> Response[str]:
+    return _json(
+        HTTPStatus.OK, batches.update_batch(services(), _workspace_id(), batch_id, changes)
+    )
+
+
+@app.post("/batch-calls/<batch_id>/contacts", summary="Add contacts to a draft batch")
+def add_contacts(
+    batch_id: str,
+    file: Annotated[UploadFile | None, File(description="CSV, XLSX, XLS or JSON")] = None,
+    upload_id: Annotated[str | None, Form()] = None,
+) -> Response[str]:
+    workspace_id = _workspace_id()
+    if _content_type().startswith("application/json"):
+        _, contacts, _ = json_request(app.current_event.json_body)
+    else:
+        contacts = _contacts(workspace_id, file, upload_id)
+    if contacts is None:
+        raise InvalidField("file", "is required (or upload_id, or a JSON body with contacts)")
+    view = batches.add_contacts(services(), workspace_id, batch_id, contacts)
+    return _json(HTTPStatus.OK, view)
+
+
+def _control(action: str) -> Any:
+    def route(batch_id: str) -> Response[str]:
+        view = batches.control_batch(services(), _workspace_id(), batch_id, action)
+        return _json(HTTPStatus.OK, view)
+
+    route.__name__ = f"{action}_batch"
+    return route
+
+
+for _action in ("start", "pause", "resume", "cancel"):
+    app.post(f"/batch-calls/<batch_id>/{_action}", summary=f"{_action.capitalize()} a batch")(
+        _control(_action)
+    )
+
+
+# -- documentation and errors ----------------------------------------------------------
+
+
+@app.get("/openapi.json", summary="This API's OpenAPI document")
+def openapi() -> Response[str]:
+    schema = app.get_openapi_json_schema(
+        title="Batch calls", version="1.0.0", summary="Batch outbound calling for voice agents"
+    )
+    return Response(status_code=HTTPStatus.OK, content_type="application/json", body=schema)
+
+
+@app.exception_handler(RequestError)
+def _request_error(error: RequestError) -> Response[str]:
+    return _json(error.status, error.body())
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid_input(error: RequestValidationError) -> Response[str]:
+    first = error.errors()[0]
+    location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query")]
+    field = ".".join(location) or "body"
+    message = str(first.get("msg", "is not valid"))
+    if first.get("type") == "json_invalid":
+        field, message = "body", "is not valid JSON"
+    return _json(
+        HTTPStatus.BAD_REQUEST,
+        {"error": "invalid_request", "message": f"{field}: {message}", "field": field},
+    )
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def _unsupported_media(error: RequestUnsupportedContentType) -> Response[str]:
+    return _json(
+        HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+        {
+            "error": "unsupported_media_type",
+            "message": "send multipart/form-data (a file) or application/json (contacts)",
+        },
+    )
+
+
+@app.exception_handler(ValueError)
+def _malformed(error: ValueError) -> Response[str]:
+    """Powertools raises a bare ValueError for a multipart body without a boundary; any
+    other ValueError is a bug and stays a 500."""
+    if "multipart" not in str(error) and "boundary" not in str(error):
+        raise error
+    return _json(
+        HTTPStatus.BAD_REQUEST,
+        {"error": "invalid_request", "message": f"body: {error}", "field": "body"},
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    IDEMPOTENCY.register_lambda_context(context)  # a request killed mid-way can be retried
+    return app.resolve(event, context)

@@ -1,0 +1,34 @@
+"""S3 drop: S3 "Object Created" events under incoming/, via EventBridge and SQS."""
+
+import json
+from functools import cache
+from typing import Any
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from batch_calls import store
+from batch_calls.logic.batches import Services
+from batch_calls.logic.drops import INCOMING, handle_drop
+
+logger = Logger(service="batch-calls-s3-drop")
+
+
+@cache
+def services() -> Services:
+    return Services(store.database(), store.blobs(), store.load_queue())
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    for message in event["Records"]:
+        notification = json.loads(message["body"])
+        detail = notification.get("detail", {})
+        key = unquote_plus(detail.get("object", {}).get("key", ""))
+        if not key.startswith(INCOMING) or key.endswith("/"):
+            logger.info("ignored object", extra={"key": key})
+            continue
+        outcome = handle_drop(services(), key)
+        logger.info("drop handled", extra={"key": key, **outcome})
+    return {"batchItemFailures": []}

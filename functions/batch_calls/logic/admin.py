@@ -1,0 +1,98 @@
+"""Workspace administration: what `batch-calls admin` does, locally or on a deployed stack."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from batch_calls.domain.telephony_config import TelephonyConfig
+from batch_calls.domain.workspace import (
+    DEFAULT_CONCURRENCY_LIMIT,
+    Agent,
+    Workspace,
+    hash_api_key,
+    new_api_key,
+    new_workspace_id,
+)
+from batch_calls.ingest.phones import region_of
+from batch_calls.logic.errors import InvalidField, NotFound
+from batch_calls.store.database import Database
+
+
+@dataclass(frozen=True)
+class NewWorkspace:
+    workspace: Workspace
+    api_key: str  # shown once; only its hash is stored
+
+
+def create_workspace(
+    database: Database,
+    name: str,
+    telephony: TelephonyConfig | None = None,
+    max_concurrent_calls: int = DEFAULT_CONCURRENCY_LIMIT,
+) -> NewWorkspace:
+    workspace = Workspace(
+        workspace_id=new_workspace_id(),
+        name=name,
+        telephony=telephony or TelephonyConfig(),
+        max_concurrent_calls=max_concurrent_calls,
+        created_at=datetime.now(UTC),
+    )
+    database.put_workspace(workspace)
+    return NewWorkspace(workspace, create_api_key(database, workspace.workspace_id))
+
+
+def create_api_key(database: Database, workspace_id: str) -> str:
+    _existing(database, workspace_id)
+    key = new_api_key()
+    database.put_api_key(workspace_id, hash_api_key(key), datetime.now(UTC))
+    return key
+
+
+def add_caller_number(database: Database, workspace_id: str, e164: str) -> None:
+    _existing(database, workspace_id)
+    if region_of(e164) is None or not e164.startswith("+"):
+        raise InvalidField("number", f"{e164!r} is not a valid phone number in E.164 form")
+    database.put_caller_number(workspace_id, e164)
+
+
+def put_agent(
+    database: Database, workspace_id: str, agent_id: str, prompt: str, *, publish: bool = True
+) -> Agent:
+    _existing(database, workspace_id)
+    previous = database.get_agent(workspace_id, agent_id)
+    version = (previous.published_version or 0) + 1 if previous else 1
+    agent = Agent(
+        agent_id=agent_id,
+        name=agent_id,
+        prompt=prompt,
+        published_version=version
+        if publish
+        else (previous.published_version if previous else None),
+    )
+    database.put_agent(workspace_id, agent)
+    return agent
+
+
+def configure(
+    database: Database,
+    workspace_id: str,
+    telephony: TelephonyConfig | None = None,
+    max_concurrent_calls: int | None = None,
+) -> Workspace:
+    workspace = _existing(database, workspace_id)
+    changes: dict[str, object] = {}
+    if telephony is not None:
+        changes["telephony"] = telephony
+    if max_concurrent_calls is not None:
+        if max_concurrent_calls < 1:
+            raise InvalidField("max_concurrent_calls", "must be 1 or more")
+        changes["max_concurrent_calls"] = max_concurrent_calls
+    updated = workspace.model_copy(update=changes)
+    database.put_workspace(updated)
+    return updated
+
+
+def _existing(database: Database, workspace_id: str) -> Workspace:
+    workspace = database.get_workspace(workspace_id)
+    if workspace is None:
+        raise NotFound(f"there is no workspace {workspace_id}")
+    return workspace

@@ -1,0 +1,418 @@
+"""The batch use cases behind the API and the S3 drop.
+
+Each takes its stores in `Services`, so tests run them against moto or fakes, and
+returns the API's view of the result; what a request got wrong is a RequestError.
+"""
+
+import math
+import secrets
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from batch_calls.domain.batch import (
+    FINAL_BATCH_STATUSES,
+    Batch,
+    BatchSettings,
+    BatchStatus,
+    RecipientStatus,
+    initial_counts,
+    new_batch_id,
+)
+from batch_calls.domain.workspace import Workspace
+from batch_calls.ingest.table import MAX_FILE_BYTES, Table
+from batch_calls.ingest.validate import (
+    PHONE_COLUMN,
+    ValidationOptions,
+    ValidationResult,
+    validate_file,
+    validate_table,
+)
+from batch_calls.logic.errors import (
+    InvalidField,
+    InvalidState,
+    MissingVariables,
+    NotFound,
+    ValidationFailed,
+)
+from batch_calls.logic.settings import (
+    CHANGEABLE_FIELDS,
+    check_against_workspace,
+    parse_settings,
+)
+from batch_calls.logic.views import batch_view, recipient_view
+from batch_calls.store.blobs import Blobs
+from batch_calls.store.database import Database, InvalidCursor
+from batch_calls.store.queues import LoadQueue
+
+UPLOAD_EXPIRES_SECONDS = 15 * 60
+MAX_PAGE_SIZE = 100
+MAX_RECIPIENT_PAGE_SIZE = 1000
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Services:
+    database: Database
+    blobs: Blobs
+    load_queue: LoadQueue
+    clock: Callable[[], datetime] = field(default=_utc_now)
+
+
+@dataclass(frozen=True)
+class Contacts:
+    """A contact list as a request brought it: file bytes, or an already-read table."""
+
+    data: bytes | None = None
+    filename: str | None = None
+    table: Table | None = None
+
+
+# -- create ---------------------------------------------------------------------------
+
+
+def create_batch(
+    services: Services,
+    workspace_id: str,
+    fields: Mapping[str, Any],
+    contacts: Contacts | None,
+    *,
+    start: bool = True,
+    batch_id: str | None = None,
+) -> dict[str, Any]:
+    """Validate settings and contacts, store them, and queue the recipients' loading.
+
+    A given `batch_id` makes a repeated call (the same S3 drop delivered twice) answer
+    with the batch the first call created instead of a second one."""
+    now = services.clock()
+    workspace = _workspace(services, workspace_id)
+    fields = dict(fields)
+    if not fields.get("from_phone_number"):
+        fields["from_phone_number"] = _default_caller_number(services, workspace_id)
+    settings = parse_settings(fields, base={"name": f"Batch {now:%Y-%m-%d %H:%M} UTC"})
+    region = check_against_workspace(settings, workspace, services.database, now)
+    if contacts is None and start:
+        raise InvalidField("file", "is required (or upload_id, or start=false for a draft)")
+
+    if batch_id is not None and (existing := services.database.get_batch(workspace_id, batch_id)):
+        return batch_view(existing)
+    batch_id = batch_id or new_batch_id()
+    result = (
+        None if contacts is None else _validated(services, workspace, settings, region, contacts)
+    )
+    batch = Batch(
+        batch_id=batch_id,
+        workspace_id=workspace_id,
+        settings=settings,
+        status=_initial_status(settings, start, now),
+        counts=initial_counts(
+            len(result.accepted) if result else 0, len(result.skipped) if result else 0
+        ),
+        variables=result.variables if result else [],
+        parts=1 if result else 0,
+        created_at=now,
+        updated_at=now,
+    )
+    if result is not None and contacts is not None:
+        _store_part(services, batch, 1, contacts, result)
+    if not services.database.create_batch(batch):
+        return get_batch(services, workspace_id, batch_id)  # created by a concurrent twin
+    if result is not None:
+        services.load_queue.request_load(workspace_id, batch_id, 1)
+    return batch_view(batch)
+
+
+def add_contacts(
+    services: Services, workspace_id: str, batch_id: str, contacts: Contacts
+) -> dict[str, Any]:
+    """Add a contact file to a draft batch."""
+    batch = _batch(services, workspace_id, batch_id)
+    if batch.status is not BatchStatus.DRAFT:
+        raise InvalidState(
+            f"contacts can only be added while the batch is draft; it is {batch.status}",
+            status=str(batch.status),
+        )
+    workspace = _workspace(services, workspace_id)
+    region = check_against_workspace(batch.settings, workspace, services.database, services.clock())
+    result = _validated(services, workspace, batch.settings, region, contacts)
+    part = batch.parts + 1
+    _store_part(services, batch, part, contacts, result)
+    variables = list(dict.fromkeys([*batch.variables, *result.variables]))
+    updated = services.database.add_part(
+        batch, len(result.accepted), len(result.skipped), variables
+    )
+    if updated is None:  # it was started, or another file was added, at the same moment
+        raise InvalidState("the batch changed while the contacts were added; try again")
+    services.load_queue.request_load(workspace_id, batch_id, part)
+    return batch_view(updated)
+
+
+def _validated(
+    services: Services,
+    workspace: Workspace,
+    settings: BatchSettings,
+    region: str,
+    contacts: Contacts,
+) -> ValidationResult:
+    options = ValidationOptions(
+        region, workspace.telephony, settings.on_invalid_rows, settings.dedupe
+    )
+    if contacts.table is not None:
+        result = validate_table(contacts.table, options)
+    else:
+        result = validate_file(contacts.data or b"", contacts.filename, options)
+    if not result.is_accepted:
+        raise ValidationFailed(result.body())
+    agent = services.database.get_agent(workspace.workspace_id, settings.agent_id)
+    if agent is not None:
+        missing = [
+            name
+            for name in agent.placeholders()
+            if name not in result.variables and name != PHONE_COLUMN
+        ]
+        if missing:
+            raise MissingVariables(
+                f"the agent's prompt uses {', '.join(missing)}, which the file has no column "
+                "for: add the columns (names are case-sensitive) or change the prompt",
+                missing=missing,
+            )
+    return result
+
+
+def _store_part(
+    services: Services, batch: Batch, part: int, contacts: Contacts, result: ValidationResult
+) -> None:
+    if contacts.data is not None:
+        services.blobs.put_source(
+            batch.workspace_id, batch.batch_id, part, contacts.data, contacts.filename or "contacts"
+        )
+    services.blobs.put_recipients(batch.workspace_id, batch.batch_id, part, _records(result))
+
+
+def _records(result: ValidationResult) -> Iterator[dict[str, Any]]:
+    """The normalised rows the loader turns into recipient items."""
+    for accepted in result.accepted:
+        yield {
+            "row": accepted.row,
+            "phone_number": accepted.phone.e164,
+            "region": accepted.phone.region,
+            "status": str(RecipientStatus.PENDING),
+            "variables": result.variables_of(accepted),
+        }
+    for skipped in result.skipped:
+        yield {
+            "row": skipped.row,
+            "phone_number": skipped.phone_number,
+            "status": str(RecipientStatus.SKIPPED),
+            "skip_reason": skipped.reason,
+            "variables": result.variables_of(skipped),
+        }
+
+
+def _initial_status(settings: BatchSettings, start: bool, now: datetime) -> BatchStatus:
+    if not start:
+        return BatchStatus.DRAFT
+    if settings.scheduled_at is not None and settings.scheduled_at > now:
+        return BatchStatus.SCHEDULED
+    return BatchStatus.INITIATED
+
+
+def _default_caller_number(services: Services, workspace_id: str) -> str:
+    numbers = services.database.caller_numbers(workspace_id)
+    if len(numbers) != 1:
+        raise InvalidField(
+            "from_phone_number",
+            "is required: give the caller number in E.164 form"
+            + ("" if numbers else " (this workspace has none yet)"),
+        )
+    return numbers[0]
+
+
+# -- read ------------------------------------------------------------------------------
+
+
+def get_batch(services: Services, workspace_id: str, batch_id: str) -> dict[str, Any]:
+    return batch_view(_batch(services, workspace_id, batch_id))
+
+
+def list_batches(
+    services: Services, workspace_id: str, page: int, limit: int, status: str | None
+) -> dict[str, Any]:
+    if page < 1:
+        raise InvalidField("page", "must be 1 or more")
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise InvalidField("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
+    wanted = _enum(BatchStatus, status, "status")
+    batches, total = services.database.list_batches(
+        workspace_id, wanted, offset=(page - 1) * limit, limit=limit
+    )
+    return {
+        "data": [batch_view(batch) for batch in batches],
+        "meta": {
+            "page": page,
+            "limit": limit,
+            "total": total,
+            "totalPages": math.ceil(total / limit),
+        },
+    }
+
+
+def list_recipients(
+    services: Services,
+    workspace_id: str,
+    batch_id: str,
+    *,
+    status: str | None,
+    cursor: str | None,
+    limit: int,
+) -> dict[str, Any]:
+    _batch(services, workspace_id, batch_id)  # 404 before anything else
+    if not 1 <= limit <= MAX_RECIPIENT_PAGE_SIZE:
+        raise InvalidField("limit", f"must be between 1 and {MAX_RECIPIENT_PAGE_SIZE}")
+    wanted = _enum(RecipientStatus, status, "status")
+    try:
+        recipients, next_cursor = services.database.list_recipients(
+            workspace_id, batch_id, wanted, cursor or None, limit
+        )
+    except InvalidCursor:
+        raise InvalidField("cursor", "is not a cursor this API returned") from None
+    return {"data": [recipient_view(r) for r in recipients], "next_cursor": next_cursor}
+
+
+# -- control ---------------------------------------------------------------------------
+
+_ACTIONS: dict[str, tuple[frozenset[BatchStatus], str]] = {
+    "pause": (
+        frozenset({BatchStatus.INITIATED, BatchStatus.SCHEDULED, BatchStatus.RUNNING}),
+        "running, starting or scheduled",
+    ),
+    "resume": (frozenset({BatchStatus.PAUSED}), "paused"),
+    "cancel": (
+        frozenset(BatchStatus) - FINAL_BATCH_STATUSES,
+        "not yet completed or cancelled",
+    ),
+    "start": (frozenset({BatchStatus.DRAFT}), "draft"),
+}
+
+
+def control_batch(
+    services: Services, workspace_id: str, batch_id: str, action: str
+) -> dict[str, Any]:
+    """pause, resume, cancel (permanent) or start (a draft)."""
+    batch = _batch(services, workspace_id, batch_id)
+    allowed, allowed_text = _ACTIONS[action]
+    now = services.clock()
+    if batch.status not in allowed:
+        raise InvalidState(
+            f"a batch can be {action}d only when {allowed_text}; this one is {batch.status}",
+            status=str(batch.status),
+        )
+    if action == "start" and batch.parts == 0:
+        raise InvalidState("add contacts before starting the batch", status=str(batch.status))
+    target = {
+        "pause": BatchStatus.PAUSED,
+        "resume": BatchStatus.RUNNING,
+        "cancel": BatchStatus.CANCELLED,
+        "start": _initial_status(batch.settings, True, now),
+    }[action]
+    updated = services.database.transition_batch(
+        workspace_id,
+        batch_id,
+        allowed_from=[batch.status],
+        to=target,
+        now=now,
+        finished_at=now if target is BatchStatus.CANCELLED else None,
+    )
+    if updated is None:
+        raise InvalidState("the batch changed at the same moment; read it and try again")
+    return batch_view(updated)
+
+
+def update_batch(
+    services: Services, workspace_id: str, batch_id: str, changes: Mapping[str, Any]
+) -> dict[str, Any]:
+    """PATCH: change settings while the batch is paused, scheduled or draft."""
+    unknown = sorted(set(changes) - CHANGEABLE_FIELDS)
+    if unknown:
+        raise InvalidField(
+            unknown[0], f"cannot be changed; only {', '.join(sorted(CHANGEABLE_FIELDS))} can"
+        )
+    batch = _batch(services, workspace_id, batch_id)
+    if batch.status not in {BatchStatus.PAUSED, BatchStatus.SCHEDULED, BatchStatus.DRAFT}:
+        raise InvalidState(
+            f"settings can be changed only while paused, scheduled or draft; it is {batch.status}",
+            status=str(batch.status),
+        )
+    now = services.clock()
+    settings = parse_settings(changes, base=batch.settings.model_dump())
+    check_against_workspace(settings, _workspace(services, workspace_id), services.database, now)
+    updated = services.database.transition_batch(
+        workspace_id,
+        batch_id,
+        allowed_from=[batch.status],
+        to=batch.status,
+        now=now,
+        settings=settings,
+    )
+    if updated is None:
+        raise InvalidState("the batch changed at the same moment; read it and try again")
+    return batch_view(updated)
+
+
+# -- uploads ---------------------------------------------------------------------------
+
+
+def create_upload(services: Services, workspace_id: str) -> dict[str, Any]:
+    """A presigned S3 POST for a file too large to send through the API (up to 10 MB)."""
+    upload_id = "upl_" + secrets.token_hex(12)
+    post = services.blobs.presigned_upload(
+        workspace_id, upload_id, MAX_FILE_BYTES, UPLOAD_EXPIRES_SECONDS
+    )
+    expires = services.clock() + timedelta(seconds=UPLOAD_EXPIRES_SECONDS)
+    return {
+        "upload_id": upload_id,
+        "url": post["url"],
+        "fields": post["fields"],
+        "max_bytes": MAX_FILE_BYTES,
+        "expires_at": expires.isoformat(timespec="seconds"),
+    }
+
+
+def uploaded_contacts(services: Services, workspace_id: str, upload_id: str) -> Contacts:
+    data = services.blobs.get_upload(workspace_id, upload_id, MAX_FILE_BYTES)
+    if data is None:
+        raise InvalidField("upload_id", "nothing was uploaded with this id, or it has expired")
+    return Contacts(data=data)
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _workspace(services: Services, workspace_id: str) -> Workspace:
+    workspace = services.database.get_workspace(workspace_id)
+    if workspace is None:
+        raise NotFound("this API key's workspace no longer exists")
+    return workspace
+
+
+def _batch(services: Services, workspace_id: str, batch_id: str) -> Batch:
+    batch = services.database.get_batch(workspace_id, batch_id)
+    if batch is None:
+        raise NotFound(f"there is no batch {batch_id}")
+    return batch
+
+
+_Status = TypeVar("_Status", BatchStatus, RecipientStatus)
+
+
+def _enum(kind: type[_Status], value: str | None, name: str) -> _Status | None:
+    if not value:
+        return None
+    try:
+        return kind(value)
+    except ValueError:
+        raise InvalidField(name, f"must be one of {', '.join(kind)}") from None

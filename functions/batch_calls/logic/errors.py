@@ -1,0 +1,68 @@
+"""What a request can get wrong, each with its HTTP status and a body that says what to fix.
+
+Handlers turn these into responses in one place; logic raises them.
+"""
+
+from typing import Any
+
+
+class RequestError(Exception):
+    status = 400
+    error = "invalid_request"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.error, "message": self.message, **self.details}
+
+
+class InvalidField(RequestError):
+    """A field is missing or out of range: `field` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}", field=field)
+
+
+class ValidationFailed(RequestError):
+    """The contact file failed validation; the body is the validator's 400 body."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        super().__init__(str(body["message"]))
+        self._body = body
+
+    def body(self) -> dict[str, Any]:
+        return self._body
+
+
+class MissingVariables(RequestError):
+    error = "missing_variables"
+
+
+class Unauthorized(RequestError):
+    status = 401
+    error = "unauthorized"
+
+
+class NotFound(RequestError):
+    status = 404
+    error = "not_found"
+
+
+class Conflict(RequestError):
+    status = 409
+    error = "conflict"
+
+
+class InvalidState(RequestError):
+    """The batch's status does not allow this action now."""
+
+    status = 409
+    error = "invalid_state"
+
+
+class PayloadTooLarge(RequestError):
+    status = 413
+    error = "payload_too_large"

@@ -1,0 +1,96 @@
+"""Batch settings from what a request sent: form fields (strings), JSON, or S3 metadata."""
+
+import json
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from batch_calls.domain.batch import BatchSettings
+from batch_calls.domain.workspace import Workspace
+from batch_calls.ingest.phones import region_of
+from batch_calls.logic.errors import InvalidField
+from batch_calls.store.database import Database
+
+# Fields a user may set, and those that may change after creation (while paused, scheduled
+# or draft).
+SETTINGS_FIELDS = frozenset(BatchSettings.model_fields)
+CHANGEABLE_FIELDS = frozenset(
+    {"name", "scheduled_at", "max_concurrent_calls", "retry_config", "calling_window"}
+)
+_JSON_FIELDS = ("retry_config", "calling_window")
+# A scheduled_at this close to now counts as "now" (clocks differ a little).
+_CLOCK_SKEW = timedelta(seconds=60)
+
+
+def parse_settings(fields: Mapping[str, Any], base: dict[str, Any] | None = None) -> BatchSettings:
+    """Settings from `fields` over `base`; a wrong field is an InvalidField naming it."""
+    data = dict(base or {})
+    for name, value in fields.items():
+        if value is None or value == "":
+            continue
+        data[name] = _decoded(name, value)
+    scheduled = data.get("scheduled_at")
+    if isinstance(scheduled, str) and _is_naive(scheduled):
+        raise InvalidField(
+            "scheduled_at", "needs a UTC offset, for example 2026-12-01T09:30:00+05:30"
+        )
+    try:
+        return BatchSettings.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "body"
+        raise InvalidField(field, _plain(first["msg"])) from None
+
+
+def check_against_workspace(
+    settings: BatchSettings, workspace: Workspace, database: Database, now: datetime
+) -> str:
+    """The checks that need the workspace; returns the caller number's region."""
+    if settings.max_concurrent_calls > workspace.max_concurrent_calls:
+        raise InvalidField(
+            "max_concurrent_calls",
+            f"is {settings.max_concurrent_calls}, above this workspace's limit of "
+            f"{workspace.max_concurrent_calls}",
+        )
+    region = region_of(settings.from_phone_number)
+    if region is None:
+        raise InvalidField(
+            "from_phone_number", "is not a valid phone number in E.164 form (+14155550100)"
+        )
+    if not database.has_caller_number(workspace.workspace_id, settings.from_phone_number):
+        raise InvalidField(
+            "from_phone_number",
+            f"{settings.from_phone_number} is not a caller number of this workspace",
+        )
+    if settings.scheduled_at is not None and settings.scheduled_at < now - _CLOCK_SKEW:
+        raise InvalidField("scheduled_at", "is in the past")
+    agent = database.get_agent(workspace.workspace_id, settings.agent_id)
+    if agent is None:
+        raise InvalidField("agent_id", f"there is no agent {settings.agent_id} in this workspace")
+    if agent.published_version is None:
+        raise InvalidField("agent_id", f"agent {settings.agent_id} has no published version")
+    return region
+
+
+def _decoded(name: str, value: Any) -> Any:
+    """Form fields carry JSON objects as text."""
+    if name in _JSON_FIELDS and isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as error:
+            raise InvalidField(name, f"is not valid JSON ({error.msg})") from None
+    return value
+
+
+def _is_naive(text: str) -> bool:
+    try:
+        return datetime.fromisoformat(text).tzinfo is None
+    except ValueError:
+        return False  # pydantic reports the format error
+
+
+def _plain(message: str) -> str:
+    """pydantic's messages start with a capital and name Python types; soften that."""
+    return message[:1].lower() + message[1:]

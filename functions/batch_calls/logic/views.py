@@ -1,0 +1,65 @@
+"""What the API shows of batches and recipients (api-contract.md shapes)."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from batch_calls.domain.batch import Batch, Recipient
+
+
+def batch_view(batch: Batch) -> dict[str, Any]:
+    settings = batch.settings
+    path = f"/batch-calls/{batch.batch_id}"
+    return {
+        "id": batch.batch_id,
+        "name": settings.name,
+        "status": str(batch.status),
+        "total_leads": batch.total,
+        "completed": batch.counts["completed"],
+        "failed": batch.counts["failed"],
+        "skipped": batch.counts["skipped"],
+        "agent_id": settings.agent_id,
+        "created_at": _utc(batch.created_at),
+        "updated_at": _utc(batch.updated_at),
+        "scheduled_at": _utc(settings.scheduled_at),
+        "started_at": _utc(batch.started_at),
+        "finished_at": _utc(batch.finished_at),
+        "counts": {"total": batch.total, **batch.counts},
+        "from_phone_number": settings.from_phone_number,
+        "max_concurrent_calls": settings.max_concurrent_calls,
+        "retry_config": settings.retry_config.model_dump(mode="json"),
+        "calling_window": (
+            None
+            if settings.calling_window is None
+            else settings.calling_window.model_dump(mode="json")
+        ),
+        "on_invalid_rows": settings.on_invalid_rows,
+        "dedupe": settings.dedupe,
+        "variables": batch.variables,
+        "links": {
+            "self": path,
+            "recipients": f"{path}/recipients",
+            "report": f"{path}/report",
+        },
+    }
+
+
+def recipient_view(recipient: Recipient) -> dict[str, Any]:
+    return {
+        "part": recipient.part,
+        "row": recipient.row,
+        "phone_number": recipient.phone_number,
+        "status": str(recipient.status),
+        "attempts_made": recipient.attempts,
+        "last_attempt_at": _utc(recipient.last_attempt_at),
+        "last_outcome": recipient.last_outcome,
+        "call_id": recipient.call_id,
+        "skip_reason": recipient.skip_reason,
+        "variables": recipient.variables,
+    }
+
+
+def _utc(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with milliseconds, as seed 000 writes it: 2024-03-01T10:00:00.000Z."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,341 @@
+"""DynamoDB: the single table of architecture.md section 4.
+
+Every key of a workspace's items starts with `WS#{workspace}`: a caller can only name
+items of its own workspace, so one tenant cannot address another's data.
+"""
+
+import base64
+import binascii
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import boto3
+from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import ClientError
+
+from batch_calls.domain.batch import Batch, BatchSettings, BatchStatus, Recipient, RecipientStatus
+from batch_calls.domain.workspace import Agent, Workspace
+
+_META = "META"
+_RECIPIENT_PREFIX = "R#"
+_CURSOR = re.compile(r"^R#\d{3}#\d{7}$")
+
+
+class InvalidCursor(ValueError):
+    """A pagination cursor this store did not hand out."""
+
+
+def _workspace_pk(workspace_id: str) -> str:
+    return f"WS#{workspace_id}"
+
+
+def _batch_pk(workspace_id: str, batch_id: str) -> str:
+    return f"WS#{workspace_id}#BATCH#{batch_id}"
+
+
+def _batches_index_pk(workspace_id: str) -> str:
+    return f"WS#{workspace_id}#BATCHES"
+
+
+def recipient_sk(part: int, row: int) -> str:
+    return f"{_RECIPIENT_PREFIX}{part:03d}#{row:07d}"
+
+
+def _to_item(value: Any) -> Any:
+    """JSON-mode model data to DynamoDB values (numbers as Decimal, no empty sets)."""
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _to_item(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_to_item(v) for v in value]
+    return value
+
+
+def _from_item(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _from_item(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_item(v) for v in value]
+    return value
+
+
+def _strip_keys(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in _from_item(dict(item)).items() if k not in _KEY_ATTRIBUTES}
+
+
+_KEY_ATTRIBUTES = frozenset({"PK", "SK", "GSI1PK", "GSI1SK", "kind", "expires_at"})
+
+
+class Database:
+    def __init__(self, table_name: str, resource: Any = None) -> None:
+        self.table = (resource or boto3.resource("dynamodb")).Table(table_name)
+
+    # Workspaces -----------------------------------------------------------------
+
+    def put_workspace(self, workspace: Workspace) -> None:
+        item = _to_item(workspace.model_dump(mode="json"))
+        self.table.put_item(
+            Item={"PK": _workspace_pk(workspace.workspace_id), "SK": "CONFIG", **item}
+        )
+
+    def get_workspace(self, workspace_id: str) -> Workspace | None:
+        item = self._get(_workspace_pk(workspace_id), "CONFIG")
+        return None if item is None else Workspace.model_validate(item)
+
+    def put_api_key(self, workspace_id: str, key_hash: str, created_at: datetime) -> None:
+        self.table.put_item(
+            Item={
+                "PK": f"APIKEY#{key_hash}",
+                "SK": _META,
+                "workspace_id": workspace_id,
+                "created_at": created_at.isoformat(),
+            },
+            ConditionExpression=Attr("PK").not_exists(),
+        )
+
+    def workspace_of_key(self, key_hash: str) -> str | None:
+        item = self._get(f"APIKEY#{key_hash}", _META)
+        return None if item is None else str(item["workspace_id"])
+
+    def put_caller_number(self, workspace_id: str, e164: str) -> None:
+        self.table.put_item(
+            Item={"PK": _workspace_pk(workspace_id), "SK": f"NUMBER#{e164}", "e164": e164}
+        )
+
+    def caller_numbers(self, workspace_id: str) -> list[str]:
+        query = {
+            "KeyConditionExpression": Key("PK").eq(_workspace_pk(workspace_id))
+            & Key("SK").begins_with("NUMBER#")
+        }
+        return [str(item["e164"]) for item in self._query_all(query)]
+
+    def has_caller_number(self, workspace_id: str, e164: str) -> bool:
+        return self._get(_workspace_pk(workspace_id), f"NUMBER#{e164}") is not None
+
+    def put_agent(self, workspace_id: str, agent: Agent) -> None:
+        item = _to_item(agent.model_dump(mode="json"))
+        self.table.put_item(
+            Item={"PK": _workspace_pk(workspace_id), "SK": f"AGENT#{agent.agent_id}", **item}
+        )
+
+    def get_agent(self, workspace_id: str, agent_id: str) -> Agent | None:
+        item = self._get(_workspace_pk(workspace_id), f"AGENT#{agent_id}")
+        return None if item is None else Agent.model_validate(item)
+
+    # Batches --------------------------------------------------------------------
+
+    def create_batch(self, batch: Batch) -> bool:
+        """False when a batch with this id exists already."""
+        try:
+            self.table.put_item(
+                Item=self._batch_item(batch), ConditionExpression=Attr("PK").not_exists()
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def get_batch(self, workspace_id: str, batch_id: str) -> Batch | None:
+        item = self._get(_batch_pk(workspace_id, batch_id), _META)
+        return None if item is None else Batch.model_validate(item)
+
+    def list_batches(
+        self, workspace_id: str, status: BatchStatus | None, offset: int, limit: int
+    ) -> tuple[list[Batch], int]:
+        """One page of the workspace's batches, newest first, and how many match."""
+        query: dict[str, Any] = {
+            "IndexName": "GSI1",
+            "KeyConditionExpression": Key("GSI1PK").eq(_batches_index_pk(workspace_id)),
+            "ScanIndexForward": False,
+        }
+        if status is not None:
+            query["FilterExpression"] = Attr("status").eq(str(status))
+        matching = list(self._query_all(query))
+        page = matching[offset : offset + limit]
+        return [Batch.model_validate(_strip_keys(item)) for item in page], len(matching)
+
+    def transition_batch(
+        self,
+        workspace_id: str,
+        batch_id: str,
+        *,
+        allowed_from: Iterable[BatchStatus],
+        to: BatchStatus,
+        now: datetime,
+        settings: BatchSettings | None = None,
+        started_at: datetime | None = None,
+        finished_at: datetime | None = None,
+    ) -> Batch | None:
+        """Move the batch to `to` if its status is one of `allowed_from`; None if not."""
+        names = {"#status": "status", "#updated": "updated_at"}
+        values: dict[str, Any] = {":to": str(to), ":now": now.isoformat()}
+        assignments = ["#status = :to", "#updated = :now"]
+        if settings is not None:
+            names["#settings"] = "settings"
+            values[":settings"] = _to_item(settings.model_dump(mode="json"))
+            assignments.append("#settings = :settings")
+        stamps = {"started_at": started_at, "finished_at": finished_at}
+        for name, value in stamps.items():
+            if value is None:
+                continue
+            names[f"#{name}"] = name
+            values[f":{name}"] = value.isoformat()
+            assignments.append(f"#{name} = :{name}")
+        allowed = [str(status) for status in allowed_from]
+        for index, status in enumerate(allowed):
+            values[f":from{index}"] = status
+        condition = "attribute_exists(PK) AND #status IN ({})".format(
+            ", ".join(f":from{index}" for index in range(len(allowed)))
+        )
+        try:
+            response = self.table.update_item(
+                Key={"PK": _batch_pk(workspace_id, batch_id), "SK": _META},
+                UpdateExpression="SET " + ", ".join(assignments),
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return Batch.model_validate(_strip_keys(response["Attributes"]))
+
+    def add_part(
+        self, batch: Batch, accepted: int, skipped: int, variables: list[str]
+    ) -> Batch | None:
+        """Count a further contact file of a draft batch; None if it left draft or
+        another file was counted first."""
+        try:
+            response = self.table.update_item(
+                Key={"PK": _batch_pk(batch.workspace_id, batch.batch_id), "SK": _META},
+                UpdateExpression=(
+                    "SET parts = parts + :one, counts.pending = counts.pending + :accepted, "
+                    "counts.skipped = counts.skipped + :skipped, variables = :variables"
+                ),
+                ConditionExpression="#status = :draft AND parts = :parts",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":one": 1,
+                    ":accepted": accepted,
+                    ":skipped": skipped,
+                    ":variables": variables,
+                    ":draft": str(BatchStatus.DRAFT),
+                    ":parts": batch.parts,
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return Batch.model_validate(_strip_keys(response["Attributes"]))
+
+    def mark_part_loaded(self, workspace_id: str, batch_id: str, part: int) -> None:
+        """Record that a part's recipient items are written (parts load in order)."""
+        try:
+            self.table.update_item(
+                Key={"PK": _batch_pk(workspace_id, batch_id), "SK": _META},
+                UpdateExpression="SET loaded_parts = :part",
+                ConditionExpression="loaded_parts < :part",
+                ExpressionAttributeValues={":part": part},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    def _batch_item(self, batch: Batch) -> dict[str, Any]:
+        item = _to_item(batch.model_dump(mode="json"))
+        return {
+            "PK": _batch_pk(batch.workspace_id, batch.batch_id),
+            "SK": _META,
+            "GSI1PK": _batches_index_pk(batch.workspace_id),
+            "GSI1SK": f"{batch.created_at.isoformat()}#{batch.batch_id}",
+            **item,
+        }
+
+    # Recipients -----------------------------------------------------------------
+
+    def put_recipients(
+        self, workspace_id: str, batch_id: str, recipients: Iterable[Recipient]
+    ) -> int:
+        """Write recipient items (25 a request, unprocessed items retried)."""
+        pk = _batch_pk(workspace_id, batch_id)
+        written = 0
+        with self.table.batch_writer() as writer:
+            for recipient in recipients:
+                item = _to_item(recipient.model_dump(mode="json"))
+                writer.put_item(
+                    Item={"PK": pk, "SK": recipient_sk(recipient.part, recipient.row), **item}
+                )
+                written += 1
+        return written
+
+    def list_recipients(
+        self,
+        workspace_id: str,
+        batch_id: str,
+        status: RecipientStatus | None,
+        cursor: str | None,
+        limit: int,
+    ) -> tuple[list[Recipient], str | None]:
+        """A page of recipients in file order and the cursor of the next page."""
+        query: dict[str, Any] = {
+            "KeyConditionExpression": Key("PK").eq(_batch_pk(workspace_id, batch_id))
+            & Key("SK").begins_with(_RECIPIENT_PREFIX),
+        }
+        if status is not None:
+            query["FilterExpression"] = Attr("status").eq(str(status))
+        if cursor is not None:
+            query["ExclusiveStartKey"] = {
+                "PK": _batch_pk(workspace_id, batch_id),
+                "SK": _decode_cursor(cursor),
+            }
+        found: list[Recipient] = []
+        while True:
+            query["Limit"] = max(limit - len(found), 1)
+            response = self.table.query(**query)
+            found += [Recipient.model_validate(_strip_keys(i)) for i in response["Items"]]
+            last = response.get("LastEvaluatedKey")
+            if last is None:
+                return found, None
+            if len(found) >= limit:
+                return found, _encode_cursor(str(last["SK"]))
+            query["ExclusiveStartKey"] = last
+
+    # Helpers --------------------------------------------------------------------
+
+    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        item = self.table.get_item(Key={"PK": pk, "SK": sk}, ConsistentRead=True).get("Item")
+        return None if item is None else _strip_keys(item)
+
+    def _query_all(self, query: dict[str, Any]) -> Iterable[dict[str, Any]]:
+        while True:
+            response = self.table.query(**query)
+            yield from response["Items"]
+            if "LastEvaluatedKey" not in response:
+                return
+            query = {**query, "ExclusiveStartKey": response["LastEvaluatedKey"]}
+
+
+def _encode_cursor(sort_key: str) -> str:
+    return base64.urlsafe_b64encode(sort_key.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> str:
+    """Only the sort key travels in a cursor; the partition is always the caller's."""
+    try:
+        sort_key = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidCursor(cursor) from None
+    if not _CURSOR.match(sort_key):
+        raise InvalidCursor(cursor)
+    return sort_key

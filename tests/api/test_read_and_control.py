@@ -1,0 +1,107 @@
+"""Reading batches and recipients, and pause / resume / cancel / PATCH."""
+
+import pytest
+
+from tests.api.client import Client
+from tests.local.support import wait_until
+
+
+def _created(client: Client, **fields: str) -> dict[str, object]:
+    reply = client.create(fields)
+    assert reply.status == 201, reply.body
+    return dict(reply.body)
+
+
+def test_list_is_newest_first_with_page_meta_and_status_filter(client: Client) -> None:
+    ids = [_created(client, name=f"list {i}")["id"] for i in range(3)]
+    page = client.request("GET", "/batch-calls?page=1&limit=2").body
+    assert [b["id"] for b in page["data"]] == ids[::-1][:2]
+    meta = page["meta"]
+    assert (meta["page"], meta["limit"]) == (1, 2)
+    assert meta["totalPages"] == -(-meta["total"] // 2)
+    second = client.request("GET", "/batch-calls?page=2&limit=2").body
+    assert second["data"][0]["id"] == ids[0]
+
+    client.request("POST", f"/batch-calls/{ids[1]}/pause")
+    paused = client.request("GET", "/batch-calls?status=paused&limit=100").body["data"]
+    assert ids[1] in [b["id"] for b in paused]
+    assert all(b["status"] == "paused" for b in paused)
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("limit=0", "limit"), ("limit=101", "limit"), ("page=0", "page"), ("status=lost", "status")],
+)
+def test_list_parameters_out_of_range_are_400(client: Client, query: str, field: str) -> None:
+    reply = client.request("GET", f"/batch-calls?{query}")
+    assert (reply.status, reply.body["field"]) == (400, field)
+
+
+def test_recipients_page_with_a_cursor_in_file_order(client: Client) -> None:
+    rows = "".join(f"98765432{i:02d},Name {i}\n" for i in range(25))
+    batch = client.create(csv="phone_number,customer_name\n" + rows).body
+    path = f"/batch-calls/{batch['id']}/recipients"
+    wait_until(lambda: len(client.request("GET", f"{path}?limit=1000").body["data"]) == 25)
+
+    seen: list[int] = []
+    cursor = ""
+    while True:
+        page = client.request("GET", f"{path}?limit=10&cursor={cursor}").body
+        seen += [r["row"] for r in page["data"]]
+        if page["next_cursor"] is None:
+            break
+        cursor = page["next_cursor"]
+    assert seen == list(range(2, 27))
+
+    assert client.request("GET", f"{path}?cursor=bm90LWEtY3Vyc29y").body["field"] == "cursor"
+    assert client.request("GET", f"{path}?status=flying").status == 400
+
+
+def test_pause_resume_cancel_follow_the_lifecycle(client: Client) -> None:
+    batch = _created(client)
+    path = f"/batch-calls/{batch['id']}"
+    assert client.request("POST", f"{path}/resume").status == 409  # not paused
+    assert client.request("POST", f"{path}/pause").body["status"] == "paused"
+    assert client.request("POST", f"{path}/resume").body["status"] == "running"
+    cancelled = client.request("POST", f"{path}/cancel").body
+    assert cancelled["status"] == "cancelled"
+    assert cancelled["finished_at"] is not None
+    for action in ("pause", "resume", "cancel"):
+        reply = client.request("POST", f"{path}/{action}")
+        assert (reply.status, reply.body["status"]) == (409, "cancelled")
+
+
+def test_patch_changes_settings_only_while_paused_or_scheduled(client: Client) -> None:
+    batch = _created(client, max_concurrent_calls="2")
+    path = f"/batch-calls/{batch['id']}"
+    change = {"max_concurrent_calls": 7, "retry_config": {"max_retries": 3}}
+    refused = client.request("PATCH", path, json_body=change)
+    assert (refused.status, refused.body["error"]) == (409, "invalid_state")
+
+    client.request("POST", f"{path}/pause")
+    changed = client.request("PATCH", path, json_body=change)
+    assert changed.status == 200, changed.body
+    assert changed.body["max_concurrent_calls"] == 7
+    assert changed.body["retry_config"]["max_retries"] == 3
+    assert changed.body["name"] == batch["name"]
+
+    for bad, field in (
+        ({"agent_id": "agt_other"}, "agent_id"),
+        ({"max_concurrent_calls": 0}, "max_concurrent_calls"),
+        ({"max_concurrent_calls": 500}, "max_concurrent_calls"),
+        ({"calling_window": {"start": "25:00"}}, "calling_window.start"),
+    ):
+        reply = client.request("PATCH", path, json_body=bad)
+        assert (reply.status, reply.body["field"]) == (400, field), reply.body
+    assert client.request("GET", path).body["max_concurrent_calls"] == 7
+
+
+def test_unknown_batch_is_404(client: Client) -> None:
+    for method, path in (
+        ("GET", "/batch-calls/batch_nope"),
+        ("GET", "/batch-calls/batch_nope/recipients"),
+        ("POST", "/batch-calls/batch_nope/pause"),
+        ("PATCH", "/batch-calls/batch_nope"),
+    ):
+        reply = client.request(method, path, json_body={} if method == "PATCH" else None)
+        assert (reply.status, reply.body["error"]) == (404, "not_found"), (method, path)
