@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck unit demo bench clean
+.PHONY: install test lint typecheck unit demo serve bench clean
 
 install: $(STAMP)
 
@@ -28,6 +28,9 @@ test: lint typecheck unit
 
 demo: $(STAMP)
 	$(BIN)/batch-calls demo
+
+serve: $(STAMP)
+	$(BIN)/batch-calls local up
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.ingest
