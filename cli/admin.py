@@ -7,17 +7,18 @@ AWS credentials), else $TABLE_NAME, else the local runtime's .local/env.
 import argparse
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from batch_calls.domain.telephony_config import TelephonyConfig
 from batch_calls.domain.workspace import DEFAULT_CONCURRENCY_LIMIT
-from batch_calls.logic import admin
-from batch_calls.logic.errors import RequestError
-from batch_calls.store.database import Database
 from cli.common import EXIT_OK, EXIT_REJECTED, UsageError
-from local.runtime import ENV_FILE
+
+if TYPE_CHECKING:
+    from batch_calls.store.database import Database
+
+ENV_FILE = Path(".local") / "env"  # written by `batch-calls local up`
 
 
 def register(commands: Any) -> None:
@@ -58,7 +59,9 @@ def register(commands: Any) -> None:
     configure.set_defaults(run=_configure)
 
 
-def _database(args: argparse.Namespace) -> Database:
+def _database(args: argparse.Namespace) -> "Database":
+    from batch_calls.store.database import Database  # boto3: only when a command runs
+
     if args.table:
         return Database(args.table)
     if not os.environ.get("TABLE_NAME") and ENV_FILE.exists():
@@ -74,6 +77,8 @@ def _database(args: argparse.Namespace) -> Database:
 
 
 def _report(action: Any) -> int:
+    from batch_calls.logic.errors import RequestError
+
     try:
         action()
     except RequestError as error:
@@ -83,6 +88,8 @@ def _report(action: Any) -> int:
 
 
 def _create_workspace(args: argparse.Namespace) -> int:
+    from batch_calls.logic import admin
+
     countries = tuple(c for c in args.countries.replace(" ", "").split(",") if c)
     telephony = _telephony(TelephonyConfig, {"enabled_countries": countries})
 
@@ -97,14 +104,20 @@ def _create_workspace(args: argparse.Namespace) -> int:
 
 
 def _create_key(args: argparse.Namespace) -> int:
+    from batch_calls.logic import admin
+
     return _report(lambda: print(admin.create_api_key(_database(args), args.workspace)))
 
 
 def _add_number(args: argparse.Namespace) -> int:
+    from batch_calls.logic import admin
+
     return _report(lambda: admin.add_caller_number(_database(args), args.workspace, args.number))
 
 
 def _put_agent(args: argparse.Namespace) -> int:
+    from batch_calls.logic import admin
+
     prompt = args.prompt if args.prompt is not None else _read(args.prompt_file)
 
     def put() -> None:
@@ -120,6 +133,8 @@ def _put_agent(args: argparse.Namespace) -> int:
 
 
 def _configure(args: argparse.Namespace) -> int:
+    from batch_calls.logic import admin
+
     telephony = None
     if args.telephony is not None:
         telephony = _telephony(TelephonyConfig.model_validate_json, _read(args.telephony))

@@ -17,8 +17,6 @@ from batch_calls.ingest.validate import ValidationOptions, validate_file
 from cli.common import EXIT_OK, EXIT_REJECTED
 from cli.http_client import multipart, send
 from cli.validate import print_result
-from local import runtime
-from local.demo import DEMO_AGENT, DEMO_NUMBERS, DEMO_TELEPHONY
 
 CONTACTS = Path(__file__).resolve().parents[1] / "examples" / "contacts.csv"
 LOAD_TIMEOUT_SECONDS = 30
@@ -32,6 +30,9 @@ def register(commands: Any) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from local import runtime  # moto and boto3: only for the commands that run them
+    from local.demo import DEMO_AGENT, DEMO_NUMBERS, DEMO_TELEPHONY
+
     caller = DEMO_NUMBERS[0]
     print(f"1. Validate {CONTACTS.name}, calling from {caller}\n")
     options = ValidationOptions(region_of(caller), DEMO_TELEPHONY)
@@ -46,7 +47,7 @@ def _demo(args: argparse.Namespace) -> int:
         env = local.env()
         print(f"   API {env['API_URL']}, demo workspace {env['WORKSPACE_ID']}")
         print("\n3. POST /batch-calls (multipart, as the seed's curl)")
-        status, batch = _create(env["API_URL"], env["API_KEY"], caller)
+        status, batch = _create(env["API_URL"], env["API_KEY"], caller, DEMO_AGENT)
         print(f"   {status}: {json.dumps(_summary(batch))}")
         if status != 201:
             return EXIT_REJECTED
@@ -65,8 +66,8 @@ def _summary(batch: dict[str, Any]) -> dict[str, Any]:
     return {key: batch.get(key) for key in keys} if "id" in batch else batch
 
 
-def _create(api_url: str, api_key: str, caller: str) -> tuple[int, dict[str, Any]]:
-    fields = {"agent_id": DEMO_AGENT, "from_phone_number": caller, "name": "Demo batch"}
+def _create(api_url: str, api_key: str, caller: str, agent: str) -> tuple[int, dict[str, Any]]:
+    fields = {"agent_id": agent, "from_phone_number": caller, "name": "Demo batch"}
     body, content_type = multipart(fields, {"file": (CONTACTS.name, CONTACTS.read_bytes())})
     headers = {"Authorization": f"Bearer {api_key}", "Content-Type": content_type}
     reply = send("POST", api_url + "/batch-calls", body=body, headers=headers)

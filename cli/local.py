@@ -5,7 +5,6 @@ import threading
 from typing import Any
 
 from cli.common import EXIT_OK, UsageError
-from local import runtime
 
 
 def register(commands: Any) -> None:
@@ -16,13 +15,15 @@ def register(commands: Any) -> None:
         help="start the embedded AWS and the local API until Ctrl-C",
         description="Start moto (S3, DynamoDB, Step Functions, EventBridge, SQS, ...), the "
         "stack's resources, the functions and a local API Gateway; seed a demo workspace; "
-        f"write API_URL, API_KEY, AWS_ENDPOINT_URL and BUCKET to {runtime.ENV_FILE}.",
+        "write API_URL, API_KEY, AWS_ENDPOINT_URL and BUCKET to .local/env.",
     )
     up.add_argument("--port", type=int, default=3000, help="the local API's port (default 3000)")
     up.set_defaults(run=_up)
 
 
 def _up(args: argparse.Namespace) -> int:
+    from local import runtime  # moto and boto3: only for the commands that run them
+
     try:
         context = runtime.running(args.port)
         local = context.__enter__()

@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import phonenumbers
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata, PhoneNumberType
@@ -27,10 +27,10 @@ _MAX_COUNTRY_CODE_LENGTH = 3
 _NON_GEO_REGION = "001"
 
 
-@dataclass(frozen=True, slots=True)
-class Phone:
+class Phone(NamedTuple):
     """A valid phone number: E.164 text, its region (ISO code, or "001" when the
-    country code is not geographic) and whether it is a premium-rate number."""
+    country code is not geographic) and whether it is a premium-rate number.
+    (NamedTuples: one is built per row, and they are built in C.)"""
 
     e164: str
     region: str
@@ -333,8 +333,7 @@ def check(raw: str, default_region: str | None) -> Phone | None:
     return check_with_phonenumbers(raw, default_region)
 
 
-@dataclass(frozen=True, slots=True)
-class ContactNumber:
+class ContactNumber(NamedTuple):
     """How a contact cell reads: the valid number, and whether it was only valid once
     read as international (a spreadsheet cell that dropped its `+`)."""
 

@@ -8,7 +8,7 @@ error body (rejected), and the accepted rows are what gets dialled.
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from batch_calls.domain.telephony_config import TelephonyConfig
 from batch_calls.ingest.phones import Phone, read_contact_number
@@ -36,8 +36,7 @@ class ValidationOptions:
     dedupe: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class AcceptedRow:
+class AcceptedRow(NamedTuple):
     """A row that becomes a call; `values` line up with the result's `variables`."""
 
     row: int
@@ -45,8 +44,7 @@ class AcceptedRow:
     values: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class SkippedRow:
+class SkippedRow(NamedTuple):
     row: int
     reason: str
     values: tuple[str, ...]
