@@ -28,12 +28,24 @@ class QueueSpec:
 
 
 @dataclass(frozen=True)
+class StateMachineSpec:
+    logical_id: str
+    definition: str  # path from the repository root
+    # ${Name} in the definition -> the logical id of the function whose ARN it takes.
+    function_substitutions: dict[str, str]
+    # ${Name} -> a deployment setting (the dial timeouts), given by CDK context or the
+    # embedded runtime.
+    setting_substitutions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     logical_id: str
     handler: str
     timeout_seconds: int
     memory_mb: int
     # Environment variable -> the logical id of the resource whose name/url/arn it holds.
+    # Or -> `${Name}`, a deployment setting that is no resource (see `setting`).
     environment: dict[str, str]
     # SQS queue (logical id) whose messages invoke this function, with batch size.
     queue_trigger: tuple[str, int] | None = None
@@ -47,6 +59,8 @@ MAIN_TABLE = TableSpec(
     indexes={
         # Batches of a workspace, newest first (GSI1SK = created_at#id).
         "GSI1": ("GSI1PK", "GSI1SK"),
+        # Sparse: recipients pending or waiting for a retry, by when they are due.
+        "DUE": ("due_pk", "due_key"),
     },
 )
 IDEMPOTENCY_TABLE = TableSpec(
@@ -66,23 +80,51 @@ BATCHES_PREFIX = "batches/"  # batches/{batch}/recipients-{part}.jsonl
 
 DROP_QUEUE = QueueSpec("DropQueue", visibility_timeout_seconds=180, max_receive_count=5)
 LOAD_QUEUE = QueueSpec("LoadQueue", visibility_timeout_seconds=900, max_receive_count=5)
-QUEUES = (DROP_QUEUE, LOAD_QUEUE)
+# The simulated provider's pending callbacks: one message per call, delayed by its length.
+SIMULATOR_QUEUE = QueueSpec("SimulatorQueue", visibility_timeout_seconds=60, max_receive_count=5)
+QUEUES = (DROP_QUEUE, LOAD_QUEUE, SIMULATOR_QUEUE)
 
 # The EventBridge rule that sends S3 "Object Created" events under incoming/ to the drop
 # queue (S3 -> EventBridge -> SQS -> Lambda: moto's EventBridge does not invoke Lambda).
 DROP_RULE = "DropRule"
 
+# Orchestration (architecture.md section 2): rounds run as executions of one state
+# machine; later rounds are started by one-time EventBridge Scheduler schedules that
+# invoke the StartRound function.
+STATE_MACHINE = "BatchRoundStateMachine"
+SCHEDULER_GROUP = "SchedulerGroup"
+SCHEDULER_ROLE = "SchedulerRole"
+START_ROUND = "StartRoundFunction"
+
+
+def setting(name: str) -> str:
+    """An environment value that is a deployment setting, not a resource of the stack:
+    `${Name}`, as in the state machine's setting substitutions. CDK supplies it (context,
+    a generated secret, the API's URL); the embedded runtime from `EmbeddedAws(settings=)`.
+    """
+    return "${" + name + "}"
+
+
+# The public base URL of the API, where providers POST status callbacks.
+CALLBACK_URL_SETTING = setting("CallbackUrl")
+# The HMAC key of the simulated provider's callbacks (not a real provider's credential).
+SIMULATOR_SECRET_SETTING = setting("SimulatorSecret")
+
 _DATA = {
     "TABLE_NAME": MAIN_TABLE.logical_id,
     "BUCKET_NAME": BUCKET,
     "LOAD_QUEUE_URL": LOAD_QUEUE.logical_id,
+    "STATE_MACHINE_ARN": STATE_MACHINE,
+    "SCHEDULER_GROUP": SCHEDULER_GROUP,
+    "SCHEDULER_ROLE_ARN": SCHEDULER_ROLE,
+    "START_ROUND_FUNCTION_ARN": START_ROUND,
 }
 
 API_FUNCTION = FunctionSpec(
     logical_id="ApiFunction",
     handler=f"{PACKAGE}.handlers.api.lambda_handler",
     timeout_seconds=29,
-    memory_mb=1769,  # one full vCPU: a 100,000-row file validates in about a second
+    memory_mb=1769,  # one full vCPU: a 100,000-row file validates in about two seconds
     environment={**_DATA, "IDEMPOTENCY_TABLE_NAME": IDEMPOTENCY_TABLE.logical_id},
 )
 AUTHORIZER_FUNCTION = FunctionSpec(
@@ -108,4 +150,65 @@ LOAD_FUNCTION = FunctionSpec(
     environment=_DATA,
     queue_trigger=(LOAD_QUEUE.logical_id, 1),
 )
-FUNCTIONS = (API_FUNCTION, AUTHORIZER_FUNCTION, DROP_FUNCTION, LOAD_FUNCTION)
+_ROUNDS = f"{PACKAGE}.handlers.rounds"
+PREPARE_ROUND_FUNCTION = FunctionSpec(
+    "PrepareRoundFunction", f"{_ROUNDS}.prepare_round", 300, 1024, _DATA
+)
+FINISH_ROUND_FUNCTION = FunctionSpec(
+    "FinishRoundFunction", f"{_ROUNDS}.finish_round", 300, 1024, _DATA
+)
+START_ROUND_FUNCTION = FunctionSpec(START_ROUND, f"{_ROUNDS}.start_round", 60, 256, _DATA)
+# The telephony provider: the simulated one places calls through its queue and signs
+# its callbacks with a secret of the deployment's.
+_TELEPHONY = {
+    **_DATA,
+    "SIMULATOR_QUEUE_URL": SIMULATOR_QUEUE.logical_id,
+    "SIMULATOR_SECRET": SIMULATOR_SECRET_SETTING,
+}
+DIAL_FUNCTION = FunctionSpec("DialFunction", f"{PACKAGE}.handlers.dial.dial", 60, 512, _TELEPHONY)
+RECONCILE_FUNCTION = FunctionSpec(
+    "ReconcileFunction", f"{PACKAGE}.handlers.dial.reconcile", 60, 512, _TELEPHONY
+)
+CALL_EVENTS_FUNCTION = FunctionSpec(
+    "CallEventsFunction", f"{PACKAGE}.handlers.call_events.lambda_handler", 30, 512, _TELEPHONY
+)
+
+
+# The simulated provider's worker: delivers each call's signed status callback.
+SIMULATOR_FUNCTION = FunctionSpec(
+    "SimulatorFunction",
+    f"{PACKAGE}.handlers.simulator.lambda_handler",
+    30,
+    256,
+    {"CALLBACK_URL": CALLBACK_URL_SETTING, "SIMULATOR_SECRET": SIMULATOR_SECRET_SETTING},
+    queue_trigger=(SIMULATOR_QUEUE.logical_id, 10),
+)
+
+FUNCTIONS = (
+    API_FUNCTION,
+    AUTHORIZER_FUNCTION,
+    DROP_FUNCTION,
+    LOAD_FUNCTION,
+    PREPARE_ROUND_FUNCTION,
+    FINISH_ROUND_FUNCTION,
+    START_ROUND_FUNCTION,
+    DIAL_FUNCTION,
+    RECONCILE_FUNCTION,
+    CALL_EVENTS_FUNCTION,
+    SIMULATOR_FUNCTION,
+)
+
+BATCH_ROUND = StateMachineSpec(
+    logical_id=STATE_MACHINE,
+    definition="statemachines/batch_round.asl.json",
+    function_substitutions={
+        "PrepareRoundFunctionArn": PREPARE_ROUND_FUNCTION.logical_id,
+        "DialFunctionArn": DIAL_FUNCTION.logical_id,
+        "ReconcileFunctionArn": RECONCILE_FUNCTION.logical_id,
+        "FinishRoundFunctionArn": FINISH_ROUND_FUNCTION.logical_id,
+    },
+    setting_substitutions=("DialTimeoutSeconds", "DialHeartbeatSeconds"),
+)
+# Production values: the longest call we wait for, and how long a call may go without
+# any provider event; the embedded runtime's tests use seconds.
+DIAL_SETTINGS = {"DialTimeoutSeconds": 3600, "DialHeartbeatSeconds": 900}

@@ -24,6 +24,7 @@ import urllib.request
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
@@ -33,19 +34,27 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.server import ThreadedMotoServer
 
 from infra.resources import (
+    BATCH_ROUND,
     BUCKET,
+    DIAL_SETTINGS,
     DROP_QUEUE,
     DROP_RULE,
     FUNCTIONS,
     INCOMING_PREFIX,
     QUEUES,
+    SCHEDULER_GROUP,
+    SCHEDULER_ROLE,
     TABLES,
     FunctionSpec,
     QueueSpec,
+    StateMachineSpec,
     TableSpec,
 )
-from local import lambda_runtime
+from local import dynamodb_lock, lambda_runtime
+from local.scheduler_pump import SchedulerPump
 from local.sqs_poller import SqsEventSourcePoller
+
+REPOSITORY = Path(__file__).resolve().parents[1]
 
 REGION = "us-east-1"
 NAME_PREFIX = "batch-calls-local"
@@ -112,8 +121,22 @@ class EmbeddedAws:
         port: int = 0,
         poll_wait_seconds: int = 1,
         log_requests: bool = False,
+        settings: Mapping[str, str] | None = None,
+        state_machines: tuple[StateMachineSpec, ...] = (BATCH_ROUND,),
+        dial_settings: Mapping[str, int] = DIAL_SETTINGS,
     ) -> None:
         self.functions = functions
+        # Values of the functions' `${Name}` settings (infra.resources.setting).
+        self.settings = dict(settings or {})
+        # A state machine is created only when its functions are among `functions`.
+        known = {spec.logical_id for spec in functions}
+        self.state_machines = tuple(
+            machine
+            for machine in state_machines
+            if set(machine.function_substitutions.values()) <= known
+        )
+        self.dial_settings = dict(dial_settings)
+        self._pump: SchedulerPump | None = None
         self.tables = tables
         self.queues = queues
         self.name_prefix = name_prefix
@@ -175,6 +198,7 @@ class EmbeddedAws:
             }
         )
         self._post("/moto-api/config", MOTO_CONFIG)
+        dynamodb_lock.install()
         lambda_runtime.install(
             {spec.logical_id: self.physical_name(spec.logical_id) for spec in self.functions},
             region=self.region,
@@ -191,13 +215,25 @@ class EmbeddedAws:
         self._create_bucket()
         self._create_queues()
         self._create_drop_rule()
+        self._create_scheduling()
+        self._predict_functions_and_state_machines()
         self._set_environ(self.function_env())
         self._create_functions()
+        self._create_state_machines()
+        self._pump = SchedulerPump(
+            self.client("scheduler"),
+            self.resources[SCHEDULER_GROUP].name,
+            lambda_runtime.invoke,
+        )
+        self._pump.start()
 
     def stop(self) -> None:
         with _Running.lock:
             if _Running.instance is not self:
                 return  # not started (or already stopped)
+        if self._pump is not None:
+            self._pump.stop()
+            self._pump = None
         if self._poller is not None:
             self._poller.stop()
             self._poller = None
@@ -209,6 +245,7 @@ class EmbeddedAws:
                 self._server.stop()
                 self._server = None
         lambda_runtime.uninstall()
+        dynamodb_lock.uninstall()
         self._restore_environ()
         if self._saved_werkzeug_level is not None:
             logging.getLogger("werkzeug").setLevel(self._saved_werkzeug_level)
@@ -261,6 +298,13 @@ class EmbeddedAws:
     def resolve_environment(self, spec: FunctionSpec) -> dict[str, str]:
         resolved: dict[str, str] = {}
         for variable, logical_id in spec.environment.items():
+            setting = setting_name(logical_id)
+            if setting is not None:
+                # A setting not given stays unset: a stack started without it (tests of
+                # other parts) still starts, and the function says what is missing if run.
+                if setting in self.settings:
+                    resolved[variable] = self.settings[setting]
+                continue
             resource = self.resources.get(logical_id)
             if resource is None:
                 raise ValueError(
@@ -422,7 +466,69 @@ class EmbeddedAws:
                     FunctionName=name,
                     BatchSize=batch_size,
                     Enabled=True,
+                    # Every queue handler answers with the partial batch response, so one
+                    # failed record is retried alone (CDK: report_batch_item_failures).
+                    FunctionResponseTypes=["ReportBatchItemFailures"],
                 )
+
+    def _create_scheduling(self) -> None:
+        """The schedule group and the role schedules use to invoke StartRound."""
+        name = self.physical_name(SCHEDULER_GROUP)
+        arn = self.client("scheduler").create_schedule_group(Name=name)["ScheduleGroupArn"]
+        self._add(Resource(SCHEDULER_GROUP, "schedule-group", name, arn))
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "scheduler.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        role = self.client("iam").create_role(
+            RoleName=self.physical_name(SCHEDULER_ROLE), AssumeRolePolicyDocument=json.dumps(trust)
+        )["Role"]
+        self._add(Resource(SCHEDULER_ROLE, "role", role["RoleName"], role["Arn"]))
+
+    def _predict_functions_and_state_machines(self) -> None:
+        """Functions name each other and the state machine in their environment, and the
+        state machine names the functions: their ARNs are known before either exists."""
+        for spec in self.functions:
+            name = self.physical_name(spec.logical_id)
+            arn = f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
+            self._add(Resource(spec.logical_id, "function", name, arn))
+        for machine in self.state_machines:
+            name = self.physical_name(machine.logical_id)
+            arn = f"arn:aws:states:{self.region}:{self.account_id}:stateMachine:{name}"
+            self._add(Resource(machine.logical_id, "state-machine", name, arn))
+
+    def _create_state_machines(self) -> None:
+        """From the same ASL file and the same substitutions as the CDK stack."""
+        sfn = self.client("stepfunctions")
+        role = self.resources[SCHEDULER_ROLE].arn
+        for machine in self.state_machines:
+            definition = substitute(
+                (REPOSITORY / machine.definition).read_text(),
+                {
+                    **{
+                        name: self.resources[logical_id].arn
+                        for name, logical_id in machine.function_substitutions.items()
+                    },
+                    **{
+                        name: str(self.dial_settings[name])
+                        for name in machine.setting_substitutions
+                    },
+                },
+            )
+            created = sfn.create_state_machine(
+                name=self.physical_name(machine.logical_id),
+                definition=definition,
+                roleArn=role,
+                type="STANDARD",
+            )["stateMachineArn"]
+            if created != self.resources[machine.logical_id].arn:
+                raise RuntimeError(f"{machine.logical_id}: created {created}, predicted otherwise")
 
     def _add(self, resource: Resource) -> Resource:
         self.resources[resource.logical_id] = resource
@@ -462,9 +568,27 @@ class EmbeddedAws:
         self._saved_environ = {}
 
 
+def setting_name(value: str) -> str | None:
+    """`Name` for an environment value `${Name}` (a deployment setting), else None."""
+    if value.startswith("${") and value.endswith("}"):
+        return value[2:-1]
+    return None
+
+
 def _placeholder_zip() -> bytes:
     """The code moto stores for each function; the handler runs from this process's code."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("README.txt", "Runs in-process from the installed package (local/).\n")
     return buffer.getvalue()
+
+
+def substitute(definition: str, values: Mapping[str, str]) -> str:
+    """${Name} -> value, as CloudFormation's DefinitionSubstitutions does; every ${...}
+    must be given, so the local and the deployed workflow cannot drift apart silently."""
+    for name, value in values.items():
+        definition = definition.replace("${" + name + "}", value)
+    if "${" in definition:
+        start = definition.index("${")
+        raise ValueError(f"no value for {definition[start : definition.index('}', start) + 1]}")
+    return definition

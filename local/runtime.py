@@ -1,17 +1,22 @@
-"""The whole product on this machine: embedded AWS, the local API and a demo workspace."""
+"""The whole product on this machine: embedded AWS, the local API, the simulated
+provider, and a demo workspace."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from batch_calls import store
+from batch_calls import store, telephony
+from batch_calls.handlers import api, wiring
 from batch_calls.logic.admin import NewWorkspace
-from local.api_gateway import LocalApiGateway
+from infra.resources import CALL_EVENTS_FUNCTION, DIAL_SETTINGS, FUNCTIONS
+from local.api_gateway import DEFAULT_PUBLIC_ROUTES, LocalApiGateway
 from local.aws import EmbeddedAws
 from local.demo import seed_workspace
+from local.simulator_api import LOCAL_FUNCTIONS, LOCAL_ROUTES, local_settings
 
 ENV_FILE = Path(".local") / "env"
+PROVIDER_EVENTS = "/provider-events/"
 
 
 @dataclass(frozen=True)
@@ -37,8 +42,42 @@ class LocalRuntime:
         return path
 
 
+def forget_clients() -> None:
+    """The stores' clients are cached per process; a new runtime listens on a new port."""
+    for cached in (
+        store.database,
+        store.blobs,
+        store.load_queue,
+        store.attempts,
+        store.workflow,
+        telephony.provider,
+        wiring.rounds,
+        wiring.services,
+        api.idempotent_runner,
+    ):
+        cached.cache_clear()
+
+
 @contextmanager
-def running(port: int = 0) -> Iterator[LocalRuntime]:
-    """Start everything; stop it all on exit (Ctrl-C included)."""
-    with EmbeddedAws() as aws, LocalApiGateway(port=port) as gateway:
-        yield LocalRuntime(aws, gateway, seed_workspace(store.database()))
+def running(
+    port: int = 0, dial_settings: Mapping[str, int] = DIAL_SETTINGS
+) -> Iterator[LocalRuntime]:
+    """Start everything; stop it all on exit (Ctrl-C included).
+
+    The gateway is made first: its URL is where the simulated provider calls back."""
+    gateway = LocalApiGateway(
+        port=port,
+        prefix_functions={**LOCAL_ROUTES, PROVIDER_EVENTS: CALL_EVENTS_FUNCTION.logical_id},
+        public_routes=(*DEFAULT_PUBLIC_ROUTES, ("POST", PROVIDER_EVENTS + "{proxy+}")),
+    )
+    with EmbeddedAws(
+        (*FUNCTIONS, *LOCAL_FUNCTIONS),
+        settings=local_settings(gateway.url),
+        dial_settings=dial_settings,
+    ) as aws:
+        forget_clients()
+        try:
+            with gateway:
+                yield LocalRuntime(aws, gateway, seed_workspace(store.database()))
+        finally:
+            forget_clients()

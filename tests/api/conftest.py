@@ -1,7 +1,7 @@
-"""The product's own stack on the embedded AWS, served by the local API gateway.
+"""The whole product on the embedded AWS (local.runtime), served by the local API.
 
-Package scope: one moto server for every test here; each test makes its own batches,
-and two seeded workspaces show tenancy.
+Package scope: one runtime for every test here; each test makes its own batches, and two
+seeded workspaces show tenancy. Calls go to the simulated provider, quickly.
 """
 
 from collections.abc import Iterator
@@ -9,42 +9,40 @@ from collections.abc import Iterator
 import pytest
 
 from batch_calls import store
-from batch_calls.handlers import api
 from batch_calls.logic.admin import NewWorkspace
+from local import runtime
 from local.api_gateway import LocalApiGateway
 from local.aws import EmbeddedAws
 from local.demo import seed_workspace
 from tests.api.client import Client
 
-
-def _forget_clients() -> None:
-    """Clients are cached per process; each embedded AWS listens on a new port."""
-    for cached in (store.database, store.blobs, store.load_queue, api.services):
-        cached.cache_clear()
-    api.idempotent_runner.cache_clear()
+# A lost callback is reconciled after this long (production: an hour).
+TEST_DIAL_SETTINGS = {"DialTimeoutSeconds": 8, "DialHeartbeatSeconds": 6}
 
 
 @pytest.fixture(scope="package")
-def aws() -> Iterator[EmbeddedAws]:
-    with EmbeddedAws() as embedded:
-        _forget_clients()
-        yield embedded
-    _forget_clients()
+def product() -> Iterator[runtime.LocalRuntime]:
+    with runtime.running(dial_settings=TEST_DIAL_SETTINGS) as local:
+        yield local
 
 
 @pytest.fixture(scope="package")
-def gateway(aws: EmbeddedAws) -> Iterator[LocalApiGateway]:
-    with LocalApiGateway() as served:
-        yield served
+def aws(product: runtime.LocalRuntime) -> EmbeddedAws:
+    return product.aws
 
 
 @pytest.fixture(scope="package")
-def tenant(aws: EmbeddedAws) -> NewWorkspace:
+def gateway(product: runtime.LocalRuntime) -> LocalApiGateway:
+    return product.gateway
+
+
+@pytest.fixture(scope="package")
+def tenant(product: runtime.LocalRuntime) -> NewWorkspace:
     return seed_workspace(store.database(), name="Acme")
 
 
 @pytest.fixture(scope="package")
-def other_tenant(aws: EmbeddedAws) -> NewWorkspace:
+def other_tenant(product: runtime.LocalRuntime) -> NewWorkspace:
     return seed_workspace(store.database(), name="Other", numbers=("+14155550199",))
 
 

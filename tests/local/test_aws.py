@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
-from infra.resources import DROP_QUEUE, INCOMING_PREFIX, LOAD_QUEUE
+from infra.resources import DROP_QUEUE, INCOMING_PREFIX, LOAD_QUEUE, MAIN_TABLE
 from local import lambda_runtime
 from local.aws import EmbeddedAws
 from local.sqs_poller import partial_batch_failures
@@ -25,9 +25,11 @@ def test_tables_have_the_spec_keys_index_and_ttl(aws: EmbeddedAws) -> None:
         {"AttributeName": "PK", "KeyType": "HASH"},
         {"AttributeName": "SK", "KeyType": "RANGE"},
     ]
-    (index,) = table["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == "GSI1"
-    assert [k["AttributeName"] for k in index["KeySchema"]] == ["GSI1PK", "GSI1SK"]
+    indexes = {
+        index["IndexName"]: tuple(k["AttributeName"] for k in index["KeySchema"])
+        for index in table["GlobalSecondaryIndexes"]
+    }
+    assert indexes == MAIN_TABLE.indexes
     ttl = dynamodb.describe_time_to_live(TableName="batch-calls-local-table")
     assert ttl["TimeToLiveDescription"] == {
         "TimeToLiveStatus": "ENABLED",

@@ -39,6 +39,16 @@ class RecipientStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class Outcome(StrEnum):
+    """How an attempt ended, as every provider's statuses map onto it."""
+
+    COMPLETED = "completed"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    VOICEMAIL = "voicemail"
+    FAILED = "failed"
+
+
 # What `GET /batch-calls/{id}` counts: dialing is shown as in progress and a recipient
 # waiting for its retry as pending, as users of comparable products read them.
 COUNTER_OF_STATUS: dict[RecipientStatus, str] = {
@@ -167,6 +177,8 @@ class Batch(BaseModel):
     variables: list[str]
     parts: int = 1  # contact files added (staged batches take more than one)
     loaded_parts: int = 0  # of them, written as recipient items
+    round: int = 0  # the last round started
+    active_round: int | None = None  # the round running now, if any
     created_at: datetime
     updated_at: datetime
     started_at: datetime | None = None

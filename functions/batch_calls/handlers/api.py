@@ -1,7 +1,9 @@
 """The HTTPS API (api-contract.md): Powertools' REST resolver over the batch logic.
 
 Thin by design: each route reads its inputs, calls one logic function and returns its
-view. Errors become responses in one place (`_request_error`, `_invalid_input`).
+view. Errors become responses in one place (the exception handlers at the end). Each
+route's `responses=` documents every status it answers, with the models of
+`api_models`, in the document GET /openapi.json serves.
 """
 
 import hashlib
@@ -12,9 +14,16 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
+)
+from aws_lambda_powertools.event_handler.openapi.models import (
+    APIKey,
+    APIKeyIn,
+    HTTPBearer,
+    SecurityScheme,
 )
 from aws_lambda_powertools.event_handler.openapi.params import (
     Body,
@@ -36,8 +45,27 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from batch_calls import store
+from batch_calls.handlers.api_models import (
+    AUTH,
+    BAD_REQUEST,
+    CONFLICT,
+    CONTACTS_REJECTED,
+    NOT_FOUND,
+    TOO_LARGE,
+    UNSUPPORTED_MEDIA,
+    ApiError,
+    BatchChanges,
+    BatchList,
+    BatchView,
+    RecipientList,
+    Upload,
+    documented,
+    finish_document,
+    inline_schema,
+)
+from batch_calls.handlers.wiring import services
 from batch_calls.logic import batches
-from batch_calls.logic.batches import Contacts, Services
+from batch_calls.logic.batches import Contacts
 from batch_calls.logic.errors import Conflict, InvalidField, RequestError, Unauthorized
 from batch_calls.logic.json_batches import json_request
 
@@ -45,11 +73,6 @@ logger = Logger(service="batch-calls-api")
 app = APIGatewayRestResolver(enable_validation=True)
 
 IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60
-
-
-@cache
-def services() -> Services:
-    return Services(store.database(), store.blobs(), store.load_queue())
 
 
 def _workspace_id() -> str:
@@ -74,7 +97,19 @@ def _json(status: int, body: dict[str, Any]) -> Response[str]:
 JsonText = str | dict[str, Any]
 
 
-@app.post("/batch-calls", summary="Create a batch call (multipart file, upload_id or JSON)")
+@app.post(
+    "/batch-calls",
+    summary="Create a batch call (multipart file, upload_id or JSON)",
+    responses={
+        201: documented("the batch, as GET /batch-calls/{batch_id} shows it", BatchView),
+        400: CONTACTS_REJECTED,
+        **AUTH,
+        404: documented("this API key's workspace no longer exists (not_found)", ApiError),
+        409: CONFLICT,
+        413: TOO_LARGE,
+        415: UNSUPPORTED_MEDIA,
+    },
+)
 def create_batch(  # noqa: PLR0917 - each form field is a parameter, as the OpenAPI shows
     agent_id: Annotated[str | None, Form(description="the agent to run (required)")] = None,
     file: Annotated[UploadFile | None, File(description="CSV, XLSX, XLS or JSON; 10 MB")] = None,
@@ -179,7 +214,11 @@ def _once(workspace_id: str, key: str, fingerprint: str, create: Any) -> dict[st
     return result
 
 
-@app.post("/batch-calls/uploads", summary="Presigned S3 POST for files over ~4.5 MB")
+@app.post(
+    "/batch-calls/uploads",
+    summary="Presigned S3 POST for files over ~4.5 MB",
+    responses={201: documented("where and how to upload the file", Upload), **AUTH},
+)
 def create_upload() -> Response[str]:
     return _json(HTTPStatus.CREATED, batches.create_upload(services(), _workspace_id()))
 
@@ -187,7 +226,11 @@ def create_upload() -> Response[str]:
 # -- read ------------------------------------------------------------------------------
 
 
-@app.get("/batch-calls", summary="List batches, newest first")
+@app.get(
+    "/batch-calls",
+    summary="List batches, newest first",
+    responses={200: documented("a page of batches", BatchList), 400: BAD_REQUEST, **AUTH},
+)
 def list_batches(
     page: Annotated[int, Query(ge=1)] = 1,
     limit: Annotated[int, Query(ge=1, le=batches.MAX_PAGE_SIZE)] = 20,
@@ -198,12 +241,25 @@ def list_batches(
     )
 
 
-@app.get("/batch-calls/<batch_id>", summary="A batch with its live counts")
+@app.get(
+    "/batch-calls/<batch_id>",
+    summary="A batch with its live counts",
+    responses={200: documented("the batch", BatchView), **AUTH, 404: NOT_FOUND},
+)
 def get_batch(batch_id: str) -> Response[str]:
     return _json(HTTPStatus.OK, batches.get_batch(services(), _workspace_id(), batch_id))
 
 
-@app.get("/batch-calls/<batch_id>/recipients", summary="Recipients in file order")
+@app.get(
+    "/batch-calls/<batch_id>/recipients",
+    summary="Recipients in file order",
+    responses={
+        200: documented("a page of recipients", RecipientList),
+        400: BAD_REQUEST,
+        **AUTH,
+        404: NOT_FOUND,
+    },
+)
 def list_recipients(
     batch_id: str,
     status: Annotated[str | None, Query()] = None,
@@ -218,17 +274,44 @@ def list_recipients(
 
 # -- change ----------------------------------------------------------------------------
 
+BATCH_CHANGES = inline_schema(BatchChanges)
 
-@app.patch("/batch-calls/<batch_id>", summary="Change settings while paused or scheduled")
+
+@app.patch(
+    "/batch-calls/<batch_id>",
+    summary="Change settings while paused or scheduled",
+    responses={
+        200: documented("the batch with its new settings", BatchView),
+        400: BAD_REQUEST,
+        **AUTH,
+        404: NOT_FOUND,
+        409: CONFLICT,
+        413: TOO_LARGE,
+        415: UNSUPPORTED_MEDIA,
+    },
+)
 def update_batch(
-    batch_id: str, changes: Annotated[dict[str, Any], Body(embed=False)]
+    batch_id: str,
+    changes: Annotated[dict[str, Any], Body(embed=False, json_schema_extra=BATCH_CHANGES)],
 ) -> Response[str]:
     return _json(
         HTTPStatus.OK, batches.update_batch(services(), _workspace_id(), batch_id, changes)
     )
 
 
-@app.post("/batch-calls/<batch_id>/contacts", summary="Add contacts to a draft batch")
+@app.post(
+    "/batch-calls/<batch_id>/contacts",
+    summary="Add contacts to a draft batch",
+    responses={
+        200: documented("the batch with the new contacts counted", BatchView),
+        400: CONTACTS_REJECTED,
+        **AUTH,
+        404: NOT_FOUND,
+        409: CONFLICT,
+        413: TOO_LARGE,
+        415: UNSUPPORTED_MEDIA,
+    },
+)
 def add_contacts(
     batch_id: str,
     file: Annotated[UploadFile | None, File(description="CSV, XLSX, XLS or JSON")] = None,
@@ -255,20 +338,58 @@ def _control(action: str) -> Any:
 
 
 for _action in ("start", "pause", "resume", "cancel"):
-    app.post(f"/batch-calls/<batch_id>/{_action}", summary=f"{_action.capitalize()} a batch")(
-        _control(_action)
-    )
+    app.post(
+        f"/batch-calls/<batch_id>/{_action}",
+        summary=f"{_action.capitalize()} a batch",
+        responses={
+            200: documented("the batch in its new status", BatchView),
+            **AUTH,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
+    )(_control(_action))
 
 
 # -- documentation and errors ----------------------------------------------------------
 
 
-@app.get("/openapi.json", summary="This API's OpenAPI document")
+SECURITY_SCHEMES: dict[str, SecurityScheme] = {
+    "apiKey": APIKey(
+        name="x-api-key",
+        in_=APIKeyIn.header,
+        description="the workspace's API key; wins over Authorization when both are sent",
+    ),
+    "bearer": HTTPBearer(description="the same API key as Authorization: Bearer <key>"),
+}
+
+
+@app.get(
+    "/openapi.json",
+    summary="This API's OpenAPI document",
+    responses={
+        200: {
+            "description": "OpenAPI 3.1 (public: no API key needed)",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
+)
 def openapi() -> Response[str]:
-    schema = app.get_openapi_json_schema(
-        title="Batch calls", version="1.0.0", summary="Batch outbound calling for voice agents"
+    return Response(status_code=HTTPStatus.OK, content_type="application/json", body=_document())
+
+
+@cache
+def _document() -> str:
+    schema = json.loads(
+        app.get_openapi_json_schema(
+            title="Batch calls",
+            version="1.0.0",
+            summary="Batch outbound calling for voice agents",
+            security_schemes=SECURITY_SCHEMES,
+            security=[{"apiKey": []}, {"bearer": []}],
+        )
     )
-    return Response(status_code=HTTPStatus.OK, content_type="application/json", body=schema)
+    finish_document(schema)
+    return json.dumps(schema, ensure_ascii=False, indent=2)
 
 
 @app.exception_handler(RequestError)
@@ -303,13 +424,67 @@ def _unsupported_media(error: RequestUnsupportedContentType) -> Response[str]:
 
 @app.exception_handler(ValueError)
 def _malformed(error: ValueError) -> Response[str]:
-    """Powertools raises a bare ValueError for a multipart body without a boundary; any
-    other ValueError is a bug and stays a 500."""
-    if "multipart" not in str(error) and "boundary" not in str(error):
+    """Powertools raises a bare ValueError for a multipart body without a boundary, and a
+    UnicodeDecodeError reading a JSON body that is not UTF-8; any other ValueError is a
+    bug and stays a 500."""
+    if isinstance(error, UnicodeDecodeError) and not _body_is_text():
+        message = "body: is not UTF-8 text, as JSON must be"
+    elif "multipart" in str(error) or "boundary" in str(error):
+        message = f"body: {error}"
+    else:
         raise error
     return _json(
         HTTPStatus.BAD_REQUEST,
-        {"error": "invalid_request", "message": f"body: {error}", "field": "body"},
+        {"error": "invalid_request", "message": message, "field": "body"},
+    )
+
+
+@app.exception_handler(RecursionError)
+def _nested_too_deep(error: RecursionError) -> Response[str]:
+    """json.loads gives up on a JSON body nested some thousand levels deep; any other
+    RecursionError is a bug and stays a 500."""
+    if "decoding a JSON" not in str(error):
+        raise error
+    return _json(
+        HTTPStatus.BAD_REQUEST,
+        {"error": "invalid_request", "message": "body: is nested too deeply", "field": "body"},
+    )
+
+
+def _body_is_text() -> bool:
+    try:
+        app.current_event.decoded_body  # noqa: B018 - decoding is the test
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+@app.not_found
+def _no_route(_: NotFoundError) -> Response[str]:
+    """A path the API does not have is a 404; a method its path does not take, a 405 with
+    the methods it does take (RFC 9110). Both in the API's error shape.
+
+    As in OpenAPI, a literal path is its own resource: /batch-calls/uploads takes POST,
+    although GET /batch-calls/{batch_id} would answer for it (a 404)."""
+    method, path = app.current_event.http_method.upper(), app.current_event.path
+    allowed: list[str] = []
+    for routes in (app._static_routes, app._dynamic_routes):
+        allowed = sorted({route.method for route in routes if route.rule.match(path)})
+        if allowed:
+            break
+    if not allowed:
+        return _json(HTTPStatus.NOT_FOUND, {"error": "not_found", "message": f"there is no {path}"})
+    return Response(
+        status_code=HTTPStatus.METHOD_NOT_ALLOWED,
+        content_type="application/json",
+        headers={"Allow": ", ".join(allowed)},
+        body=json.dumps(
+            {
+                "error": "method_not_allowed",
+                "message": f"{path} takes {', '.join(allowed)}, not {method}",
+            },
+            ensure_ascii=False,
+        ),
     )
 
 

@@ -1,8 +1,10 @@
-"""Writes one contact file's recipient items from its normalised rows in S3.
+"""Batch work too long for a request, from the load queue.
 
-Runs after `POST /batch-calls` answered (100,000 items take longer than API Gateway
-waits). Idempotent: a part already loaded is skipped, and rewriting a part that is not
-yet marked loaded writes the same items again.
+`load`: write one contact file's recipient items from its normalised rows in S3 (runs
+after `POST /batch-calls` answered: 100,000 items take longer than API Gateway waits),
+then let the batch advance. Idempotent: a part already loaded is skipped, and rewriting a
+part not yet marked loaded writes the same items again.
+`cancel`: everyone still pending or waiting for a retry becomes cancelled.
 """
 
 import json
@@ -11,31 +13,44 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from batch_calls import store
 from batch_calls.domain.batch import Recipient
+from batch_calls.handlers.wiring import rounds
+from batch_calls.logic.rounds import Rounds, advance
 
 logger = Logger(service="batch-calls-load-recipients")
 
 
-def load_part(workspace_id: str, batch_id: str, part: int) -> int:
-    database = store.database()
+def load_part(services: Rounds, workspace_id: str, batch_id: str, part: int) -> int:
+    database = services.database
     batch = database.get_batch(workspace_id, batch_id)
     if batch is None or batch.loaded_parts >= part:
         return 0
-    records = store.blobs().read_recipients(workspace_id, batch_id, part)
+    records = services.blobs.read_recipients(workspace_id, batch_id, part)
     written = database.put_recipients(
         workspace_id,
         batch_id,
         (Recipient.model_validate({**record, "part": part}) for record in records),
     )
     database.mark_part_loaded(workspace_id, batch_id, part)
+    loaded = database.get_batch(workspace_id, batch_id)
+    if loaded is not None:
+        advance(services, loaded)
     return written
+
+
+def cancel_waiting(services: Rounds, workspace_id: str, batch_id: str) -> int:
+    waiting = services.attempts.waiting(workspace_id, batch_id)
+    return services.attempts.cancel_waiting(workspace_id, batch_id, list(waiting))
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     for message in event["Records"]:
         request = json.loads(message["body"])
-        written = load_part(request["workspace_id"], request["batch_id"], int(request["part"]))
-        logger.info("recipients loaded", extra={**request, "written": written})
+        workspace_id, batch_id = request["workspace_id"], request["batch_id"]
+        if request.get("action") == "cancel":
+            done = cancel_waiting(rounds(), workspace_id, batch_id)
+        else:
+            done = load_part(rounds(), workspace_id, batch_id, int(request["part"]))
+        logger.info("batch work done", extra={**request, "recipients": done})
     return {"batchItemFailures": []}

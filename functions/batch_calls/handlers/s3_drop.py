@@ -1,23 +1,16 @@
 """S3 drop: S3 "Object Created" events under incoming/, via EventBridge and SQS."""
 
 import json
-from functools import cache
 from typing import Any
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from batch_calls import store
-from batch_calls.logic.batches import Services
+from batch_calls.handlers.wiring import services
 from batch_calls.logic.drops import INCOMING, handle_drop
 
 logger = Logger(service="batch-calls-s3-drop")
-
-
-@cache
-def services() -> Services:
-    return Services(store.database(), store.blobs(), store.load_queue())
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -20,6 +20,7 @@ from batch_calls.domain.batch import (
     initial_counts,
     new_batch_id,
 )
+from batch_calls.domain.calls import execution_name
 from batch_calls.domain.workspace import Workspace
 from batch_calls.ingest.table import MAX_FILE_BYTES, Table
 from batch_calls.ingest.validate import (
@@ -36,6 +37,7 @@ from batch_calls.logic.errors import (
     NotFound,
     ValidationFailed,
 )
+from batch_calls.logic.rounds import Rounds, advance
 from batch_calls.logic.settings import (
     CHANGEABLE_FIELDS,
     check_against_workspace,
@@ -60,6 +62,7 @@ class Services:
     database: Database
     blobs: Blobs
     load_queue: LoadQueue
+    rounds: Rounds
     clock: Callable[[], datetime] = field(default=_utc_now)
 
 
@@ -319,6 +322,7 @@ def control_batch(
         "cancel": BatchStatus.CANCELLED,
         "start": _initial_status(batch.settings, True, now),
     }[action]
+    stopping = target in {BatchStatus.PAUSED, BatchStatus.CANCELLED}
     updated = services.database.transition_batch(
         workspace_id,
         batch_id,
@@ -326,9 +330,17 @@ def control_batch(
         to=target,
         now=now,
         finished_at=now if target is BatchStatus.CANCELLED else None,
+        end_round=stopping,
     )
     if updated is None:
         raise InvalidState("the batch changed at the same moment; read it and try again")
+    if stopping and batch.active_round is not None:
+        # In-flight calls finish; their outcomes are recorded by the provider's webhook.
+        services.rounds.workflow.stop(execution_name(batch_id, batch.active_round))
+    if target is BatchStatus.CANCELLED:
+        services.load_queue.request_cancel(workspace_id, batch_id)
+    else:
+        advance(services.rounds, updated)
     return batch_view(updated)
 
 

@@ -7,9 +7,11 @@ environment the stack (or the embedded runtime) gives each function.
 import os
 from functools import cache
 
+from batch_calls.store.attempts import Attempts
 from batch_calls.store.blobs import Blobs
 from batch_calls.store.database import Database
 from batch_calls.store.queues import LoadQueue
+from batch_calls.store.workflow import Workflow
 
 
 def required(name: str) -> str:
@@ -34,4 +36,31 @@ def load_queue() -> LoadQueue:
     return LoadQueue(required("LOAD_QUEUE_URL"))
 
 
-__all__ = ["Blobs", "Database", "LoadQueue", "blobs", "database", "load_queue", "required"]
+@cache
+def attempts() -> Attempts:
+    return Attempts(required("TABLE_NAME"))
+
+
+@cache
+def workflow() -> Workflow:
+    return Workflow(
+        required("STATE_MACHINE_ARN"),
+        required("SCHEDULER_GROUP"),
+        required("SCHEDULER_ROLE_ARN"),
+        required("START_ROUND_FUNCTION_ARN"),
+    )
+
+
+__all__ = [
+    "Attempts",
+    "Blobs",
+    "Database",
+    "LoadQueue",
+    "Workflow",
+    "attempts",
+    "blobs",
+    "database",
+    "load_queue",
+    "required",
+    "workflow",
+]

@@ -18,30 +18,21 @@ from botocore.exceptions import ClientError
 
 from batch_calls.domain.batch import Batch, BatchSettings, BatchStatus, Recipient, RecipientStatus
 from batch_calls.domain.workspace import Agent, Workspace
+from batch_calls.store.keys import (
+    META,
+    RECIPIENT_PREFIX,
+    batch_pk,
+    batches_index_pk,
+    due_key,
+    recipient_sk,
+    workspace_pk,
+)
 
-_META = "META"
-_RECIPIENT_PREFIX = "R#"
 _CURSOR = re.compile(r"^R#\d{3}#\d{7}$")
 
 
 class InvalidCursor(ValueError):
     """A pagination cursor this store did not hand out."""
-
-
-def _workspace_pk(workspace_id: str) -> str:
-    return f"WS#{workspace_id}"
-
-
-def _batch_pk(workspace_id: str, batch_id: str) -> str:
-    return f"WS#{workspace_id}#BATCH#{batch_id}"
-
-
-def _batches_index_pk(workspace_id: str) -> str:
-    return f"WS#{workspace_id}#BATCHES"
-
-
-def recipient_sk(part: int, row: int) -> str:
-    return f"{_RECIPIENT_PREFIX}{part:03d}#{row:07d}"
 
 
 def _to_item(value: Any) -> Any:
@@ -69,7 +60,7 @@ def _strip_keys(item: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in _from_item(dict(item)).items() if k not in _KEY_ATTRIBUTES}
 
 
-_KEY_ATTRIBUTES = frozenset({"PK", "SK", "GSI1PK", "GSI1SK", "kind", "expires_at"})
+_KEY_ATTRIBUTES = frozenset({"PK", "SK", "GSI1PK", "GSI1SK", "due_pk", "due_key", "expires_at"})
 
 
 class Database:
@@ -81,18 +72,18 @@ class Database:
     def put_workspace(self, workspace: Workspace) -> None:
         item = _to_item(workspace.model_dump(mode="json"))
         self.table.put_item(
-            Item={"PK": _workspace_pk(workspace.workspace_id), "SK": "CONFIG", **item}
+            Item={"PK": workspace_pk(workspace.workspace_id), "SK": "CONFIG", **item}
         )
 
     def get_workspace(self, workspace_id: str) -> Workspace | None:
-        item = self._get(_workspace_pk(workspace_id), "CONFIG")
+        item = self._get(workspace_pk(workspace_id), "CONFIG")
         return None if item is None else Workspace.model_validate(item)
 
     def put_api_key(self, workspace_id: str, key_hash: str, created_at: datetime) -> None:
         self.table.put_item(
             Item={
                 "PK": f"APIKEY#{key_hash}",
-                "SK": _META,
+                "SK": META,
                 "workspace_id": workspace_id,
                 "created_at": created_at.isoformat(),
             },
@@ -100,32 +91,32 @@ class Database:
         )
 
     def workspace_of_key(self, key_hash: str) -> str | None:
-        item = self._get(f"APIKEY#{key_hash}", _META)
+        item = self._get(f"APIKEY#{key_hash}", META)
         return None if item is None else str(item["workspace_id"])
 
     def put_caller_number(self, workspace_id: str, e164: str) -> None:
         self.table.put_item(
-            Item={"PK": _workspace_pk(workspace_id), "SK": f"NUMBER#{e164}", "e164": e164}
+            Item={"PK": workspace_pk(workspace_id), "SK": f"NUMBER#{e164}", "e164": e164}
         )
 
     def caller_numbers(self, workspace_id: str) -> list[str]:
         query = {
-            "KeyConditionExpression": Key("PK").eq(_workspace_pk(workspace_id))
+            "KeyConditionExpression": Key("PK").eq(workspace_pk(workspace_id))
             & Key("SK").begins_with("NUMBER#")
         }
         return [str(item["e164"]) for item in self._query_all(query)]
 
     def has_caller_number(self, workspace_id: str, e164: str) -> bool:
-        return self._get(_workspace_pk(workspace_id), f"NUMBER#{e164}") is not None
+        return self._get(workspace_pk(workspace_id), f"NUMBER#{e164}") is not None
 
     def put_agent(self, workspace_id: str, agent: Agent) -> None:
         item = _to_item(agent.model_dump(mode="json"))
         self.table.put_item(
-            Item={"PK": _workspace_pk(workspace_id), "SK": f"AGENT#{agent.agent_id}", **item}
+            Item={"PK": workspace_pk(workspace_id), "SK": f"AGENT#{agent.agent_id}", **item}
         )
 
     def get_agent(self, workspace_id: str, agent_id: str) -> Agent | None:
-        item = self._get(_workspace_pk(workspace_id), f"AGENT#{agent_id}")
+        item = self._get(workspace_pk(workspace_id), f"AGENT#{agent_id}")
         return None if item is None else Agent.model_validate(item)
 
     # Batches --------------------------------------------------------------------
@@ -143,7 +134,7 @@ class Database:
         return True
 
     def get_batch(self, workspace_id: str, batch_id: str) -> Batch | None:
-        item = self._get(_batch_pk(workspace_id, batch_id), _META)
+        item = self._get(batch_pk(workspace_id, batch_id), META)
         return None if item is None else Batch.model_validate(item)
 
     def list_batches(
@@ -152,7 +143,7 @@ class Database:
         """One page of the workspace's batches, newest first, and how many match."""
         query: dict[str, Any] = {
             "IndexName": "GSI1",
-            "KeyConditionExpression": Key("GSI1PK").eq(_batches_index_pk(workspace_id)),
+            "KeyConditionExpression": Key("GSI1PK").eq(batches_index_pk(workspace_id)),
             "ScanIndexForward": False,
         }
         if status is not None:
@@ -172,6 +163,7 @@ class Database:
         settings: BatchSettings | None = None,
         started_at: datetime | None = None,
         finished_at: datetime | None = None,
+        end_round: bool = False,
     ) -> Batch | None:
         """Move the batch to `to` if its status is one of `allowed_from`; None if not."""
         names = {"#status": "status", "#updated": "updated_at"}
@@ -194,14 +186,89 @@ class Database:
         condition = "attribute_exists(PK) AND #status IN ({})".format(
             ", ".join(f":from{index}" for index in range(len(allowed)))
         )
+        expression = "SET " + ", ".join(assignments) + (" REMOVE active_round" if end_round else "")
         try:
             response = self.table.update_item(
-                Key={"PK": _batch_pk(workspace_id, batch_id), "SK": _META},
-                UpdateExpression="SET " + ", ".join(assignments),
+                Key={"PK": batch_pk(workspace_id, batch_id), "SK": META},
+                UpdateExpression=expression,
                 ConditionExpression=condition,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return Batch.model_validate(_strip_keys(response["Attributes"]))
+
+    def begin_round(
+        self, workspace_id: str, batch_id: str, round_number: int, now: datetime
+    ) -> Batch | None:
+        """Make `round_number` the running round, once: None if the batch may not run
+        now, another round is running, or this round already ran (a duplicated fire)."""
+        return self._update_batch(
+            workspace_id,
+            batch_id,
+            "SET #status = :running, #round = :n, active_round = :n, updated_at = :now, "
+            "started_at = if_not_exists(started_at, :now)",
+            "#status IN (:initiated, :scheduled, :running) AND #round < :n "
+            "AND attribute_not_exists(active_round)",
+            {
+                ":n": round_number,
+                ":now": now.isoformat(),
+                ":running": str(BatchStatus.RUNNING),
+                ":initiated": str(BatchStatus.INITIATED),
+                ":scheduled": str(BatchStatus.SCHEDULED),
+            },
+        )
+
+    def end_round(self, workspace_id: str, batch_id: str, round_number: int) -> Batch | None:
+        return self._update_batch(
+            workspace_id,
+            batch_id,
+            "REMOVE active_round",
+            "active_round = :n",
+            {":n": round_number},
+        )
+
+    def complete_batch(self, workspace_id: str, batch_id: str, now: datetime) -> Batch | None:
+        """running -> completed, only when nobody is waiting and no call is live."""
+        return self._update_batch(
+            workspace_id,
+            batch_id,
+            "SET #status = :completed, finished_at = :now, updated_at = :now",
+            "#status = :running AND counts.pending = :zero AND counts.in_progress = :zero "
+            "AND attribute_not_exists(active_round) AND loaded_parts = parts",
+            {
+                ":completed": str(BatchStatus.COMPLETED),
+                ":running": str(BatchStatus.RUNNING),
+                ":now": now.isoformat(),
+                ":zero": 0,
+            },
+        )
+
+    def _update_batch(
+        self,
+        workspace_id: str,
+        batch_id: str,
+        expression: str,
+        condition: str,
+        values: dict[str, Any],
+    ) -> Batch | None:
+        names = {
+            k: v
+            for k, v in {"#status": "status", "#round": "round"}.items()
+            if k in expression + condition
+        }
+        try:
+            response = self.table.update_item(
+                Key={"PK": batch_pk(workspace_id, batch_id), "SK": META},
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+                **({"ExpressionAttributeNames": names} if names else {}),
             )
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
@@ -216,7 +283,7 @@ class Database:
         another file was counted first."""
         try:
             response = self.table.update_item(
-                Key={"PK": _batch_pk(batch.workspace_id, batch.batch_id), "SK": _META},
+                Key={"PK": batch_pk(batch.workspace_id, batch.batch_id), "SK": META},
                 UpdateExpression=(
                     "SET parts = parts + :one, counts.pending = counts.pending + :accepted, "
                     "counts.skipped = counts.skipped + :skipped, variables = :variables"
@@ -243,7 +310,7 @@ class Database:
         """Record that a part's recipient items are written (parts load in order)."""
         try:
             self.table.update_item(
-                Key={"PK": _batch_pk(workspace_id, batch_id), "SK": _META},
+                Key={"PK": batch_pk(workspace_id, batch_id), "SK": META},
                 UpdateExpression="SET loaded_parts = :part",
                 ConditionExpression="loaded_parts < :part",
                 ExpressionAttributeValues={":part": part},
@@ -255,9 +322,9 @@ class Database:
     def _batch_item(self, batch: Batch) -> dict[str, Any]:
         item = _to_item(batch.model_dump(mode="json"))
         return {
-            "PK": _batch_pk(batch.workspace_id, batch.batch_id),
-            "SK": _META,
-            "GSI1PK": _batches_index_pk(batch.workspace_id),
+            "PK": batch_pk(batch.workspace_id, batch.batch_id),
+            "SK": META,
+            "GSI1PK": batches_index_pk(batch.workspace_id),
             "GSI1SK": f"{batch.created_at.isoformat()}#{batch.batch_id}",
             **item,
         }
@@ -268,16 +335,25 @@ class Database:
         self, workspace_id: str, batch_id: str, recipients: Iterable[Recipient]
     ) -> int:
         """Write recipient items (25 a request, unprocessed items retried)."""
-        pk = _batch_pk(workspace_id, batch_id)
+        pk = batch_pk(workspace_id, batch_id)
         written = 0
         with self.table.batch_writer() as writer:
             for recipient in recipients:
                 item = _to_item(recipient.model_dump(mode="json"))
+                if recipient.status is RecipientStatus.PENDING:
+                    item["due_pk"] = pk  # in the sparse due index until dialled
+                    item["due_key"] = due_key(None, recipient.part, recipient.row)
                 writer.put_item(
                     Item={"PK": pk, "SK": recipient_sk(recipient.part, recipient.row), **item}
                 )
                 written += 1
         return written
+
+    def get_recipient(self, workspace_id: str, batch_id: str, part: int, row: int) -> Recipient:
+        item = self._get(batch_pk(workspace_id, batch_id), recipient_sk(part, row))
+        if item is None:
+            raise LookupError(f"no recipient {part}/{row} in {batch_id}")
+        return Recipient.model_validate(item)
 
     def list_recipients(
         self,
@@ -289,14 +365,14 @@ class Database:
     ) -> tuple[list[Recipient], str | None]:
         """A page of recipients in file order and the cursor of the next page."""
         query: dict[str, Any] = {
-            "KeyConditionExpression": Key("PK").eq(_batch_pk(workspace_id, batch_id))
-            & Key("SK").begins_with(_RECIPIENT_PREFIX),
+            "KeyConditionExpression": Key("PK").eq(batch_pk(workspace_id, batch_id))
+            & Key("SK").begins_with(RECIPIENT_PREFIX),
         }
         if status is not None:
             query["FilterExpression"] = Attr("status").eq(str(status))
         if cursor is not None:
             query["ExclusiveStartKey"] = {
-                "PK": _batch_pk(workspace_id, batch_id),
+                "PK": batch_pk(workspace_id, batch_id),
                 "SK": _decode_cursor(cursor),
             }
         found: list[Recipient] = []

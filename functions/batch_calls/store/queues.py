@@ -7,12 +7,20 @@ import boto3
 
 
 class LoadQueue:
-    """Asks the load_recipients function to write one contact file's recipient items."""
+    """Work on a batch's recipients that takes longer than a request: writing a contact
+    file's recipient items, cancelling everyone still waiting (load_recipients)."""
 
     def __init__(self, queue_url: str, client: Any = None) -> None:
         self.queue_url = queue_url
         self.sqs = client or boto3.client("sqs")
 
     def request_load(self, workspace_id: str, batch_id: str, part: int) -> None:
-        message = {"workspace_id": workspace_id, "batch_id": batch_id, "part": part}
+        self._send(
+            {"action": "load", "workspace_id": workspace_id, "batch_id": batch_id, "part": part}
+        )
+
+    def request_cancel(self, workspace_id: str, batch_id: str) -> None:
+        self._send({"action": "cancel", "workspace_id": workspace_id, "batch_id": batch_id})
+
+    def _send(self, message: dict[str, object]) -> None:
         self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps(message))

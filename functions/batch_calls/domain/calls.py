@@ -1,0 +1,78 @@
+"""What happens after an attempt: retry rules, final statuses, rounds (no AWS here)."""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from batch_calls.domain.batch import Outcome, RecipientStatus, RetryConfig
+
+# A lost callback is recorded with this outcome (api-contract: last_outcome "unknown").
+UNKNOWN_OUTCOME = "unknown"
+# Rounds are bounded so that retries, pauses and setting changes are picked up promptly.
+ROUND_SIZE_PER_SLOT = 4
+MIN_ROUND_SIZE = 20
+MAX_ROUND_SIZE = 1000
+
+_FINAL_STATUS = {
+    Outcome.COMPLETED: RecipientStatus.COMPLETED,
+    Outcome.NO_ANSWER: RecipientStatus.NO_ANSWER,
+    Outcome.VOICEMAIL: RecipientStatus.VOICEMAIL,
+    # Busy after the last attempt is reported as failed, with last_outcome = busy.
+    Outcome.BUSY: RecipientStatus.FAILED,
+    Outcome.FAILED: RecipientStatus.FAILED,
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The recipient's next status, and when it is due again if it is retried."""
+
+    status: RecipientStatus
+    next_attempt_at: datetime | None = None
+
+
+def decide(
+    outcome: Outcome, attempts_made: int, retry: RetryConfig, ended_at: datetime
+) -> Decision:
+    """Retry while the outcome's rule allows and attempts remain; the wait runs from the
+    end of this attempt (invariant 5)."""
+    retry_allowed = {
+        Outcome.NO_ANSWER: retry.retry_on_no_answer,
+        Outcome.BUSY: retry.retry_on_busy,
+        Outcome.VOICEMAIL: retry.retry_on_voicemail,
+        Outcome.FAILED: retry.retry_on_failed,
+        Outcome.COMPLETED: False,
+    }[outcome]
+    if retry_allowed and attempts_made < 1 + retry.max_retries:
+        return Decision(RecipientStatus.WAITING_RETRY, ended_at + retry_wait(outcome, retry))
+    return Decision(_FINAL_STATUS[outcome])
+
+
+def retry_wait(outcome: Outcome, retry: RetryConfig) -> timedelta:
+    per_outcome = {
+        Outcome.NO_ANSWER: retry.no_answer_wait_minutes,
+        Outcome.BUSY: retry.busy_wait_minutes,
+        Outcome.VOICEMAIL: retry.voicemail_wait_minutes,
+        Outcome.FAILED: retry.failed_wait_minutes,
+    }.get(outcome)
+    minutes = retry.retry_interval_minutes if per_outcome is None else per_outcome
+    return timedelta(minutes=minutes)
+
+
+def round_size(max_concurrent_calls: int) -> int:
+    return max(MIN_ROUND_SIZE, min(MAX_ROUND_SIZE, ROUND_SIZE_PER_SLOT * max_concurrent_calls))
+
+
+def call_id(batch_id: str, part: int, row: int, attempt: int) -> str:
+    """Deterministic: a retried Dial computes the same id, so it cannot make a second call
+    item, and the idempotency key it gives the provider is the same."""
+    key = idempotency_key(batch_id, part, row, attempt)
+    return "call_" + hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+def idempotency_key(batch_id: str, part: int, row: int, attempt: int) -> str:
+    return f"{batch_id}:{part}:{row}:{attempt}"
+
+
+def execution_name(batch_id: str, round_number: int) -> str:
+    return f"{batch_id}-r{round_number}"

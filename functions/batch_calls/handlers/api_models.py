@@ -1,0 +1,308 @@
+"""What the API answers, as pydantic models: they document the responses in /openapi.json.
+
+The handlers still return the dicts `logic` builds (views.py, batches.py, errors.py,
+validate.py); these models describe those dicts field for field, and the contract tests
+(tests/api/test_openapi.py, tests/api/test_schemathesis.py) check real responses against
+the document generated from them. A success view forbids unknown fields, so a field
+added to a view without its model fails those tests instead of going undocumented.
+"""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from batch_calls.domain.batch import BatchStatus, CallingWindow, RecipientStatus, RetryConfig
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- batches ---------------------------------------------------------------------------
+
+
+class Counts(_View):
+    """Recipients by state; `total` is their sum."""
+
+    total: int
+    pending: int = Field(description="waiting for a first call or for a retry")
+    in_progress: int = Field(description="dialing or on a call")
+    completed: int
+    no_answer: int
+    voicemail: int
+    failed: int
+    skipped: int = Field(description="invalid rows (on_invalid_rows=skip) and duplicates")
+    cancelled: int
+
+
+class RetryConfigView(_View):
+    max_retries: int
+    retry_interval_minutes: float
+    retry_on_no_answer: bool
+    retry_on_busy: bool
+    retry_on_voicemail: bool
+    retry_on_failed: bool
+    no_answer_wait_minutes: float | None = Field(description="null: retry_interval_minutes")
+    busy_wait_minutes: float | None
+    voicemail_wait_minutes: float | None
+    failed_wait_minutes: float | None
+
+
+class CallingWindowView(_View):
+    timezone: str = Field(description="IANA time zone, such as Asia/Kolkata")
+    start: str = Field(description="HH:MM, local time")
+    end: str = Field(description="HH:MM, local time")
+    days: list[int] = Field(description="allowed weekdays, 0 (Sunday) to 6 (Saturday)")
+    recipient_local_time: bool
+
+
+class BatchLinks(_View):
+    self_: str = Field(alias="self")
+    recipients: str
+    report: str
+
+
+class BatchView(_View):
+    """A batch: the create response's fields (seed 000), kept current, and its config."""
+
+    id: str = Field(description="batch_...")
+    name: str
+    status: BatchStatus
+    total_leads: int
+    completed: int
+    failed: int
+    skipped: int
+    agent_id: str
+    created_at: datetime
+    updated_at: datetime
+    scheduled_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    counts: Counts
+    from_phone_number: str
+    max_concurrent_calls: int
+    retry_config: RetryConfigView
+    calling_window: CallingWindowView | None
+    on_invalid_rows: Literal["reject", "skip"]
+    dedupe: bool
+    variables: list[str] = Field(description="the contact file's columns other than phone_number")
+    links: BatchLinks
+
+
+class PageMeta(_View):
+    page: int
+    limit: int
+    total: int
+    totalPages: int  # DialNexa's spelling, as the contract shows it
+
+
+class BatchList(_View):
+    """A page of batches, newest first."""
+
+    data: list[BatchView]
+    meta: PageMeta
+
+
+class RecipientView(_View):
+    part: int = Field(description="which contact file of the batch (1 unless staged)")
+    row: int = Field(description="spreadsheet row: the header is row 1")
+    phone_number: str = Field(description="E.164, or the cell as written when skipped")
+    status: RecipientStatus
+    attempts_made: int
+    last_attempt_at: datetime | None
+    last_outcome: str | None
+    call_id: str | None
+    skip_reason: str | None
+    variables: dict[str, str]
+
+
+class RecipientList(_View):
+    """A page of recipients in file order; pass next_cursor as cursor for the next one."""
+
+    data: list[RecipientView]
+    next_cursor: str | None
+
+
+class Upload(_View):
+    """A presigned S3 POST: send `fields` and then the file as `file` to `url`."""
+
+    upload_id: str = Field(description="give it to POST /batch-calls as upload_id")
+    url: str
+    fields: dict[str, str]
+    max_bytes: int
+    expires_at: datetime
+
+
+# -- requests --------------------------------------------------------------------------
+
+
+class BatchChanges(BaseModel):
+    """PATCH /batch-calls/{batch_id}: the settings to change; a field left out (or null)
+    keeps its value. retry_config and calling_window are replaced as a whole."""
+
+    model_config = ConfigDict(extra="forbid", title="BatchChanges")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    scheduled_at: AwareDatetime | None = Field(default=None, description="ISO 8601 with offset")
+    max_concurrent_calls: int | None = Field(
+        default=None, ge=1, description="at most the workspace's limit"
+    )
+    retry_config: RetryConfig | None = None
+    calling_window: CallingWindow | None = None
+
+
+def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """`model`'s JSON schema with its nested models written out in place, to document a
+    body the handler takes as a plain dict (the logic validates it, with its own errors)."""
+    schema = model.model_json_schema()
+    definitions = schema.pop("$defs", {})
+
+    def resolved(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return resolved(definitions[node["$ref"].rsplit("/", 1)[-1]])
+            return {key: resolved(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolved(value) for value in node]
+        return node
+
+    inlined: dict[str, Any] = resolved(schema)
+    return inlined
+
+
+# -- errors ----------------------------------------------------------------------------
+
+
+class ApiError(BaseModel):
+    """What a request got wrong: `error` is a code, `message` says what to fix."""
+
+    model_config = ConfigDict(extra="allow")
+
+    error: str = Field(
+        description="invalid_request, missing_variables, not_found, conflict, invalid_state, "
+        "unsupported_media_type, unauthorized, payload_too_large, validation_failed"
+    )
+    message: str
+    field: str | None = Field(default=None, description="invalid_request: the field to fix")
+    missing: list[str] | None = Field(
+        default=None, description="missing_variables: the prompt's variables with no column"
+    )
+    status: str | None = Field(default=None, description="invalid_state: the batch's status")
+
+
+class RowExample(_View):
+    row: int
+    value: str
+
+
+class ValidationIssue(_View):
+    """Rows sharing one reason (row reasons), or why the file cannot be used (no `rows`)."""
+
+    reason: str
+    message: str
+    rows: list[int] | None = Field(default=None, description="spreadsheet row numbers")
+    examples: list[RowExample] | None = None
+    countries: list[str] | None = Field(default=None, description="unsupported_country only")
+
+
+class ValidationFailedError(_View):
+    """The contact file failed validation (api-contract.md, "Validation errors")."""
+
+    error: Literal["validation_failed"]
+    message: str
+    total_rows: int
+    invalid_rows: int
+    errors: list[ValidationIssue]
+    warnings: list[ValidationIssue]
+
+
+class GatewayError(BaseModel):
+    """An answer API Gateway gives itself (401/403 from the authorizer, 413 over its
+    limits); the API's own errors have this shape too, with `error`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    message: str
+    error: str | None = None
+
+
+# -- pieces of each route's `responses=` ----------------------------------------------
+
+Responses = dict[int, OpenAPIResponse]
+
+
+def documented(description: str, model: Any) -> OpenAPIResponse:
+    """A JSON response documented by `model` (Powertools renders it as a schema $ref)."""
+    return {"description": description, "content": {"application/json": {"model": model}}}
+
+
+AUTH: Responses = {
+    401: documented(
+        "no API key, or an unknown one (x-api-key or Authorization: Bearer)", GatewayError
+    ),
+    403: documented("the authorizer denied the request", GatewayError),
+}
+BAD_REQUEST = documented(
+    "a parameter is missing or invalid (invalid_request): `field` names it", ApiError
+)
+CONTACTS_REJECTED = documented(
+    "the contact file failed validation (validation_failed), a field is invalid "
+    "(invalid_request, naming `field`), or the agent's prompt uses variables the file has "
+    "no column for (missing_variables)",
+    ValidationFailedError | ApiError,
+)
+NOT_FOUND = documented("there is no such batch in this workspace (not_found)", ApiError)
+CONFLICT = documented(
+    "the batch's status does not allow this now (invalid_state), or an Idempotency-Key was "
+    "reused with another request (conflict)",
+    ApiError,
+)
+TOO_LARGE = documented(
+    "the request is over the ~6 MB a function can receive: upload the file with "
+    "POST /batch-calls/uploads first",
+    GatewayError,
+)
+UNSUPPORTED_MEDIA = documented(
+    "the body is neither multipart/form-data nor application/json (unsupported_media_type)",
+    ApiError,
+)
+
+
+# -- the document ------------------------------------------------------------------------
+
+
+def finish_document(document: dict[str, Any]) -> None:
+    """What Powertools' generated document says that this API does not do, put right."""
+    schemas = document["components"]["schemas"]
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            # Powertools documents a 422 for request validation on every route; this API
+            # answers those with its own 400, so the 422 and its schemas never occur.
+            operation["responses"].pop("422", None)
+            # An optional parameter or form field is left out, never null: a query
+            # string, a header and a form cannot send null. (`X | SkipJsonSchema[None]`
+            # would document the same, but rename fields in validation errors.)
+            for parameter in operation.get("parameters", []):
+                _without_null(parameter["schema"])
+            form = operation.get("requestBody", {}).get("content", {}).get("multipart/form-data")
+            if form is not None:
+                body = schemas[form["schema"]["$ref"].rsplit("/", 1)[-1]]
+                for field in body["properties"].values():
+                    _without_null(field)
+    for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+        schemas.pop(unused, None)
+    # The document itself is public: an empty requirement overrides the global one
+    # (Powertools' route `security=` cannot say so, as it drops an empty list).
+    document["paths"]["/openapi.json"]["get"]["security"] = []
+
+
+def _without_null(schema: dict[str, Any]) -> None:
+    if "anyOf" not in schema:
+        return
+    options = [option for option in schema.pop("anyOf") if option != {"type": "null"}]
+    if len(options) == 1:
+        schema.update(options[0])
+    else:
+        schema["anyOf"] = options

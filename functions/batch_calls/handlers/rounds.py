@@ -1,0 +1,42 @@
+"""The round state machine's PrepareRound and FinishRound tasks, and StartRound, which
+EventBridge Scheduler invokes when a later round is due."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from batch_calls.domain.calls import execution_name
+from batch_calls.handlers.wiring import rounds
+from batch_calls.logic import rounds as logic
+
+logger = Logger(service="batch-calls-rounds")
+
+
+@logger.inject_lambda_context(clear_state=True)
+def prepare_round(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    prepared = logic.prepare_round(
+        rounds(), event["workspace_id"], event["batch_id"], int(event["round"])
+    )
+    logger.info("round prepared", extra={**event, "count": prepared["count"]})
+    return prepared
+
+
+@logger.inject_lambda_context(clear_state=True)
+def finish_round(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    owned = bool(event.get("prepared", {}).get("owned"))
+    outcome = logic.finish_round(
+        rounds(), event["workspace_id"], event["batch_id"], int(event["round"]), owned
+    )
+    logger.info("round finished", extra={**event, "next": outcome})
+    return {"next": outcome}
+
+
+@logger.inject_lambda_context(clear_state=True)
+def start_round(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """A scheduled round is due. A duplicated fire starts the same named execution,
+    which Step Functions runs once."""
+    name = execution_name(event["batch_id"], int(event["round"]))
+    rounds().workflow.start(name, {k: event[k] for k in ("workspace_id", "batch_id", "round")})
+    logger.info("round started by schedule", extra=event)
+    return {"started": name}

@@ -1,0 +1,210 @@
+"""Orchestration (architecture.md sections 2 and 5): rounds, dials and outcomes.
+
+A round is one execution of statemachines/batch_round.asl.json. `advance` is the one
+place that decides what a batch with no running round does next: start a round now,
+schedule one for when the next recipient is due, wait for live calls, or complete.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from batch_calls.domain.batch import Batch, BatchStatus, Outcome
+from batch_calls.domain.calls import (
+    UNKNOWN_OUTCOME,
+    call_id,
+    decide,
+    execution_name,
+    idempotency_key,
+    round_size,
+)
+from batch_calls.store.attempts import Attempts, CallRecord, DueRecipient
+from batch_calls.store.blobs import Blobs
+from batch_calls.store.database import Database
+from batch_calls.store.keys import ALWAYS
+from batch_calls.store.workflow import Workflow
+from batch_calls.telephony.base import CallRequest, PermanentCallError, Provider
+
+_RUNNABLE = frozenset({BatchStatus.INITIATED, BatchStatus.SCHEDULED, BatchStatus.RUNNING})
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Rounds:
+    database: Database
+    attempts: Attempts
+    blobs: Blobs
+    workflow: Workflow
+    provider: Callable[[], Provider]
+    clock: Callable[[], datetime] = _utc_now
+
+
+def round_payload(batch: Batch, round_number: int) -> dict[str, Any]:
+    return {"workspace_id": batch.workspace_id, "batch_id": batch.batch_id, "round": round_number}
+
+
+def advance(rounds: Rounds, batch: Batch) -> str:
+    """What a batch with no running round does next; returns what it did (for logs)."""
+    now = rounds.clock()
+    if batch.status not in _RUNNABLE or batch.active_round is not None:
+        return "nothing: not runnable or a round is running"
+    if batch.loaded_parts < batch.parts:
+        return "nothing: recipients still loading"
+    next_round = batch.round + 1
+    name = execution_name(batch.batch_id, next_round)
+    scheduled_at = batch.settings.scheduled_at
+    if batch.status is BatchStatus.SCHEDULED and scheduled_at is not None and scheduled_at > now:
+        rounds.workflow.schedule(name, scheduled_at, round_payload(batch, next_round))
+        return "scheduled the first round"
+    if batch.counts["pending"] == 0:
+        if batch.counts["in_progress"] == 0:
+            rounds.database.complete_batch(batch.workspace_id, batch.batch_id, now)
+            return "completed"
+        return "nothing: waiting for live calls"
+    if batch.counts["in_progress"] >= batch.settings.max_concurrent_calls:
+        return "nothing: every slot is taken; the next outcome advances"
+    earliest = rounds.attempts.earliest_due(batch.workspace_id, batch.batch_id)
+    if earliest is None:
+        return "nothing: nobody due"
+    due_at = _due_time(earliest)
+    if due_at is None or due_at <= now:
+        rounds.workflow.start(name, round_payload(batch, next_round))
+        return f"started round {next_round}"
+    rounds.workflow.schedule(name, due_at, round_payload(batch, next_round))
+    return f"scheduled round {next_round} at {due_at.isoformat()}"
+
+
+def _due_time(due_key: str) -> datetime | None:
+    when = due_key.split("#", 1)[0]
+    if when == ALWAYS:
+        return None
+    return datetime.strptime(when, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def prepare_round(
+    rounds: Rounds, workspace_id: str, batch_id: str, round_number: int
+) -> dict[str, Any]:
+    """Claim the round and write its manifest: who is due now, at most a few times the
+    concurrency (bounded rounds pick up retries, pauses and changes promptly)."""
+    now = rounds.clock()
+    batch = rounds.database.begin_round(workspace_id, batch_id, round_number, now)
+    if batch is None:
+        return {"count": 0, "owned": False, "bucket": "", "key": "", "max_concurrency": 1}
+    limit = round_size(batch.settings.max_concurrent_calls)
+    due = rounds.attempts.due(workspace_id, batch_id, now, limit)
+    items = [
+        {
+            "workspace_id": workspace_id,
+            "batch_id": batch_id,
+            "part": r.part,
+            "row": r.row,
+            "attempts": r.attempts,
+        }
+        for r in due
+    ]
+    key = rounds.blobs.put_manifest(workspace_id, batch_id, round_number, items)
+    return {
+        "count": len(items),
+        "owned": True,
+        "bucket": rounds.blobs.bucket,
+        "key": key,
+        "max_concurrency": batch.settings.max_concurrent_calls,
+    }
+
+
+def finish_round(
+    rounds: Rounds, workspace_id: str, batch_id: str, round_number: int, owned: bool
+) -> str:
+    if not owned:
+        return "nothing: the round was not this execution's"
+    batch = rounds.database.end_round(workspace_id, batch_id, round_number)
+    if batch is None:
+        return "nothing: the round was ended by a pause or a cancel"
+    return advance(rounds, batch)
+
+
+def dial(rounds: Rounds, item: dict[str, Any], task_token: str) -> str:
+    """Claim the attempt, then place the call; never a second call for one attempt."""
+    workspace_id, batch_id = str(item["workspace_id"]), str(item["batch_id"])
+    recipient = DueRecipient(int(item["part"]), int(item["row"]), int(item["attempts"]))
+    attempt = recipient.attempts + 1
+    this_call = call_id(batch_id, recipient.part, recipient.row, attempt)
+    now = rounds.clock()
+    claimed = rounds.attempts.claim(
+        workspace_id, batch_id, recipient, call_id=this_call, task_token=task_token, now=now
+    )
+    if not claimed:
+        if rounds.attempts.call(this_call) is not None:
+            # A retried invocation of a claimed attempt: whether the first one reached the
+            # provider is unknown, so its callback or the timeout's reconciliation decides.
+            return "already claimed"
+        rounds.workflow.answer(task_token, {"dialled": False})  # paused, no slot, or moved
+        return "not claimed"
+    call = rounds.attempts.call(this_call)
+    batch = rounds.database.get_batch(workspace_id, batch_id)
+    assert call is not None
+    if batch is None or batch.status is not BatchStatus.RUNNING:
+        rounds.attempts.release(call)  # paused or cancelled between the claim and now
+        rounds.workflow.answer(task_token, {"dialled": False})
+        return "released: the batch stopped"
+    target = rounds.database.get_recipient(workspace_id, batch_id, recipient.part, recipient.row)
+    request = CallRequest(
+        call_id=this_call,
+        idempotency_key=idempotency_key(batch_id, recipient.part, recipient.row, attempt),
+        to=target.phone_number,
+        from_number=batch.settings.from_phone_number,
+        agent_id=batch.settings.agent_id,
+        variables=target.variables,
+        batch_id=batch_id,
+        attempt=attempt,
+    )
+    try:
+        placed = rounds.provider().place_call(request)
+    except PermanentCallError as refused:
+        record(rounds, call, Outcome.FAILED, str(refused))
+        return "refused by the provider"
+    rounds.attempts.mark_placed(call, placed.provider_call_id)
+    return "placed"
+
+
+def record(rounds: Rounds, call: CallRecord, outcome: Outcome, reported: str | None = None) -> bool:
+    """Record an attempt's outcome (first) and release its Dial task (then)."""
+    now = rounds.clock()
+    batch = rounds.database.get_batch(call.workspace_id, call.batch_id)
+    if batch is None:
+        return False
+    decision = decide(outcome, call.attempt, batch.settings.retry_config, now)
+    recorded = rounds.attempts.record_outcome(
+        call,
+        reported or str(outcome),
+        decision,
+        now,
+        cancelled=batch.status is BatchStatus.CANCELLED,
+    )
+    if call.task_token:
+        rounds.workflow.answer(call.task_token, {"outcome": reported or str(outcome)})
+    if recorded:
+        fresh = rounds.database.get_batch(call.workspace_id, call.batch_id)
+        if fresh is not None and fresh.active_round is None:
+            advance(rounds, fresh)  # a call of a stopped round, or the last one
+    return recorded
+
+
+def reconcile(rounds: Rounds, item: dict[str, Any]) -> str:
+    """The Dial task timed out: ask the provider, or record failed with outcome unknown,
+    so the slot is always freed (invariant 6)."""
+    batch_id = str(item["batch_id"])
+    attempt = int(item["attempts"]) + 1
+    call = rounds.attempts.call(call_id(batch_id, int(item["part"]), int(item["row"]), attempt))
+    if call is None or call.outcome is not None:
+        return "nothing to reconcile"
+    known = rounds.provider().lookup(call.call_id, call.provider_call_id)
+    if known is not None and known.outcome is not None:
+        record(rounds, call, known.outcome)
+        return f"reconciled as {known.outcome}"
+    record(rounds, call, Outcome.FAILED, UNKNOWN_OUTCOME)
+    return "recorded as failed, outcome unknown"

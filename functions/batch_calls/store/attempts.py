@@ -1,0 +1,385 @@
+"""The dialling ledger: every recipient transition is one conditional DynamoDB
+transaction that also moves the batch's counters (architecture.md section 4).
+
+A transition whose expected current state does not hold is a no-op that returns False,
+which is what makes every handler safe to run twice (invariants 1 and 4). The batch's
+`counts.in_progress` is the number of live calls and the concurrency semaphore
+(invariant 2): a claim only succeeds while it is below `max_concurrent_calls`.
+"""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import boto3
+from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from batch_calls.domain.batch import BatchStatus, RecipientStatus
+from batch_calls.domain.calls import Decision
+from batch_calls.store.keys import (
+    DUE_INDEX,
+    META,
+    batch_pk,
+    call_pk,
+    due_key,
+    due_until,
+    recipient_sk,
+)
+
+_serialize = TypeSerializer().serialize
+_deserialize = TypeDeserializer().deserialize
+_LIVE = (RecipientStatus.DIALING, RecipientStatus.IN_PROGRESS)
+_WAITING = (RecipientStatus.PENDING, RecipientStatus.WAITING_RETRY)
+_TRANSACTION_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class DueRecipient:
+    part: int
+    row: int
+    attempts: int
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """The CALL# item: finds a recipient from a provider webhook."""
+
+    call_id: str
+    workspace_id: str
+    batch_id: str
+    part: int
+    row: int
+    attempt: int
+    task_token: str | None
+    provider_call_id: str | None
+    outcome: str | None
+
+
+class Attempts:
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+        # Transactions need the low-level client; queries read easier through the table.
+        self.client = boto3.client("dynamodb")
+        self.table = boto3.resource("dynamodb").Table(table_name)
+
+    # -- what is due --------------------------------------------------------------------
+
+    def due(
+        self, workspace_id: str, batch_id: str, now: datetime, limit: int
+    ) -> list[DueRecipient]:
+        """Recipients pending or whose retry is due, earliest first, file order within."""
+        response = self.table.query(
+            IndexName=DUE_INDEX,
+            KeyConditionExpression=Key("due_pk").eq(batch_pk(workspace_id, batch_id))
+            & Key("due_key").lte(due_until(now)),
+            Limit=limit,
+        )
+        return [
+            DueRecipient(int(i["part"]), int(i["row"]), int(i.get("attempts", 0)))
+            for i in response["Items"]
+        ]
+
+    def earliest_due(self, workspace_id: str, batch_id: str) -> str | None:
+        """The due key of the next recipient to become due, None when nobody waits."""
+        response = self.table.query(
+            IndexName=DUE_INDEX,
+            KeyConditionExpression=Key("due_pk").eq(batch_pk(workspace_id, batch_id)),
+            Limit=1,
+        )
+        items = response["Items"]
+        return str(items[0]["due_key"]) if items else None
+
+    def waiting(self, workspace_id: str, batch_id: str) -> Iterator[DueRecipient]:
+        """Everyone still waiting for a call (for cancellation)."""
+        query: dict[str, Any] = {
+            "IndexName": DUE_INDEX,
+            "KeyConditionExpression": Key("due_pk").eq(batch_pk(workspace_id, batch_id)),
+        }
+        while True:
+            response = self.table.query(**query)
+            for item in response["Items"]:
+                yield DueRecipient(
+                    int(item["part"]), int(item["row"]), int(item.get("attempts", 0))
+                )
+            if "LastEvaluatedKey" not in response:
+                return
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    # -- transitions --------------------------------------------------------------------
+
+    def claim(
+        self,
+        workspace_id: str,
+        batch_id: str,
+        recipient: DueRecipient,
+        *,
+        call_id: str,
+        task_token: str,
+        now: datetime,
+    ) -> bool:
+        """pending|waiting_retry -> dialing(attempt), a concurrency slot taken and the call
+        item created, all or nothing; only while the batch is running with a free slot."""
+        attempt = recipient.attempts + 1
+        pk = batch_pk(workspace_id, batch_id)
+        return self._transact(
+            [
+                _update(
+                    pk,
+                    META,
+                    "SET counts.in_progress = counts.in_progress + :one, "
+                    "counts.pending = counts.pending - :one",
+                    "#status = :running AND counts.in_progress < settings.max_concurrent_calls",
+                    {":one": 1, ":running": str(BatchStatus.RUNNING)},
+                ),
+                _update(
+                    pk,
+                    recipient_sk(recipient.part, recipient.row),
+                    "SET #status = :dialing, attempts = :attempt, call_id = :call, "
+                    "last_attempt_at = :now REMOVE due_pk, due_key, next_attempt_at",
+                    "#status IN (:pending, :waiting) AND attempts = :previous",
+                    {
+                        ":dialing": str(RecipientStatus.DIALING),
+                        ":attempt": attempt,
+                        ":previous": recipient.attempts,
+                        ":call": call_id,
+                        ":now": now.isoformat(),
+                        ":pending": str(RecipientStatus.PENDING),
+                        ":waiting": str(RecipientStatus.WAITING_RETRY),
+                    },
+                ),
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": _item(
+                            {
+                                "PK": call_pk(call_id),
+                                "SK": META,
+                                "workspace_id": workspace_id,
+                                "batch_id": batch_id,
+                                "part": recipient.part,
+                                "row": recipient.row,
+                                "attempt": attempt,
+                                "task_token": task_token,
+                                "started_at": now.isoformat(),
+                            }
+                        ),
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                },
+            ]
+        )
+
+    def mark_placed(self, call: CallRecord, provider_call_id: str) -> None:
+        """dialing -> in_progress once the provider has the call."""
+        self._transact(
+            [
+                _update(
+                    call_pk(call.call_id),
+                    META,
+                    "SET provider_call_id = :provider",
+                    "attribute_exists(PK)",
+                    {":provider": provider_call_id},
+                ),
+                _update(
+                    batch_pk(call.workspace_id, call.batch_id),
+                    recipient_sk(call.part, call.row),
+                    "SET #status = :in_progress",
+                    "#status = :dialing AND attempts = :attempt",
+                    {
+                        ":in_progress": str(RecipientStatus.IN_PROGRESS),
+                        ":dialing": str(RecipientStatus.DIALING),
+                        ":attempt": call.attempt,
+                    },
+                ),
+            ]
+        )
+
+    def release(self, call: CallRecord) -> bool:
+        """Undo a claim whose call was never placed (the batch stopped meanwhile)."""
+        pk = batch_pk(call.workspace_id, call.batch_id)
+        return self._transact(
+            [
+                _update(
+                    pk,
+                    recipient_sk(call.part, call.row),
+                    "SET #status = :pending, attempts = :previous, due_pk = :pk, due_key = :due "
+                    "REMOVE call_id",
+                    "#status = :dialing AND attempts = :attempt",
+                    {
+                        ":pending": str(RecipientStatus.PENDING),
+                        ":dialing": str(RecipientStatus.DIALING),
+                        ":attempt": call.attempt,
+                        ":previous": call.attempt - 1,
+                        ":pk": pk,
+                        ":due": due_key(None, call.part, call.row),
+                    },
+                ),
+                _counters(pk, {"in_progress": -1, "pending": 1}),
+                {
+                    "Delete": {
+                        "TableName": self.table_name,
+                        "Key": _item({"PK": call_pk(call.call_id), "SK": META}),
+                    }
+                },
+            ]
+        )
+
+    def record_outcome(
+        self,
+        call: CallRecord,
+        outcome: str,
+        decision: Decision,
+        ended_at: datetime,
+        *,
+        cancelled: bool,
+    ) -> bool:
+        """The attempt's outcome, once: the recipient leaves its live state for a final
+        status or waiting_retry, and the slot is freed. A cancelled batch retries nobody."""
+        status = decision.status
+        if cancelled and status is RecipientStatus.WAITING_RETRY:
+            status = RecipientStatus.CANCELLED
+        pk = batch_pk(call.workspace_id, call.batch_id)
+        values: dict[str, Any] = {
+            ":status": str(status),
+            ":outcome": outcome,
+            ":attempt": call.attempt,
+            ":dialing": str(RecipientStatus.DIALING),
+            ":in_progress": str(RecipientStatus.IN_PROGRESS),
+        }
+        expression = "SET #status = :status, last_outcome = :outcome"
+        if status is RecipientStatus.WAITING_RETRY and decision.next_attempt_at is not None:
+            expression += ", next_attempt_at = :next, due_pk = :pk, due_key = :due"
+            values |= {
+                ":next": decision.next_attempt_at.isoformat(),
+                ":pk": pk,
+                ":due": due_key(decision.next_attempt_at, call.part, call.row),
+            }
+        counter = "pending" if status is RecipientStatus.WAITING_RETRY else status.value
+        return self._transact(
+            [
+                _update(
+                    call_pk(call.call_id),
+                    META,
+                    "SET outcome = :outcome, ended_at = :ended",
+                    "attribute_exists(PK) AND attribute_not_exists(outcome)",
+                    {":outcome": outcome, ":ended": ended_at.isoformat()},
+                ),
+                _update(
+                    pk,
+                    recipient_sk(call.part, call.row),
+                    expression,
+                    "#status IN (:dialing, :in_progress) AND attempts = :attempt",
+                    values,
+                ),
+                _counters(pk, {"in_progress": -1, counter: 1}),
+            ]
+        )
+
+    def cancel_waiting(
+        self, workspace_id: str, batch_id: str, recipients: Iterable[DueRecipient]
+    ) -> int:
+        """pending|waiting_retry -> cancelled, in transactions of 99 plus the counters."""
+        pk = batch_pk(workspace_id, batch_id)
+        cancelled = 0
+        chunk: list[DueRecipient] = []
+        for recipient in [*recipients, None]:
+            if recipient is not None:
+                chunk.append(recipient)
+            if chunk and (recipient is None or len(chunk) == _TRANSACTION_LIMIT - 1):
+                cancelled += self._cancel_chunk(pk, chunk)
+                chunk = []
+        return cancelled
+
+    def _cancel_chunk(self, pk: str, chunk: list[DueRecipient]) -> int:
+        updates = [
+            _update(
+                pk,
+                recipient_sk(r.part, r.row),
+                "SET #status = :cancelled REMOVE due_pk, due_key, next_attempt_at",
+                "#status IN (:pending, :waiting)",
+                {
+                    ":cancelled": str(RecipientStatus.CANCELLED),
+                    ":pending": str(RecipientStatus.PENDING),
+                    ":waiting": str(RecipientStatus.WAITING_RETRY),
+                },
+            )
+            for r in chunk
+        ]
+        counters = _counters(pk, {"pending": -len(chunk), "cancelled": len(chunk)})
+        if self._transact([*updates, counters]):
+            return len(chunk)
+        # One of them moved meanwhile (a claim won the race): go one by one.
+        return sum(
+            self._transact([update, _counters(pk, {"pending": -1, "cancelled": 1})])
+            for update in updates
+        )
+
+    def call(self, call_id: str) -> CallRecord | None:
+        response = self.client.get_item(
+            TableName=self.table_name,
+            Key=_item({"PK": call_pk(call_id), "SK": META}),
+            ConsistentRead=True,
+        )
+        if "Item" not in response:
+            return None
+        item = {k: _deserialize(v) for k, v in response["Item"].items()}
+        return CallRecord(
+            call_id=call_id,
+            workspace_id=str(item["workspace_id"]),
+            batch_id=str(item["batch_id"]),
+            part=int(item["part"]),
+            row=int(item["row"]),
+            attempt=int(item["attempt"]),
+            task_token=item.get("task_token"),
+            provider_call_id=item.get("provider_call_id"),
+            outcome=item.get("outcome"),
+        )
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _transact(self, items: list[dict[str, Any]]) -> bool:
+        for item in items:
+            next(iter(item.values()))["TableName"] = self.table_name
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "TransactionCanceledException":
+                return False
+            raise
+        return True
+
+
+def _item(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _serialize(v) for k, v in values.items()}
+
+
+def _update(
+    pk: str, sk: str, expression: str, condition: str, values: dict[str, Any]
+) -> dict[str, Any]:
+    names = {"#status": "status"} if "#status" in expression + condition else {}
+    update: dict[str, Any] = {
+        "Key": _item({"PK": pk, "SK": sk}),
+        "UpdateExpression": expression,
+        "ConditionExpression": condition,
+        "ExpressionAttributeValues": _item(values),
+    }
+    if names:
+        update["ExpressionAttributeNames"] = names
+    return {"Update": update}
+
+
+def _counters(pk: str, deltas: dict[str, int]) -> dict[str, Any]:
+    """Counter moves on the batch item; they always hold with the recipient's move."""
+    parts = [f"counts.{name} = counts.{name} + :{name}" for name in deltas]
+    return {
+        "Update": {
+            "Key": _item({"PK": pk, "SK": META}),
+            "UpdateExpression": "SET " + ", ".join(parts),
+            "ExpressionAttributeValues": _item(
+                {f":{name}": delta for name, delta in deltas.items()}
+            ),
+        }
+    }

@@ -1,0 +1,384 @@
+"""The simulated telephony provider: the local default and a dry-run mode in the cloud.
+
+It places no real call. Each call's fate (outcome and length) is decided when it is
+placed, by rules a test or a demo can script, and the provider then behaves as a real
+one: after the call's duration a signed status callback is POSTed to the product's
+webhook (`handlers/simulator.py`, fed through an SQS queue whose per-message
+DelaySeconds stands for the call's length).
+
+Fate of one attempt
+    Recipient variable `sim_outcomes`: comma-separated outcomes, one per attempt
+    (`no_answer,busy,completed`: attempt n uses entry n, the last entry repeats). Words:
+    completed, no_answer, voicemail, busy, failed (the call ends with that outcome),
+    `lost` (the call happens but its callback never comes: reconciliation's case) and
+    `reject` (place_call raises PermanentCallError, as for an invalid number).
+    Variable `sim_duration_seconds`: the call's length, 0 to 900 s (fractions allowed),
+    1.0 by default when `sim_outcomes` is given.
+
+    Without `sim_outcomes`, the fate comes from sha256(f"{to}:{attempt}"): the first 8
+    bytes as a fraction u pick the outcome (u < 0.55 completed, < 0.75 no_answer,
+    < 0.85 voicemail, < 0.95 busy, else failed) and the next 8 bytes as a fraction v the
+    duration 0.5 + 2.5 v seconds. The same number and attempt always get the same fate,
+    so a run can be repeated; a retry (next attempt) gets a fresh draw.
+
+The registry
+    Every call placed in this process, with when it started and ended: the simulator's
+    own timeline, independent of the product's counters, from which tests measure how
+    many calls were live at once. Locally everything runs in one process, so it sees
+    every call. In the cloud the placing function and the worker run in separate Lambda
+    containers, so the registry is partial there: `lookup` then answers None (no
+    record), which reconciliation records as failed/unknown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3  # type: ignore[import-untyped, unused-ignore]
+
+from batch_calls.telephony import signing
+from batch_calls.telephony.base import (
+    CallEvent,
+    CallRequest,
+    Outcome,
+    PermanentCallError,
+    PlacedCall,
+)
+
+OUTCOMES_VARIABLE = "sim_outcomes"
+DURATION_VARIABLE = "sim_duration_seconds"
+LOST = "lost"
+REJECT = "reject"
+OUTCOME_VALUES = frozenset(o.value for o in Outcome)
+FATES = OUTCOME_VALUES | {LOST, REJECT}
+SCRIPTED_DURATION_SECONDS = 1.0
+MAX_DURATION_SECONDS = 900.0  # SQS's longest DelaySeconds
+REJECTED_MESSAGE = "simulated: number rejected"
+
+# The documented distribution of unscripted outcomes, as cumulative shares.
+DISTRIBUTION: tuple[tuple[float, Outcome], ...] = (
+    (0.55, Outcome.COMPLETED),
+    (0.75, Outcome.NO_ANSWER),
+    (0.85, Outcome.VOICEMAIL),
+    (0.95, Outcome.BUSY),
+    (1.0, Outcome.FAILED),
+)
+MIN_RANDOM_DURATION = 0.5
+MAX_RANDOM_DURATION = 3.0
+
+# Statuses of the simulated callback besides the final outcomes: the call is alive.
+PROGRESS_STATUSES = frozenset({"ringing", "answered"})
+
+
+@dataclass(frozen=True)
+class Fate:
+    outcome: str  # an Outcome value, or LOST
+    duration_seconds: float
+
+
+def decide(request: CallRequest) -> Fate:
+    """The attempt's fate, from its variables or else from the documented distribution.
+
+    Raises PermanentCallError for `reject` and for a script it cannot read.
+    """
+    duration = _scripted_duration(request.variables.get(DURATION_VARIABLE))
+    # str(): variables from JSON contacts may hold numbers despite the annotation.
+    script = str(request.variables.get(OUTCOMES_VARIABLE) or "").strip()
+    if not script:
+        # A blank cell in a sim_outcomes column means "not scripted", as in a CSV.
+        drawn = hashed_fate(request.to, request.attempt)
+        return drawn if duration is None else Fate(drawn.outcome, duration)
+    words = [word.strip().lower() for word in script.split(",")]
+    for word in words:
+        if word not in FATES:
+            raise PermanentCallError(
+                f"simulated: unknown outcome {word!r} in {OUTCOMES_VARIABLE} "
+                f"(allowed: {', '.join(sorted(FATES))})"
+            )
+    word = words[min(max(request.attempt, 1), len(words)) - 1]
+    if word == REJECT:
+        raise PermanentCallError(REJECTED_MESSAGE)
+    return Fate(word, SCRIPTED_DURATION_SECONDS if duration is None else duration)
+
+
+def hashed_fate(to: str, attempt: int) -> Fate:
+    digest = hashlib.sha256(f"{to}:{attempt}".encode()).digest()
+    u = int.from_bytes(digest[:8], "big") / 2**64
+    v = int.from_bytes(digest[8:16], "big") / 2**64
+    outcome = next(o for share, o in DISTRIBUTION if u < share)
+    duration = MIN_RANDOM_DURATION + (MAX_RANDOM_DURATION - MIN_RANDOM_DURATION) * v
+    return Fate(outcome.value, round(duration, 3))
+
+
+def _scripted_duration(raw: object) -> float | None:
+    if raw is None or not str(raw).strip():
+        return None
+    try:
+        value = float(str(raw))
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= MAX_DURATION_SECONDS:  # also false for nan
+        raise PermanentCallError(
+            f"simulated: {DURATION_VARIABLE} must be a number of seconds from 0 to "
+            f"{MAX_DURATION_SECONDS:g}, not {raw!r}"
+        )
+    return value
+
+
+def provider_call_id(idempotency_key: str) -> str:
+    return "sim_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:20]
+
+
+# -- the registry ---------------------------------------------------------------------
+
+
+@dataclass
+class SimulatedCall:
+    call_id: str
+    provider_call_id: str
+    batch_id: str
+    to: str
+    from_number: str
+    attempt: int
+    outcome: str  # an Outcome value, or LOST
+    duration_seconds: float
+    started_at: float
+    ended_at: float | None = None
+
+
+class _Registry:
+    """The calls placed in this process, by provider call id (one per idempotency key)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.calls: dict[str, SimulatedCall] = {}  # insertion order = start order
+        self.by_call_id: dict[str, str] = {}
+
+
+_registry = _Registry()
+
+
+def reset_simulator() -> None:
+    """Forget every call (tests)."""
+    with _registry.lock:
+        _registry.calls.clear()
+        _registry.by_call_id.clear()
+
+
+def end_call(provider_call_id: str, ended_at: float) -> bool:
+    """Record that the call ended (the worker, just before its callback). The first end
+    counts, so a redelivered message does not move it; False for a call not placed in
+    this process."""
+    with _registry.lock:
+        call = _registry.calls.get(provider_call_id)
+        if call is None:
+            return False
+        if call.ended_at is None:
+            call.ended_at = ended_at
+        return True
+
+
+def simulator_calls(batch_id: str | None = None) -> list[dict[str, Any]]:
+    """The calls (of one batch, or all), in the order they started.
+
+    `outcome` is the fate the simulator decided when placing the call (`lost` included);
+    `ended_at` is None while the call is live.
+    """
+    with _registry.lock:
+        calls = [c for c in _registry.calls.values() if batch_id in (None, c.batch_id)]
+        return [
+            {
+                "call_id": c.call_id,
+                "provider_call_id": c.provider_call_id,
+                "batch_id": c.batch_id,
+                "to": c.to,
+                "from": c.from_number,
+                "attempt": c.attempt,
+                "started_at": _iso(c.started_at),
+                "ended_at": None if c.ended_at is None else _iso(c.ended_at),
+                "outcome": c.outcome,
+                "duration_seconds": c.duration_seconds,
+            }
+            for c in calls
+        ]
+
+
+def simulator_stats() -> dict[str, dict[str, int]]:
+    """Per batch: how many calls were placed and the most that were live at once."""
+    with _registry.lock:
+        intervals: dict[str, list[tuple[float, float | None]]] = {}
+        for call in _registry.calls.values():
+            intervals.setdefault(call.batch_id, []).append((call.started_at, call.ended_at))
+    return {
+        batch: {"calls": len(spans), "peak_simultaneous": peak_simultaneous(spans)}
+        for batch, spans in intervals.items()
+    }
+
+
+def peak_simultaneous(intervals: list[tuple[float, float | None]]) -> int:
+    """The most intervals [start, end) open at one instant; end None is still open.
+
+    A sweep over the ends and starts in time order, ends first at equal times: a call
+    that ends when another starts never overlaps it (the slot was handed over).
+    """
+    events: list[tuple[float, int]] = []
+    for start, end in intervals:
+        events.append((start, 1))
+        if end is not None:
+            events.append((end, -1))
+    events.sort()  # (t, -1) sorts before (t, 1)
+    live = peak = 0
+    for _, change in events:
+        live += change
+        peak = max(peak, live)
+    return peak
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat()
+
+
+# -- the provider ---------------------------------------------------------------------
+
+
+class SimulatedProvider:
+    name = "simulated"
+
+    def __init__(
+        self,
+        secret: bytes,
+        queue_url: str,
+        sqs_client: Any = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._secret = secret
+        self._queue_url = queue_url
+        self._sqs = sqs_client
+        self._clock = clock
+
+    def place_call(self, request: CallRequest) -> PlacedCall:
+        placed = PlacedCall(provider_call_id(request.idempotency_key))
+        with _registry.lock:
+            if placed.provider_call_id in _registry.calls:
+                return placed  # at most one call per attempt
+            fate = decide(request)  # may raise: nothing is recorded then
+            call = SimulatedCall(
+                call_id=request.call_id,
+                provider_call_id=placed.provider_call_id,
+                batch_id=request.batch_id,
+                to=request.to,
+                from_number=request.from_number,
+                attempt=request.attempt,
+                outcome=fate.outcome,
+                duration_seconds=fate.duration_seconds,
+                started_at=self._clock(),
+            )
+            if fate.outcome == LOST:
+                # The call runs its course; only its callback is lost. Ending it now keeps
+                # the timeline's peak honest: the product frees the slot at its dial
+                # timeout, while a call that never ended would count as live for ever.
+                call.ended_at = call.started_at + fate.duration_seconds
+            _registry.calls[call.provider_call_id] = call
+            _registry.by_call_id[call.call_id] = call.provider_call_id
+        if fate.outcome == LOST:
+            return placed
+        try:
+            self._schedule_callback(call)
+        except BaseException:
+            # Nothing will call back: forget the call, so that a retry places it again.
+            with _registry.lock:
+                _registry.calls.pop(call.provider_call_id, None)
+                _registry.by_call_id.pop(call.call_id, None)
+            raise
+        return placed
+
+    def _schedule_callback(self, call: SimulatedCall) -> None:
+        whole = math.floor(call.duration_seconds)
+        message = {
+            "call_id": call.call_id,
+            "provider_call_id": call.provider_call_id,
+            "outcome": call.outcome,
+            "duration_seconds": call.duration_seconds,
+            # SQS delays in whole seconds; the worker sleeps the rest.
+            "remainder_seconds": round(call.duration_seconds - whole, 6),
+            "batch_id": call.batch_id,
+        }
+        if not self._queue_url:
+            raise RuntimeError(
+                "simulated provider: no queue (SIMULATOR_QUEUE_URL) to place calls on"
+            )
+        if self._sqs is None:
+            self._sqs = boto3.client("sqs")
+        self._sqs.send_message(
+            QueueUrl=self._queue_url,
+            MessageBody=json.dumps(message),
+            DelaySeconds=min(max(whole, 0), int(MAX_DURATION_SECONDS)),
+        )
+
+    def parse_event(self, headers: Mapping[str, str], body: bytes) -> CallEvent:
+        if not self._secret:
+            # A deployment error, not the sender's: never a 4xx, never an unsigned pass.
+            raise RuntimeError("simulated provider: no secret (SIMULATOR_SECRET) to verify with")
+        signing.verify(headers, body, self._secret, self._clock())
+        return parse_callback(body)
+
+    def lookup(self, call_id: str, provider_call_id: str | None) -> CallEvent | None:
+        with _registry.lock:
+            key = provider_call_id or _registry.by_call_id.get(call_id)
+            call = _registry.calls.get(key) if key else None
+            if call is None or call.outcome == LOST:
+                return None  # a lost call: the provider "has no record" of it
+            if call.ended_at is None:
+                return CallEvent(call.call_id, None, "in_progress")
+            return CallEvent(
+                call.call_id, Outcome(call.outcome), call.outcome, call.duration_seconds
+            )
+
+
+def callback_body(call_id: str, status: str, duration_seconds: float | None) -> bytes:
+    """The JSON the simulated provider POSTs to the webhook."""
+    return json.dumps(
+        {"call_id": call_id, "status": status, "duration_seconds": duration_seconds}
+    ).encode()
+
+
+def parse_callback(body: bytes) -> CallEvent:
+    """A signed callback's body as a CallEvent; ValueError says what is wrong with it."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise ValueError("simulated callback: the body is not JSON") from None
+    if not isinstance(data, dict):
+        raise ValueError("simulated callback: the body must be a JSON object")
+    call_id = data.get("call_id")
+    if not isinstance(call_id, str) or not call_id:
+        raise ValueError("simulated callback: call_id must be a non-empty string")
+    status = data.get("status")
+    if status in PROGRESS_STATUSES:
+        outcome: Outcome | None = None
+    elif isinstance(status, str) and status in OUTCOME_VALUES:
+        outcome = Outcome(status)
+    else:
+        allowed = sorted(OUTCOME_VALUES | PROGRESS_STATUSES)
+        raise ValueError(f"simulated callback: unknown status {status!r} (allowed: {allowed})")
+    duration = data.get("duration_seconds")
+    if duration is not None and (
+        isinstance(duration, bool)
+        or not isinstance(duration, int | float)
+        or not 0 <= duration < math.inf
+    ):
+        raise ValueError("simulated callback: duration_seconds must be a number >= 0")
+    return CallEvent(
+        call_id=call_id,
+        outcome=outcome,
+        provider_status=str(status),
+        duration_seconds=None if duration is None else float(duration),
+    )

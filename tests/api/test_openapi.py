@@ -1,0 +1,166 @@
+"""GET /openapi.json: public, valid OpenAPI 3.1, every route with each status it answers
+and that status's body, the multipart create, and the two ways to send the API key."""
+
+from typing import Any
+
+import pytest
+import schemathesis
+
+from local.api_gateway import LocalApiGateway
+from tests.api.client import Client
+
+AUTH = {401, 403}
+# Every operation, with every status it can answer besides the authorizer's.
+OPERATIONS: dict[tuple[str, str], set[int]] = {
+    ("post", "/batch-calls"): {201, 400, 404, 409, 413, 415},
+    ("get", "/batch-calls"): {200, 400},
+    ("post", "/batch-calls/uploads"): {201},
+    ("get", "/batch-calls/{batch_id}"): {200, 404},
+    ("patch", "/batch-calls/{batch_id}"): {200, 400, 404, 409, 413, 415},
+    ("get", "/batch-calls/{batch_id}/recipients"): {200, 400, 404},
+    ("post", "/batch-calls/{batch_id}/contacts"): {200, 400, 404, 409, 413, 415},
+    **{
+        ("post", f"/batch-calls/{{batch_id}}/{action}"): {200, 404, 409}
+        for action in ("start", "pause", "resume", "cancel")
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def document(gateway: LocalApiGateway) -> dict[str, Any]:
+    reply = Client(gateway.url, None).request("GET", "/openapi.json")
+    assert reply.status == 200, reply.body
+    return dict(reply.body)
+
+
+def _schema(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema`, or the component its $ref names."""
+    if "$ref" not in schema:
+        return schema
+    name = schema["$ref"].removeprefix("#/components/schemas/")
+    return dict(document["components"]["schemas"][name])
+
+
+def test_the_document_is_public_json_and_valid_openapi_3_1(gateway: LocalApiGateway) -> None:
+    reply = Client(gateway.url, None).request("GET", "/openapi.json")  # no API key
+    assert reply.status == 200
+    assert reply.headers["content-type"].startswith("application/json")
+    assert reply.body["openapi"].startswith("3.1.")
+    schemathesis.openapi.from_dict(reply.body).validate()  # against the OpenAPI 3.1 schema
+
+
+def test_every_route_is_listed_with_every_status_it_answers(document: dict[str, Any]) -> None:
+    listed = {
+        (method, path): operation
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+    }
+    assert set(listed) == {*OPERATIONS, ("get", "/openapi.json")}
+    for key, statuses in OPERATIONS.items():
+        responses = listed[key]["responses"]
+        assert set(responses) == {str(status) for status in statuses | AUTH}, key
+        for status, response in responses.items():
+            assert response["description"], (key, status)
+            body = _schema(document, response["content"]["application/json"]["schema"])
+            assert body.get("type") == "object" or "anyOf" in body, (key, status)
+
+
+def test_success_bodies_are_the_views_with_every_field_required(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    batch = schemas["BatchView"]
+    assert batch["additionalProperties"] is False
+    assert set(batch["required"]) == set(batch["properties"])
+    assert {"id", "status", "total_leads", "counts", "links", "retry_config"} <= set(
+        batch["required"]
+    )
+    nullable = {
+        name
+        for name, field in batch["properties"].items()
+        if {"type": "null"} in field.get("anyOf", [])
+    }
+    assert nullable == {"scheduled_at", "started_at", "finished_at", "calling_window"}
+    assert set(schemas["Counts"]["required"]) == {
+        "total",
+        "pending",
+        "in_progress",
+        "completed",
+        "no_answer",
+        "voicemail",
+        "failed",
+        "skipped",
+        "cancelled",
+    }
+    assert set(schemas["BatchLinks"]["required"]) == {"self", "recipients", "report"}
+    assert set(schemas["PageMeta"]["required"]) == {"page", "limit", "total", "totalPages"}
+    assert set(schemas["RecipientList"]["required"]) == {"data", "next_cursor"}
+    assert set(schemas["Upload"]["required"]) == {
+        "upload_id",
+        "url",
+        "fields",
+        "max_bytes",
+        "expires_at",
+    }
+    paths = document["paths"]
+    created = paths["/batch-calls"]["post"]["responses"]["201"]["content"]["application/json"]
+    assert created["schema"] == {"$ref": "#/components/schemas/BatchView"}
+
+
+def test_errors_document_their_shape(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    assert set(schemas["ApiError"]["required"]) == {"error", "message"}
+    assert schemas["ApiError"]["additionalProperties"] is True
+    rejected = schemas["ValidationFailedError"]
+    assert set(rejected["required"]) == {
+        "error",
+        "message",
+        "total_rows",
+        "invalid_rows",
+        "errors",
+        "warnings",
+    }
+    create_400 = document["paths"]["/batch-calls"]["post"]["responses"]["400"]
+    options = create_400["content"]["application/json"]["schema"]["anyOf"]
+    assert {"$ref": "#/components/schemas/ValidationFailedError"} in options
+    # Powertools' 422 never happens here: request validation errors are this API's 400.
+    assert "HTTPValidationError" not in schemas
+
+
+def test_create_takes_multipart_form_data_with_a_file(document: dict[str, Any]) -> None:
+    create = document["paths"]["/batch-calls"]["post"]
+    form = _schema(document, create["requestBody"]["content"]["multipart/form-data"]["schema"])
+    fields = form["properties"]
+    assert fields["file"] == {**fields["file"], "type": "string", "format": "binary"}
+    assert {"agent_id", "upload_id", "from_phone_number", "scheduled_at", "start"} <= set(fields)
+    assert fields["max_concurrent_calls"]["type"] == "integer"
+    # A form cannot send null: optional fields are simply left out.
+    assert all("null" not in str(field) for field in fields.values())
+    header = create["parameters"][0]
+    assert (header["in"], header["name"].lower()) == ("header", "idempotency-key")
+
+
+def test_patch_documents_the_changeable_settings(document: dict[str, Any]) -> None:
+    patch = document["paths"]["/batch-calls/{batch_id}"]["patch"]
+    body = patch["requestBody"]["content"]["application/json"]["schema"]
+    assert body["additionalProperties"] is False
+    assert set(body["properties"]) == {
+        "name",
+        "scheduled_at",
+        "max_concurrent_calls",
+        "retry_config",
+        "calling_window",
+    }
+
+
+def test_the_api_key_goes_in_x_api_key_or_as_a_bearer_token(document: dict[str, Any]) -> None:
+    schemes = document["components"]["securitySchemes"]
+    assert {k: schemes["apiKey"][k] for k in ("type", "in", "name")} == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "x-api-key",
+    }
+    assert {k: schemes["bearer"][k] for k in ("type", "scheme")} == {
+        "type": "http",
+        "scheme": "bearer",
+    }
+    assert document["security"] == [{"apiKey": []}, {"bearer": []}]
+    assert document["paths"]["/openapi.json"]["get"]["security"] == []
