@@ -49,14 +49,18 @@ class SqsEventSourcePoller:
         account_id: str = DEFAULT_ACCOUNT_ID,
         wait_seconds: int = 1,
         rescan_seconds: float = 1.0,
+        pollers_per_mapping: int = 4,
     ) -> None:
         self._endpoint_url = endpoint_url
         self._region = region
         self._account_id = account_id
         self._wait_seconds = wait_seconds
         self._rescan_seconds = rescan_seconds
+        # Lambda scales a queue's consumers with its backlog; a single poller would make
+        # every message wait for the one before it (callbacks then outlive the dial timeout).
+        self._pollers_per_mapping = pollers_per_mapping
         self._stop = threading.Event()
-        self._workers: dict[str, threading.Thread] = {}
+        self._workers: dict[str, list[threading.Thread]] = {}
         self._manager: threading.Thread | None = None
         self._sqs: Any = None
 
@@ -78,7 +82,7 @@ class SqsEventSourcePoller:
 
     def stop(self) -> None:
         self._stop.set()
-        threads = [self._manager, *self._workers.values()]
+        threads = [self._manager, *(t for group in self._workers.values() for t in group)]
         for thread in threads:
             if thread is not None:
                 thread.join(timeout=self._wait_seconds + 5)
@@ -100,14 +104,18 @@ class SqsEventSourcePoller:
         for esm in list(self._backend().list_event_source_mappings("", "")):
             if esm.uuid in self._workers or ":sqs:" not in esm.event_source_arn:
                 continue
-            worker = threading.Thread(
-                target=self._poll,
-                args=(esm.uuid,),
-                name=f"sqs-poller-{esm.event_source_arn.rsplit(':', 1)[-1]}",
-                daemon=True,
-            )
-            self._workers[esm.uuid] = worker
-            worker.start()
+            workers = [
+                threading.Thread(
+                    target=self._poll,
+                    args=(esm.uuid,),
+                    name=f"sqs-poller-{esm.event_source_arn.rsplit(':', 1)[-1]}-{n}",
+                    daemon=True,
+                )
+                for n in range(self._pollers_per_mapping)
+            ]
+            self._workers[esm.uuid] = workers
+            for worker in workers:
+                worker.start()
 
     def _poll(self, uuid: str) -> None:
         queue_url: str | None = None

@@ -2,7 +2,7 @@
 
 import re
 import secrets
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from enum import StrEnum
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -157,6 +157,20 @@ class BatchSettings(_Strict):
     calling_window: CallingWindow | None = None
     on_invalid_rows: Literal["reject", "skip"] = "reject"
     dedupe: bool = True
+
+    @field_validator("scheduled_at")
+    @classmethod
+    def _in_utc(cls, moment: datetime | None) -> datetime | None:
+        """Stored and shown in UTC; a time that has no UTC date (year 9999 at -05:00)
+        is refused here rather than failing every later read of the batch."""
+        if moment is None:
+            return None
+        if moment.tzinfo is None:
+            raise ValueError("needs a UTC offset, for example 2026-12-01T09:30:00+05:30")
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("is out of range") from None
 
 
 def new_batch_id() -> str:

@@ -91,9 +91,22 @@ def prepare_round(
     """Claim the round and write its manifest: who is due now, at most a few times the
     concurrency (bounded rounds pick up retries, pauses and changes promptly)."""
     now = rounds.clock()
+    not_owned = {"count": 0, "owned": False, "bucket": "", "key": "", "max_concurrency": 1}
+    current = rounds.database.get_batch(workspace_id, batch_id)
+    if current is None:
+        return not_owned
+    scheduled_at = current.settings.scheduled_at
+    if current.status is BatchStatus.SCHEDULED and scheduled_at is not None and scheduled_at > now:
+        # Fired early (the scheduler's precision is a minute): never dial before
+        # scheduled_at; the next round is scheduled for it instead.
+        later = round_number + 1
+        rounds.workflow.schedule(
+            execution_name(batch_id, later), scheduled_at, round_payload(current, later)
+        )
+        return not_owned
     batch = rounds.database.begin_round(workspace_id, batch_id, round_number, now)
     if batch is None:
-        return {"count": 0, "owned": False, "bucket": "", "key": "", "max_concurrency": 1}
+        return not_owned
     limit = round_size(batch.settings.max_concurrent_calls)
     due = rounds.attempts.due(workspace_id, batch_id, now, limit)
     items = [
@@ -203,8 +216,12 @@ def reconcile(rounds: Rounds, item: dict[str, Any]) -> str:
     if call is None or call.outcome is not None:
         return "nothing to reconcile"
     known = rounds.provider().lookup(call.call_id, call.provider_call_id)
-    if known is not None and known.outcome is not None:
-        record(rounds, call, known.outcome)
-        return f"reconciled as {known.outcome}"
-    record(rounds, call, Outcome.FAILED, UNKNOWN_OUTCOME)
-    return "recorded as failed, outcome unknown"
+    if known is None:
+        record(rounds, call, Outcome.FAILED, UNKNOWN_OUTCOME)
+        return "recorded as failed, outcome unknown"
+    if known.outcome is None:
+        # The provider says the call is still live: its slot stays taken (invariant 2)
+        # until the callback records the end; the Map slot is free for the round to end.
+        return "still live at the provider"
+    record(rounds, call, known.outcome)
+    return f"reconciled as {known.outcome}"

@@ -22,6 +22,7 @@ CHANGEABLE_FIELDS = frozenset(
 _JSON_FIELDS = ("retry_config", "calling_window")
 # A scheduled_at this close to now counts as "now" (clocks differ a little).
 _CLOCK_SKEW = timedelta(seconds=60)
+MAX_SCHEDULE_AHEAD = timedelta(days=366)
 
 
 def parse_settings(fields: Mapping[str, Any], base: dict[str, Any] | None = None) -> BatchSettings:
@@ -31,11 +32,6 @@ def parse_settings(fields: Mapping[str, Any], base: dict[str, Any] | None = None
         if value is None or value == "":
             continue
         data[name] = _decoded(name, value)
-    scheduled = data.get("scheduled_at")
-    if isinstance(scheduled, str) and _is_naive(scheduled):
-        raise InvalidField(
-            "scheduled_at", "needs a UTC offset, for example 2026-12-01T09:30:00+05:30"
-        )
     try:
         return BatchSettings.model_validate(data)
     except ValidationError as error:
@@ -66,6 +62,8 @@ def check_against_workspace(
         )
     if settings.scheduled_at is not None and settings.scheduled_at < now - _CLOCK_SKEW:
         raise InvalidField("scheduled_at", "is in the past")
+    if settings.scheduled_at is not None and settings.scheduled_at > now + MAX_SCHEDULE_AHEAD:
+        raise InvalidField("scheduled_at", "is more than a year ahead")
     agent = database.get_agent(workspace.workspace_id, settings.agent_id)
     if agent is None:
         raise InvalidField("agent_id", f"there is no agent {settings.agent_id} in this workspace")
@@ -84,13 +82,8 @@ def _decoded(name: str, value: Any) -> Any:
     return value
 
 
-def _is_naive(text: str) -> bool:
-    try:
-        return datetime.fromisoformat(text).tzinfo is None
-    except ValueError:
-        return False  # pydantic reports the format error
-
-
 def _plain(message: str) -> str:
-    """pydantic's messages start with a capital and name Python types; soften that."""
+    """pydantic's messages start with a capital (and our own validators' with "Value
+    error, "); the API's read "field: what is wrong"."""
+    message = message.removeprefix("Value error, ")
     return message[:1].lower() + message[1:]

@@ -2,7 +2,7 @@
 and answering a waiting Dial task."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -51,7 +51,11 @@ class Workflow:
 
         The scheduler's precision is one minute in AWS; the embedded runtime's pump fires
         to the second."""
-        when = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        # at() takes whole seconds: round up, so a schedule never fires before its time.
+        whole = at.astimezone(UTC).replace(microsecond=0)
+        when = (whole if whole == at else whole + timedelta(seconds=1)).strftime(
+            "%Y-%m-%dT%H:%M:%S"
+        )
         try:
             self.scheduler.create_schedule(
                 Name=name,
