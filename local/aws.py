@@ -333,43 +333,7 @@ class EmbeddedAws:
         dynamodb = self.client("dynamodb")
         for spec in self.tables:
             name = self.physical_name(spec.logical_id)
-            keys = [(spec.partition_key, "HASH")]
-            if spec.sort_key is not None:
-                keys.append((spec.sort_key, "RANGE"))
-            attributes = {key for key, _ in keys}
-            indexes = []
-            for index_name, (pk, sk) in spec.indexes.items():
-                attributes.update((pk, sk))
-                indexes.append(
-                    {
-                        "IndexName": index_name,
-                        "KeySchema": [
-                            {"AttributeName": pk, "KeyType": "HASH"},
-                            {"AttributeName": sk, "KeyType": "RANGE"},
-                        ],
-                        "Projection": {"ProjectionType": "ALL"},
-                    }
-                )
-            request: dict[str, Any] = {
-                "TableName": name,
-                "BillingMode": "PAY_PER_REQUEST",
-                "KeySchema": [{"AttributeName": a, "KeyType": t} for a, t in keys],
-                "AttributeDefinitions": [
-                    {"AttributeName": a, "AttributeType": "S"} for a in sorted(attributes)
-                ],
-            }
-            if indexes:
-                request["GlobalSecondaryIndexes"] = indexes
-            arn = dynamodb.create_table(**request)["TableDescription"]["TableArn"]
-            if spec.ttl_attribute is not None:
-                dynamodb.update_time_to_live(
-                    TableName=name,
-                    TimeToLiveSpecification={
-                        "Enabled": True,
-                        "AttributeName": spec.ttl_attribute,
-                    },
-                )
-            self._add(Resource(spec.logical_id, "table", name, arn))
+            self._add(Resource(spec.logical_id, "table", name, create_table(dynamodb, spec, name)))
 
     def _create_bucket(self) -> None:
         s3 = self.client("s3")
@@ -592,3 +556,41 @@ def substitute(definition: str, values: Mapping[str, str]) -> str:
         start = definition.index("${")
         raise ValueError(f"no value for {definition[start : definition.index('}', start) + 1]}")
     return definition
+
+
+def create_table(dynamodb: Any, spec: TableSpec, name: str) -> str:
+    """One table of the spec (keys, indexes, TTL) through `dynamodb`; returns its ARN."""
+    keys = [(spec.partition_key, "HASH")]
+    if spec.sort_key is not None:
+        keys.append((spec.sort_key, "RANGE"))
+    attributes = {key for key, _ in keys}
+    indexes = []
+    for index_name, (pk, sk) in spec.indexes.items():
+        attributes.update((pk, sk))
+        indexes.append(
+            {
+                "IndexName": index_name,
+                "KeySchema": [
+                    {"AttributeName": pk, "KeyType": "HASH"},
+                    {"AttributeName": sk, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        )
+    request: dict[str, Any] = {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "KeySchema": [{"AttributeName": a, "KeyType": t} for a, t in keys],
+        "AttributeDefinitions": [
+            {"AttributeName": a, "AttributeType": "S"} for a in sorted(attributes)
+        ],
+    }
+    if indexes:
+        request["GlobalSecondaryIndexes"] = indexes
+    arn = str(dynamodb.create_table(**request)["TableDescription"]["TableArn"])
+    if spec.ttl_attribute is not None:
+        dynamodb.update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute},
+        )
+    return arn

@@ -1,0 +1,170 @@
+"""Round selection with 100,000 recipients and the counters of every transition,
+without the interpreter (moto's Step Functions runs about 25 map children a second: the
+workflow itself is tested with tens to hundreds of recipients in tests/orchestration).
+
+Transitions are transactions, and moto deep-copies the whole table for each item of each
+transaction: at 100,000 recipients one claim takes seconds in moto (milliseconds in
+DynamoDB), quadratically in the table size. So selection runs at 100,000 and transitions
+on a 400-recipient batch (several rounds and five bulk-cancel transactions)."""
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from batch_calls import store
+from batch_calls.domain.batch import (
+    Batch,
+    BatchSettings,
+    BatchStatus,
+    Outcome,
+    Recipient,
+    RecipientStatus,
+    RetryConfig,
+    initial_counts,
+)
+from batch_calls.domain.calls import call_id, decide, round_size
+from infra.resources import MAIN_TABLE
+from local.aws import create_table
+from local.runtime import forget_clients
+
+RECIPIENTS = 100_000
+TRANSITIONED = 400
+WORKSPACE, BATCH, SMALL = "ws_scale", "batch_scale", "batch_small"
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+def _load(batch_id: str, count: int) -> Batch:
+    settings = BatchSettings(
+        name="scale",
+        agent_id="agt",
+        from_phone_number="+14155550100",
+        max_concurrent_calls=50,
+        retry_config=RetryConfig(max_retries=1, retry_interval_minutes=10),
+    )
+    batch = Batch(
+        batch_id=batch_id,
+        workspace_id=WORKSPACE,
+        settings=settings,
+        status=BatchStatus.RUNNING,
+        counts=initial_counts(count, 0),
+        variables=["name"],
+        loaded_parts=1,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    store.database().create_batch(batch)
+    store.database().put_recipients(
+        WORKSPACE,
+        batch_id,
+        (
+            Recipient(
+                part=1,
+                row=row,
+                phone_number=f"+1415{row:07d}",
+                status=RecipientStatus.PENDING,
+                variables={"name": f"n{row}"},
+            )
+            for row in range(2, count + 2)
+        ),
+    )
+    return batch
+
+
+@pytest.fixture
+def embedded() -> Iterator[None]:
+    """moto in-process: no HTTP between the test and the table (loading 100,000 items
+    through the server takes five times longer)."""
+    with mock_aws(), pytest.MonkeyPatch.context() as env:
+        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        env.setenv("AWS_ACCESS_KEY_ID", "testing")
+        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        env.delenv("AWS_ENDPOINT_URL", raising=False)
+        env.setenv("TABLE_NAME", "scale")
+        create_table(boto3.client("dynamodb"), MAIN_TABLE, "scale")
+        forget_clients()
+        yield
+        forget_clients()
+
+
+def test_rounds_select_in_file_order_among_100_000(embedded: None) -> None:
+    _load(BATCH, RECIPIENTS)
+    attempts = store.attempts()
+    size = round_size(50)
+    first = attempts.due(WORKSPACE, BATCH, NOW, size)
+    assert [r.row for r in first] == list(range(2, 2 + size))
+    assert attempts.earliest_due(WORKSPACE, BATCH) == "0000#001#0000002"
+
+
+def _recipient_statuses(batch_id: str) -> Counter[str]:
+    table = store.database().table
+    counted: Counter[str] = Counter()
+    query = {"KeyConditionExpression": "PK = :pk AND begins_with(SK, :r)"}
+    values = {":pk": f"WS#{WORKSPACE}#BATCH#{batch_id}", ":r": "R#"}
+    response = table.query(
+        **query,
+        ExpressionAttributeValues=values,
+        ProjectionExpression="#s",
+        ExpressionAttributeNames={"#s": "status"},
+    )
+    while True:
+        counted.update(item["status"] for item in response["Items"])
+        if "LastEvaluatedKey" not in response:
+            return counted
+        response = table.query(
+            **query,
+            ExpressionAttributeValues=values,
+            ProjectionExpression="#s",
+            ExpressionAttributeNames={"#s": "status"},
+            ExclusiveStartKey=response["LastEvaluatedKey"],
+        )
+
+
+def test_counters_follow_every_transition(embedded: None) -> None:
+    loaded = _load(SMALL, TRANSITIONED)
+    BATCH = SMALL
+    attempts = store.attempts()
+    size = round_size(loaded.settings.max_concurrent_calls)
+    first = attempts.due(WORKSPACE, BATCH, NOW, size)
+    assert [r.row for r in first] == list(range(2, 2 + size))
+
+    # Claim a slot's worth; a claim beyond max_concurrent_calls is refused.
+    claimed = [
+        r
+        for r in first
+        if attempts.claim(
+            WORKSPACE, BATCH, r, call_id=call_id(BATCH, 1, r.row, 1), task_token="t", now=NOW
+        )
+    ]
+    assert len(claimed) == loaded.settings.max_concurrent_calls
+    second = attempts.due(WORKSPACE, BATCH, NOW, size)
+    assert second[0].row == claimed[-1].row + 1  # the claimed left the due index
+
+    # Half complete, half get no answer and wait 10 minutes for their retry.
+    for index, recipient in enumerate(claimed):
+        call = attempts.call(call_id(BATCH, 1, recipient.row, 1))
+        assert call is not None
+        outcome = Outcome.COMPLETED if index % 2 else Outcome.NO_ANSWER
+        decision = decide(outcome, 1, loaded.settings.retry_config, NOW)
+        assert attempts.record_outcome(call, str(outcome), decision, NOW, cancelled=False)
+        assert not attempts.record_outcome(call, str(outcome), decision, NOW, cancelled=False)
+    assert attempts.earliest_due(WORKSPACE, BATCH) is not None
+    retries_due_later = attempts.due(WORKSPACE, BATCH, NOW + timedelta(minutes=10), TRANSITIONED)
+    waiting = {r.row for r in retries_due_later if r.attempts == 1}
+    assert len(waiting) == len(claimed) // 2
+    assert not {r.row for r in attempts.due(WORKSPACE, BATCH, NOW, TRANSITIONED) if r.attempts == 1}
+
+    # Cancel everyone still waiting (pending and waiting_retry), in bulk transactions.
+    cancelled = attempts.cancel_waiting(WORKSPACE, BATCH, attempts.waiting(WORKSPACE, BATCH))
+    assert cancelled == TRANSITIONED - len(claimed) // 2
+
+    batch = store.database().get_batch(WORKSPACE, BATCH)
+    assert batch is not None
+    statuses = _recipient_statuses(BATCH)
+    assert sum(statuses.values()) == TRANSITIONED
+    expected = {"completed": statuses["completed"], "cancelled": statuses["cancelled"]}
+    assert {k: v for k, v in batch.counts.items() if v} == expected
+    assert batch.counts["cancelled"] == cancelled
