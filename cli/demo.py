@@ -1,7 +1,9 @@
 """`batch-calls demo` (make demo): the main job on the embedded default.
 
 Validates examples/contacts.csv, starts the product locally, creates a batch through the
-real HTTP API with a multipart upload (as seed 000's curl does) and shows its recipients.
+real HTTP API with a multipart upload (as seed 000's curl does), follows it while the
+simulated provider takes the calls (outcomes scripted per row, with retries) and prints
+each recipient's result.
 """
 
 import argparse
@@ -19,7 +21,7 @@ from cli.http_client import multipart, send
 from cli.validate import print_result
 
 CONTACTS = Path(__file__).resolve().parents[1] / "examples" / "contacts.csv"
-LOAD_TIMEOUT_SECONDS = 30
+FOLLOW_TIMEOUT_SECONDS = 120
 
 
 def register(commands: Any) -> None:
@@ -41,24 +43,53 @@ def _demo(args: argparse.Namespace) -> int:
     if not result.is_accepted:
         return EXIT_REJECTED
 
-    print("\n2. Start the product on this machine (embedded AWS, local API)")
+    print("\n2. Start the product on this machine (embedded AWS, local API, simulated calls)")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # keep the story readable
     with runtime.running() as local:
         env = local.env()
-        print(f"   API {env['API_URL']}, demo workspace {env['WORKSPACE_ID']}")
-        print("\n3. POST /batch-calls (multipart, as the seed's curl)")
-        status, batch = _create(env["API_URL"], env["API_KEY"], caller, DEMO_AGENT)
+        api, key = env["API_URL"], env["API_KEY"]
+        print(f"   API {api}, demo workspace {env['WORKSPACE_ID']}")
+        print("\n3. POST /batch-calls (multipart, as the seed's curl; retries after 3 s)")
+        status, batch = _create(api, key, caller, DEMO_AGENT)
         print(f"   {status}: {json.dumps(_summary(batch))}")
         if status != 201:
             return EXIT_REJECTED
-        print("\n4. Recipients, loaded after the response")
-        recipients = _recipients(env["API_URL"], env["API_KEY"], batch["id"], batch["total_leads"])
-        for recipient in recipients:
+        print(f"\n4. Dialling at most {batch['max_concurrent_calls']} at a time")
+        final = _follow(api, key, batch["id"])
+        print("\n5. Results")
+        for recipient in _recipients(api, key, batch["id"]):
             name = recipient["variables"].get("customer_name", "")
-            number, status = recipient["phone_number"], recipient["status"]
-            print(f"   row {recipient['row']:>3}  {number:<15} {name:<14} {status}")
+            number, result = recipient["phone_number"], recipient["status"]
+            attempts, outcome = recipient["attempts_made"], recipient["last_outcome"]
+            print(f"   {number:<15} {name:<14} {result:<10} {attempts} attempt(s), last: {outcome}")
+        print("\n   " + "  ".join(f"{k} {v}" for k, v in final["counts"].items() if v))
+        if final["status"] != "completed":
+            return EXIT_REJECTED
     print("\nDone. `make serve` keeps the product running for curl and the AWS CLI.")
     return EXIT_OK
+
+
+def _follow(api: str, key: str, batch_id: str) -> dict[str, Any]:
+    """A progress bar with per-status counts until the batch ends."""
+    deadline = time.monotonic() + FOLLOW_TIMEOUT_SECONDS
+    live = sys.stdout.isatty()
+    shown_before = ""
+    while True:
+        batch = send("GET", f"{api}/batch-calls/{batch_id}", headers={"x-api-key": key}).body
+        counts = batch["counts"]
+        finished = counts["total"] - counts["pending"] - counts["in_progress"]
+        width = 30
+        filled = width * finished // max(counts["total"], 1)
+        shown = ", ".join(f"{k} {v}" for k, v in counts.items() if v and k != "total")
+        line = f"   [{'#' * filled}{'.' * (width - filled)}] {finished}/{counts['total']}  {shown}"
+        if line != shown_before:  # on a terminal, one line redrawn; in a log, one per change
+            print(f"\r{line:<110}" if live else line, end="" if live else "\n", flush=True)
+            shown_before = line
+        if batch["status"] in ("completed", "cancelled") or time.monotonic() > deadline:
+            if live:
+                print()
+            return dict(batch)
+        time.sleep(0.5)
 
 
 def _summary(batch: dict[str, Any]) -> dict[str, Any]:
@@ -67,18 +98,19 @@ def _summary(batch: dict[str, Any]) -> dict[str, Any]:
 
 
 def _create(api_url: str, api_key: str, caller: str, agent: str) -> tuple[int, dict[str, Any]]:
-    fields = {"agent_id": agent, "from_phone_number": caller, "name": "Demo batch"}
+    fields = {
+        "agent_id": agent,
+        "from_phone_number": caller,
+        "name": "Demo batch",
+        "max_concurrent_calls": "3",
+        "retry_config": '{"max_retries": 2, "retry_interval_minutes": 0.05}',
+    }
     body, content_type = multipart(fields, {"file": (CONTACTS.name, CONTACTS.read_bytes())})
     headers = {"Authorization": f"Bearer {api_key}", "Content-Type": content_type}
     reply = send("POST", api_url + "/batch-calls", body=body, headers=headers)
     return reply.status, reply.body
 
 
-def _recipients(api_url: str, api_key: str, batch_id: str, expected: int) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + LOAD_TIMEOUT_SECONDS
+def _recipients(api_url: str, api_key: str, batch_id: str) -> list[dict[str, Any]]:
     url = f"{api_url}/batch-calls/{batch_id}/recipients"
-    while True:
-        page = send("GET", url, headers={"x-api-key": api_key}).body
-        if len(page["data"]) >= expected or time.monotonic() > deadline:
-            return list(page["data"])
-        time.sleep(0.2)
+    return list(send("GET", url, headers={"x-api-key": api_key}).body["data"])
