@@ -1,0 +1,69 @@
+"""`batch-calls admin ...` against the running local product."""
+
+import pytest
+
+from batch_calls import store
+from batch_calls.domain.workspace import hash_api_key
+from cli.main import main
+from local.api_gateway import LocalApiGateway
+from tests.api.client import Client
+
+
+def test_admin_creates_a_workspace_whose_key_works_and_configures_it(
+    gateway: LocalApiGateway, capsys: pytest.CaptureFixture[str], tmp_path: object
+) -> None:
+    table = store.database().table.name
+    assert (
+        main(
+            ["admin", "--table", table, "create-workspace", "--name", "Cli", "--countries", "IN,US"]
+        )
+        == 0
+    )
+    printed = capsys.readouterr().out.split()
+    workspace_id, api_key = printed[1], printed[4]
+    assert store.database().workspace_of_key(hash_api_key(api_key)) == workspace_id
+
+    for argv in (
+        ["add-number", "--workspace", workspace_id, "--number", "+14155550111"],
+        [
+            "put-agent",
+            "--workspace",
+            workspace_id,
+            "--agent-id",
+            "agt_cli",
+            "--prompt",
+            "Hi {{name}}",
+        ],
+        ["configure", "--workspace", workspace_id, "--max-concurrent-calls", "7"],
+    ):
+        assert main(["admin", "--table", table, *argv]) == 0
+    assert store.database().has_caller_number(workspace_id, "+14155550111")
+    agent = store.database().get_agent(workspace_id, "agt_cli")
+    assert agent is not None and agent.placeholders() == ["name"]
+    workspace = store.database().get_workspace(workspace_id)
+    assert workspace is not None and workspace.max_concurrent_calls == 7
+
+    assert Client(gateway.url, api_key).request("GET", "/batch-calls").status == 200
+
+
+def test_admin_errors_say_what_is_wrong(capsys: pytest.CaptureFixture[str]) -> None:
+    table = store.database().table.name
+    assert (
+        main(
+            [
+                "admin",
+                "--table",
+                table,
+                "add-number",
+                "--workspace",
+                "ws_none",
+                "--number",
+                "+14155550111",
+            ]
+        )
+        == 1
+    )
+    assert "no workspace ws_none" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as usage:
+        main(["admin", "--table", table, "create-key"])
+    assert usage.value.code == 2
