@@ -46,20 +46,17 @@ for the benchmark's duration) to remember each Map Run's event manager by its AR
 counts the children's transitions from those events, joined to the parent through the
 MapRunStarted event; `describe_map_run`'s execution count is printed beside them.
 
-moto's TransactWriteItems deep-copies the whole table for every item of a transaction
-(its rollback backup): with the embedded runtime's global DynamoDB lock, a 500-recipient
-batch then takes over 7 minutes and the figures measure moto. By default this benchmark
-backs up only the items a transaction names (`item_backups`); `--moto-as-is` measures
-the runtime as `make demo` runs it.
+The embedded runtime's DynamoDB (local/moto_dynamodb.py) backs up only the items a
+transaction names; moto as shipped copies the whole table per item, and this batch would
+take over 7 minutes, measuring moto rather than the product.
 
 Run: make bench   (or .venv/bin/python -m bench.orchestration [--recipients N]
-[--concurrency N] [--timeout S] [--moto-as-is])
+[--concurrency N] [--timeout S])
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
 import itertools
 import json
 import logging
@@ -71,13 +68,10 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-
-from moto.dynamodb import models as moto_dynamodb
-from moto.dynamodb.models.table import Table as MotoTable
 
 from cli.http_client import multipart, send
 from infra.resources import STATE_MACHINE
@@ -292,76 +286,6 @@ def round_boundaries(rounds: list[Round], calls: list[dict[str, Any]]) -> Bounda
 # -- moto's TransactWriteItems ---------------------------------------------------------
 
 
-class _TableBackupSkipped(threading.local):
-    active = False
-
-
-_skip_table_backup = _TableBackupSkipped()
-
-
-class _CopyWithoutTableBackup:
-    """moto.dynamodb.models' `copy`, except that a Table is not copied while a
-    transaction runs under `item_backups` (which backs up the items instead)."""
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(copy, name)
-
-    @staticmethod
-    def deepcopy(value: Any, memo: Any = None) -> Any:
-        if _skip_table_backup.active and isinstance(value, MotoTable):
-            return value
-        return copy.deepcopy(value, memo)
-
-
-@contextmanager
-def item_backups() -> Iterator[None]:
-    """moto 5.2.5 backs up a whole table, once per item of a TransactWriteItems, to roll
-    a failed transaction back: a cost that grows with the table (83 ms a transaction
-    at 200 recipients, 62 of 87 s of the run, under the embedded runtime's global
-    DynamoDB lock), so a 500-recipient batch takes over 7 minutes and the figures measure
-    moto. Here the transaction backs up only the items it names, and a failed one puts
-    them back: the same outcome for every transaction."""
-    backend_class = moto_dynamodb.DynamoDBBackend
-    original = backend_class.transact_write_items
-
-    def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
-        saved: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = []
-        for entry in transact_items:
-            op: dict[str, Any] = next(iter(entry.values()), {})
-            try:
-                table = backend.get_table(op["TableName"])
-                key = op.get("Key") or {
-                    name: op["Item"][name]
-                    for name in (table.hash_key_attr, table.range_key_attr)
-                    if name is not None
-                }
-                current = backend.get_item(op["TableName"], key)
-            except Exception:  # moto's own code reports a malformed item
-                continue
-            attributes = None if current is None else copy.deepcopy(current.to_json())
-            saved.append((op["TableName"], key, attributes and attributes["Attributes"]))
-        _skip_table_backup.active = True
-        try:
-            original(backend, transact_items)
-        except BaseException:
-            for table_name, key, attributes in reversed(saved):
-                if attributes is not None:
-                    backend.put_item(table_name, attributes)
-                elif backend.get_item(table_name, key) is not None:
-                    backend.delete_item(table_name, key)
-            raise
-        finally:
-            _skip_table_backup.active = False
-
-    backend_class.transact_write_items = transact_write_items  # type: ignore[method-assign, assignment]
-    moto_dynamodb.copy = _CopyWithoutTableBackup()  # type: ignore[attr-defined, assignment]
-    try:
-        yield
-    finally:
-        backend_class.transact_write_items = original  # type: ignore[method-assign]
-        moto_dynamodb.copy = copy  # type: ignore[attr-defined]
-
-
 # -- Step Functions -------------------------------------------------------------------
 
 
@@ -520,19 +444,14 @@ def quiet_logs() -> Iterator[None]:
             os.environ["POWERTOOLS_LOG_LEVEL"] = saved
 
 
-def run(
-    recipients: int = 500, concurrency: int = 10, timeout: float = 170, moto_as_is: bool = False
-) -> dict[str, Any]:
-    """Run the batch and measure it; the figures as a dict (see the module docstring).
-
-    `moto_as_is` keeps moto's whole-table backup per transaction (see `item_backups`)."""
+def run(recipients: int = 500, concurrency: int = 10, timeout: float = 170) -> dict[str, Any]:
+    """Run the batch and measure it; the figures as a dict (see the module docstring)."""
     if not 1 <= recipients <= MAX_RECIPIENTS:
         raise BenchError(f"--recipients must be 1 to {MAX_RECIPIENTS}")
     csv, scripts = contacts(recipients)
     wait = RETRY_WAIT_MINUTES * 60
     children = ChildEvents()
-    backups = nullcontext() if moto_as_is else item_backups()
-    with backups, children.recording(), runtime.running() as local, quiet_logs():
+    with children.recording(), runtime.running() as local, quiet_logs():
         api = Api(local.gateway.url, local.demo.api_key)
         started, posted_at = time.monotonic(), time.time()
         batch_id = api.create(csv, concurrency)
@@ -590,7 +509,6 @@ def run(
         "longest_gap_between_call_starts_seconds": max(
             (b - a for a, b in itertools.pairwise(starts)), default=0.0
         ),
-        "moto_transactions": "as shipped (whole-table backup)" if moto_as_is else "item backups",
         "rounds": len(rounds),
         "rounds_with_dials": len(dialled),
         "rounds_not_succeeded": [r.number for r in rounds if r.status != "SUCCEEDED"],
@@ -628,7 +546,6 @@ def report(f: dict[str, Any]) -> None:
     n, limit = f["recipients"], f["max_concurrent_calls"]
     mix = ", ".join(f"{v} {k}" for k, v in f["scripts"].items())
     print(f"Batch of {n} simulated recipients, max_concurrent_calls {limit} ({f['batch_id']})")
-    print(f"  moto TransactWriteItems rollback: {f['moto_transactions']}")
     print(
         f"  scripted: {mix}; calls {MIN_DURATION}-{MAX_DURATION} s; "
         f"max_retries {MAX_RETRIES}, retry wait {RETRY_WAIT_MINUTES * 60:g} s"
@@ -710,14 +627,9 @@ def main() -> None:
     parser.add_argument(
         "--timeout", type=float, default=170, help="seconds for the batch to complete"
     )
-    parser.add_argument(
-        "--moto-as-is",
-        action="store_true",
-        help="keep moto's whole-table backup per transaction (slow: minutes, not seconds)",
-    )
     args = parser.parse_args()
     try:
-        figures = run(args.recipients, args.concurrency, args.timeout, args.moto_as_is)
+        figures = run(args.recipients, args.concurrency, args.timeout)
     except BenchError as error:
         sys.exit(f"orchestration benchmark: {error}")
     report(figures)

@@ -50,7 +50,7 @@ from infra.resources import (
     StateMachineSpec,
     TableSpec,
 )
-from local import dynamodb_lock, lambda_runtime
+from local import lambda_runtime, moto_dynamodb
 from local.scheduler_pump import SchedulerPump
 from local.sqs_poller import SqsEventSourcePoller
 
@@ -198,7 +198,7 @@ class EmbeddedAws:
             }
         )
         self._post("/moto-api/config", MOTO_CONFIG)
-        dynamodb_lock.install()
+        moto_dynamodb.install()
         lambda_runtime.install(
             {spec.logical_id: self.physical_name(spec.logical_id) for spec in self.functions},
             region=self.region,
@@ -245,7 +245,7 @@ class EmbeddedAws:
                 self._server.stop()
                 self._server = None
         lambda_runtime.uninstall()
-        dynamodb_lock.uninstall()
+        moto_dynamodb.uninstall()
         self._restore_environ()
         if self._saved_werkzeug_level is not None:
             logging.getLogger("werkzeug").setLevel(self._saved_werkzeug_level)
