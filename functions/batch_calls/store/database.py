@@ -166,41 +166,22 @@ class Database:
         end_round: bool = False,
     ) -> Batch | None:
         """Move the batch to `to` if its status is one of `allowed_from`; None if not."""
-        names = {"#status": "status", "#updated": "updated_at"}
         values: dict[str, Any] = {":to": str(to), ":now": now.isoformat()}
-        assignments = ["#status = :to", "#updated = :now"]
+        assignments = ["#status = :to", "updated_at = :now"]
         if settings is not None:
-            names["#settings"] = "settings"
             values[":settings"] = _to_item(settings.model_dump(mode="json"))
-            assignments.append("#settings = :settings")
-        stamps = {"started_at": started_at, "finished_at": finished_at}
-        for name, value in stamps.items():
-            if value is None:
-                continue
-            names[f"#{name}"] = name
-            values[f":{name}"] = value.isoformat()
-            assignments.append(f"#{name} = :{name}")
+            assignments.append("settings = :settings")
+        for name, value in {"started_at": started_at, "finished_at": finished_at}.items():
+            if value is not None:
+                values[f":{name}"] = value.isoformat()
+                assignments.append(f"{name} = :{name}")
         allowed = [str(status) for status in allowed_from]
-        for index, status in enumerate(allowed):
-            values[f":from{index}"] = status
+        values |= {f":from{index}": status for index, status in enumerate(allowed)}
         condition = "attribute_exists(PK) AND #status IN ({})".format(
             ", ".join(f":from{index}" for index in range(len(allowed)))
         )
         expression = "SET " + ", ".join(assignments) + (" REMOVE active_round" if end_round else "")
-        try:
-            response = self.table.update_item(
-                Key={"PK": batch_pk(workspace_id, batch_id), "SK": META},
-                UpdateExpression=expression,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return None
-            raise
-        return Batch.model_validate(_strip_keys(response["Attributes"]))
+        return self._update_batch(workspace_id, batch_id, expression, condition, values)
 
     def begin_round(
         self, workspace_id: str, batch_id: str, round_number: int, now: datetime
@@ -256,11 +237,9 @@ class Database:
         condition: str,
         values: dict[str, Any],
     ) -> Batch | None:
-        names = {
-            k: v
-            for k, v in {"#status": "status", "#round": "round"}.items()
-            if k in expression + condition
-        }
+        """One conditional update of the batch item: the new item, or None when the
+        condition does not hold. `#name` placeholders stand for the attribute `name`."""
+        names = {f"#{name}": name for name in re.findall(r"#(\w+)", expression + condition)}
         try:
             response = self.table.update_item(
                 Key={"PK": batch_pk(workspace_id, batch_id), "SK": META},
@@ -281,30 +260,21 @@ class Database:
     ) -> Batch | None:
         """Count a further contact file of a draft batch; None if it left draft or
         another file was counted first."""
-        try:
-            response = self.table.update_item(
-                Key={"PK": batch_pk(batch.workspace_id, batch.batch_id), "SK": META},
-                UpdateExpression=(
-                    "SET parts = parts + :one, counts.pending = counts.pending + :accepted, "
-                    "counts.skipped = counts.skipped + :skipped, variables = :variables"
-                ),
-                ConditionExpression="#status = :draft AND parts = :parts",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":one": 1,
-                    ":accepted": accepted,
-                    ":skipped": skipped,
-                    ":variables": variables,
-                    ":draft": str(BatchStatus.DRAFT),
-                    ":parts": batch.parts,
-                },
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return None
-            raise
-        return Batch.model_validate(_strip_keys(response["Attributes"]))
+        return self._update_batch(
+            batch.workspace_id,
+            batch.batch_id,
+            "SET parts = parts + :one, counts.pending = counts.pending + :accepted, "
+            "counts.skipped = counts.skipped + :skipped, variables = :variables",
+            "#status = :draft AND parts = :parts",
+            {
+                ":one": 1,
+                ":accepted": accepted,
+                ":skipped": skipped,
+                ":variables": variables,
+                ":draft": str(BatchStatus.DRAFT),
+                ":parts": batch.parts,
+            },
+        )
 
     def mark_part_loaded(self, workspace_id: str, batch_id: str, part: int) -> None:
         """Record that a part's recipient items are written (parts load in order)."""
