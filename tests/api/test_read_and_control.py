@@ -1,5 +1,7 @@
 """Reading batches and recipients, and pause / resume / cancel / PATCH."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from tests.api.client import Client
@@ -105,3 +107,12 @@ def test_unknown_batch_is_404(client: Client) -> None:
     ):
         reply = client.request(method, path, json_body={} if method == "PATCH" else None)
         assert (reply.status, reply.body["error"]) == (404, "not_found"), (method, path)
+
+
+def test_a_batch_paused_before_its_start_resumes_as_scheduled(client: Client) -> None:
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    batch = _created(client, scheduled_at=later)
+    path = f"/batch-calls/{batch['id']}"
+    assert client.request("POST", f"{path}/pause").body["status"] == "paused"
+    assert client.request("POST", f"{path}/resume").body["status"] == "scheduled"
+    assert client.request("GET", path).body["counts"]["in_progress"] == 0

@@ -318,7 +318,12 @@ def control_batch(
         raise InvalidState("add contacts before starting the batch", status=str(batch.status))
     target = {
         "pause": BatchStatus.PAUSED,
-        "resume": BatchStatus.RUNNING,
+        # A batch paused before its scheduled start waits for it again.
+        "resume": (
+            BatchStatus.SCHEDULED
+            if _initial_status(batch.settings, True, now) is BatchStatus.SCHEDULED
+            else BatchStatus.RUNNING
+        ),
         "cancel": BatchStatus.CANCELLED,
         "start": _initial_status(batch.settings, True, now),
     }[action]
