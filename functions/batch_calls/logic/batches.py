@@ -6,9 +6,9 @@ returns the API's view of the result; what a request got wrong is a RequestError
 
 import math
 import secrets
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from batch_calls.domain.batch import (
@@ -53,17 +53,16 @@ MAX_PAGE_SIZE = 100
 MAX_RECIPIENT_PAGE_SIZE = 1000
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass(frozen=True)
 class Services:
     database: Database
     blobs: Blobs
     load_queue: LoadQueue
     rounds: Rounds
-    clock: Callable[[], datetime] = field(default=_utc_now)
+
+    def clock(self) -> datetime:
+        """The orchestration's clock: one time for the whole product."""
+        return self.rounds.clock()
 
 
 @dataclass(frozen=True)
