@@ -212,3 +212,23 @@ BATCH_ROUND = StateMachineSpec(
 # Production values: the longest call we wait for, and how long a call may go without
 # any provider event; the embedded runtime's tests use seconds.
 DIAL_SETTINGS = {"DialTimeoutSeconds": 3600, "DialHeartbeatSeconds": 900}
+
+# Monitoring: the custom metrics the functions emit (Powertools Metrics, CloudWatch EMF,
+# dimension `service`), and that the deployment's dashboard and alarms read.
+METRICS_NAMESPACE = "BatchCalls"
+CALL_OUTCOME_METRICS = {
+    "completed": "CallsCompleted",
+    "no_answer": "CallsNoAnswer",
+    "busy": "CallsBusy",
+    "voicemail": "CallsVoicemail",
+    "failed": "CallsFailed",
+}
+METRIC_NAMES = (
+    "CallsStarted",
+    *CALL_OUTCOME_METRICS.values(),
+    "RetriesScheduled",
+    "ValidationRejections",
+    "CallbackLatency",  # milliseconds from the provider's event to its processing
+    "Reconciliations",
+    "WebhookDeliveryFailures",
+)
