@@ -39,6 +39,16 @@ class StateMachineSpec:
 
 
 @dataclass(frozen=True)
+class SecretSpec:
+    """A Secrets Manager secret: CDK creates it empty (its value is never in the
+    template); the team puts the value in; functions get its ARN and read it at run time.
+    """
+
+    logical_id: str
+    description: str
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     logical_id: str
     handler: str
@@ -212,6 +222,15 @@ BATCH_ROUND = StateMachineSpec(
 # Production values: the longest call we wait for, and how long a call may go without
 # any provider event; the embedded runtime's tests use seconds.
 DIAL_SETTINGS = {"DialTimeoutSeconds": 3600, "DialHeartbeatSeconds": 900}
+
+# The project's EventBridge bus: batch lifecycle and call-completed events.
+EVENT_BUS = "EventBus"
+
+# Credentials of the telephony providers (one JSON object, a key per provider).
+TELEPHONY_SECRET = SecretSpec(
+    "TelephonySecret", "Credentials of the telephony providers: a JSON object per provider"
+)
+SECRETS = (TELEPHONY_SECRET,)
 
 # Monitoring: the custom metrics the functions emit (Powertools Metrics, CloudWatch EMF,
 # dimension `service`), and that the deployment's dashboard and alarms read.
