@@ -38,6 +38,13 @@ def register(commands: Any) -> None:
     key.add_argument("--workspace", required=True)
     key.set_defaults(run=_create_key)
 
+    secret = actions.add_parser(
+        "rotate-webhook-secret",
+        help="a new secret signing the workspace's webhooks (printed once)",
+    )
+    secret.add_argument("--workspace", required=True)
+    secret.set_defaults(run=_rotate_webhook_secret)
+
     number = actions.add_parser("add-number", help="a caller number the workspace owns")
     number.add_argument("--workspace", required=True)
     number.add_argument("--number", required=True, metavar="E164")
@@ -99,6 +106,7 @@ def _create_workspace(args: argparse.Namespace) -> int:
         )
         print(f"workspace {created.workspace.workspace_id}")
         print(f"api key   {created.api_key}   (shown once: store it now)")
+        print(f"webhook signing secret   {created.workspace.webhook_secret}")
 
     return _report(create)
 
@@ -107,6 +115,12 @@ def _create_key(args: argparse.Namespace) -> int:
     from batch_calls.logic import admin
 
     return _report(lambda: print(admin.create_api_key(_database(args), args.workspace)))
+
+
+def _rotate_webhook_secret(args: argparse.Namespace) -> int:
+    from batch_calls.logic import admin
+
+    return _report(lambda: print(admin.rotate_webhook_secret(_database(args), args.workspace)))
 
 
 def _add_number(args: argparse.Namespace) -> int:
@@ -143,7 +157,7 @@ def _configure(args: argparse.Namespace) -> int:
         workspace = admin.configure(
             _database(args), args.workspace, telephony, args.max_concurrent_calls
         )
-        print(workspace.model_dump_json(indent=2))
+        print(workspace.model_dump_json(indent=2, exclude={"webhook_secret"}))
 
     return _report(configure)
 

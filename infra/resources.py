@@ -92,7 +92,11 @@ DROP_QUEUE = QueueSpec("DropQueue", visibility_timeout_seconds=180, max_receive_
 LOAD_QUEUE = QueueSpec("LoadQueue", visibility_timeout_seconds=900, max_receive_count=5)
 # The simulated provider's pending callbacks: one message per call, delayed by its length.
 SIMULATOR_QUEUE = QueueSpec("SimulatorQueue", visibility_timeout_seconds=60, max_receive_count=5)
-QUEUES = (DROP_QUEUE, LOAD_QUEUE, SIMULATOR_QUEUE)
+# Outgoing per-batch webhooks. A failed delivery stays in the queue with its visibility
+# raised to an exponential backoff (batch_calls.logic.webhooks.retry_delay_seconds), so
+# its 17 deliveries span more than 24 h before SQS moves it to the dead-letter queue.
+WEBHOOK_QUEUE = QueueSpec("WebhookQueue", visibility_timeout_seconds=720, max_receive_count=17)
+QUEUES = (DROP_QUEUE, LOAD_QUEUE, SIMULATOR_QUEUE, WEBHOOK_QUEUE)
 
 # The EventBridge rule that sends S3 "Object Created" events under incoming/ to the drop
 # queue (S3 -> EventBridge -> SQS -> Lambda: moto's EventBridge does not invoke Lambda).
@@ -105,6 +109,9 @@ STATE_MACHINE = "BatchRoundStateMachine"
 SCHEDULER_GROUP = "SchedulerGroup"
 SCHEDULER_ROLE = "SchedulerRole"
 START_ROUND = "StartRoundFunction"
+
+# The project's EventBridge bus: batch lifecycle and call-completed events (docs/events.md).
+EVENT_BUS = "EventBus"
 
 
 def setting(name: str) -> str:
@@ -128,6 +135,9 @@ _DATA = {
     "SCHEDULER_GROUP": SCHEDULER_GROUP,
     "SCHEDULER_ROLE_ARN": SCHEDULER_ROLE,
     "START_ROUND_FUNCTION_ARN": START_ROUND,
+    # Every function that moves a batch or records a call emits its events and webhooks.
+    "EVENT_BUS_NAME": EVENT_BUS,
+    "WEBHOOK_QUEUE_URL": WEBHOOK_QUEUE.logical_id,
 }
 
 API_FUNCTION = FunctionSpec(
@@ -194,6 +204,16 @@ SIMULATOR_FUNCTION = FunctionSpec(
     queue_trigger=(SIMULATOR_QUEUE.logical_id, 10),
 )
 
+# Delivers the per-batch webhooks, signed with the workspace's webhook secret.
+WEBHOOK_FUNCTION = FunctionSpec(
+    "WebhookFunction",
+    f"{PACKAGE}.handlers.webhooks.lambda_handler",
+    120,  # ten deliveries of at most 10 s each
+    256,
+    {"TABLE_NAME": MAIN_TABLE.logical_id, "WEBHOOK_QUEUE_URL": WEBHOOK_QUEUE.logical_id},
+    queue_trigger=(WEBHOOK_QUEUE.logical_id, 10),
+)
+
 FUNCTIONS = (
     API_FUNCTION,
     AUTHORIZER_FUNCTION,
@@ -206,6 +226,7 @@ FUNCTIONS = (
     RECONCILE_FUNCTION,
     CALL_EVENTS_FUNCTION,
     SIMULATOR_FUNCTION,
+    WEBHOOK_FUNCTION,
 )
 
 BATCH_ROUND = StateMachineSpec(
@@ -223,9 +244,6 @@ BATCH_ROUND = StateMachineSpec(
 # any provider event; the embedded runtime's tests use seconds.
 DIAL_SETTINGS = {"DialTimeoutSeconds": 3600, "DialHeartbeatSeconds": 900}
 
-# The project's EventBridge bus: batch lifecycle and call-completed events.
-EVENT_BUS = "EventBus"
-
 # Credentials of the telephony providers (one JSON object, a key per provider).
 TELEPHONY_SECRET = SecretSpec(
     "TelephonySecret", "Credentials of the telephony providers: a JSON object per provider"
@@ -235,6 +253,8 @@ SECRETS = (TELEPHONY_SECRET,)
 # Monitoring: the custom metrics the functions emit (Powertools Metrics, CloudWatch EMF,
 # dimension `service`), and that the deployment's dashboard and alarms read.
 METRICS_NAMESPACE = "BatchCalls"
+# The one `service` dimension value every function's metrics carry.
+METRICS_SERVICE = "batch-calls"
 CALL_OUTCOME_METRICS = {
     "completed": "CallsCompleted",
     "no_answer": "CallsNoAnswer",

@@ -5,7 +5,8 @@ through the standard variables (`AWS_ENDPOINT_URL`, fake credentials, a region),
 handler code that only makes plain boto3 clients reaches it unchanged, turns on moto's
 Step Functions interpreter and its Docker-free Lambda, installs the in-process Lambda
 runtime (`local.lambda_runtime`) and the SQS event source poller (`local.sqs_poller`), and
-creates the tables, bucket, queues, EventBridge rule and functions of `infra.resources`.
+creates the tables, bucket, queues, event bus, EventBridge rule and functions of
+`infra.resources`.
 
 moto keeps its state in process-wide backends, so one `EmbeddedAws` runs at a time; on
 exit it resets moto, restores the variables it changed and removes its patches.
@@ -39,6 +40,7 @@ from infra.resources import (
     DIAL_SETTINGS,
     DROP_QUEUE,
     DROP_RULE,
+    EVENT_BUS,
     FUNCTIONS,
     INCOMING_PREFIX,
     QUEUES,
@@ -215,6 +217,7 @@ class EmbeddedAws:
         self._create_bucket()
         self._create_queues()
         self._create_drop_rule()
+        self._create_event_bus()
         self._create_scheduling()
         self._predict_functions_and_state_machines()
         self._set_environ(self.function_env())
@@ -391,6 +394,11 @@ class EmbeddedAws:
             Targets=[{"Id": "drop-queue", "Arn": self.resources[DROP_QUEUE.logical_id].arn}],
         )
         self._add(Resource(DROP_RULE, "rule", name, arn))
+
+    def _create_event_bus(self) -> None:
+        name = self.physical_name(EVENT_BUS)
+        arn = self.client("events").create_event_bus(Name=name)["EventBusArn"]
+        self._add(Resource(EVENT_BUS, "event-bus", name, arn))
 
     def _create_functions(self) -> None:
         # moto checks that Lambda may assume the role.

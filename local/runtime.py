@@ -1,6 +1,7 @@
 """The whole product on this machine: embedded AWS, the local API, the simulated
 provider, and a demo workspace."""
 
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ class LocalRuntime:
         return {
             "API_URL": self.gateway.url,
             "API_KEY": self.demo.api_key,
+            # Signs the demo workspace's webhooks (docs/events.md).
+            "WEBHOOK_SECRET": self.demo.workspace.webhook_secret or "",
             "WORKSPACE_ID": self.demo.workspace.workspace_id,
             "BUCKET": store.blobs().bucket,
             **self.aws.connection_env(),
@@ -50,6 +53,8 @@ def forget_clients() -> None:
         store.load_queue,
         store.attempts,
         store.workflow,
+        store.event_bus,
+        store.webhook_queue,
         telephony.provider,
         wiring.rounds,
         wiring.services,
@@ -64,7 +69,10 @@ def running(
 ) -> Iterator[LocalRuntime]:
     """Start everything; stop it all on exit (Ctrl-C included).
 
-    The gateway is made first: its URL is where the simulated provider calls back."""
+    The gateway is made first: its URL is where the simulated provider calls back.
+    CloudWatch metrics are off: on a terminal their EMF lines are noise (Powertools
+    still collects them, so the code paths are the deployed ones)."""
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     gateway = LocalApiGateway(
         port=port,
         prefix_functions={**LOCAL_ROUTES, PROVIDER_EVENTS: CALL_EVENTS_FUNCTION.logical_id},

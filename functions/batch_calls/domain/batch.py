@@ -5,6 +5,7 @@ import secrets
 from datetime import UTC, datetime, time
 from enum import StrEnum
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -145,6 +146,40 @@ class CallingWindow(_Strict):
         return time.fromisoformat(self.end)
 
 
+# A receiver on this machine may take plain http (the embedded runtime, tests); anywhere
+# else a webhook carries call data and its signature, so only https.
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+MAX_URL_LENGTH = 2048
+
+
+class Webhooks(_Strict):
+    """Where the batch's webhooks go (seed 003 `webhooks.onCallComplete`): a POST of a
+    signed JSON event for each call that ended, and one when the batch ends."""
+
+    on_call_complete: str | None = None
+    on_batch_complete: str | None = None
+
+    @field_validator("on_call_complete", "on_batch_complete")
+    @classmethod
+    def _https(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        if len(url) > MAX_URL_LENGTH:
+            raise ValueError(f"is longer than {MAX_URL_LENGTH} characters")
+        try:
+            parts = urlsplit(url)
+            host = parts.hostname
+        except ValueError:
+            host = None
+        if host is None or parts.scheme not in {"https", "http"}:
+            raise ValueError(f"{url!r} is not an absolute https:// URL")
+        if parts.scheme == "http" and host not in _LOOPBACK_HOSTS:
+            raise ValueError(f"{url!r} must use https (http only for localhost/127.0.0.1)")
+        if parts.username or parts.password:
+            raise ValueError("must not carry credentials: receivers verify the signature")
+        return url
+
+
 class BatchSettings(_Strict):
     """What a user chose for a batch; may change while it is paused or scheduled."""
 
@@ -157,6 +192,7 @@ class BatchSettings(_Strict):
     calling_window: CallingWindow | None = None
     on_invalid_rows: Literal["reject", "skip"] = "reject"
     dedupe: bool = True
+    webhooks: Webhooks | None = None
 
     @field_validator("scheduled_at")
     @classmethod
@@ -189,6 +225,9 @@ class Batch(BaseModel):
     status: BatchStatus
     counts: dict[str, int]
     variables: list[str]
+    # The contact files' header in file order, phone_number included (the report's
+    # columns); empty for batches stored before it was kept.
+    columns: list[str] = Field(default_factory=list)
     parts: int = 1  # contact files added (staged batches take more than one)
     loaded_parts: int = 0  # of them, written as recipient items
     round: int = 0  # the last round started
@@ -197,10 +236,27 @@ class Batch(BaseModel):
     updated_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    # The status before the last write that set it: tells whether a round's start moved
+    # the batch to running (a lifecycle event) or found it running.
+    previous_status: BatchStatus | None = None
 
     @property
     def total(self) -> int:
         return sum(self.counts.values())
+
+    @property
+    def report_columns(self) -> list[str]:
+        """The original columns, in file order."""
+        return self.columns or ["phone_number", *self.variables]
+
+    @property
+    def settled(self) -> bool:
+        """Ended, and nothing about any recipient can change any more."""
+        return (
+            self.status in FINAL_BATCH_STATUSES
+            and self.counts["pending"] == 0
+            and self.counts["in_progress"] == 0
+        )
 
 
 def initial_counts(accepted: int, skipped: int) -> dict[str, int]:

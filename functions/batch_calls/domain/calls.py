@@ -48,6 +48,14 @@ def decide(
     return Decision(_FINAL_STATUS[outcome])
 
 
+def status_after(decision: Decision, *, cancelled: bool) -> RecipientStatus:
+    """The recipient's status once the attempt is recorded: a cancelled batch retries
+    nobody."""
+    if cancelled and decision.status is RecipientStatus.WAITING_RETRY:
+        return RecipientStatus.CANCELLED
+    return decision.status
+
+
 def retry_wait(outcome: Outcome, retry: RetryConfig) -> timedelta:
     per_outcome = {
         Outcome.NO_ANSWER: retry.no_answer_wait_minutes,

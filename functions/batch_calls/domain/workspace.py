@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from batch_calls.domain.telephony_config import TelephonyConfig
 
 API_KEY_PREFIX = "bck_"
+WEBHOOK_SECRET_PREFIX = "whsec_"
 DEFAULT_CONCURRENCY_LIMIT = 50
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
 
@@ -22,6 +23,9 @@ class Workspace(BaseModel):
     telephony: TelephonyConfig = TelephonyConfig()
     max_concurrent_calls: int = Field(default=DEFAULT_CONCURRENCY_LIMIT, ge=1)
     created_at: datetime
+    # The HMAC key that signs this workspace's outgoing webhooks. Unlike an API key it
+    # is kept as is: signing needs the key itself.
+    webhook_secret: str | None = None
 
 
 class Agent(BaseModel):
@@ -46,6 +50,10 @@ def new_api_key() -> str:
 def hash_api_key(key: str) -> str:
     """Keys are stored only as this hash: a leaked table does not leak keys."""
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_webhook_secret() -> str:
+    return WEBHOOK_SECRET_PREFIX + secrets.token_hex(32)
 
 
 def new_workspace_id() -> str:

@@ -12,7 +12,6 @@ from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
@@ -44,7 +43,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from batch_calls import store
+from batch_calls import monitoring, store
 from batch_calls.handlers.api_models import (
     AUTH,
     BAD_REQUEST,
@@ -64,12 +63,18 @@ from batch_calls.handlers.api_models import (
     inline_schema,
 )
 from batch_calls.handlers.wiring import services
-from batch_calls.logic import batches
+from batch_calls.logic import batches, reports
 from batch_calls.logic.batches import Contacts
-from batch_calls.logic.errors import Conflict, InvalidField, RequestError, Unauthorized
+from batch_calls.logic.errors import (
+    Conflict,
+    InvalidField,
+    RequestError,
+    Unauthorized,
+    ValidationFailed,
+)
 from batch_calls.logic.json_batches import json_request
 
-logger = Logger(service="batch-calls-api")
+logger = monitoring.logger("api")
 app = APIGatewayRestResolver(enable_validation=True)
 
 IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60
@@ -120,6 +125,10 @@ def create_batch(  # noqa: PLR0917 - each form field is a parameter, as the Open
     max_concurrent_calls: Annotated[int | None, Form(ge=1)] = None,
     retry_config: Annotated[JsonText | None, Form(description="JSON object")] = None,
     calling_window: Annotated[JsonText | None, Form(description="JSON object")] = None,
+    webhooks: Annotated[
+        JsonText | None,
+        Form(description='JSON object: {"on_call_complete": url, "on_batch_complete": url}'),
+    ] = None,
     on_invalid_rows: Annotated[str | None, Form(description="reject (default) or skip")] = None,
     dedupe: Annotated[bool | None, Form()] = None,
     start: Annotated[bool | None, Form(description="false stages a draft")] = None,
@@ -138,6 +147,7 @@ def create_batch(  # noqa: PLR0917 - each form field is a parameter, as the Open
             "max_concurrent_calls": max_concurrent_calls,
             "retry_config": retry_config,
             "calling_window": calling_window,
+            "webhooks": webhooks,
             "on_invalid_rows": on_invalid_rows,
             "dedupe": dedupe,
         }
@@ -272,6 +282,36 @@ def list_recipients(
     return _json(HTTPStatus.OK, view)
 
 
+@app.get(
+    "/batch-calls/<batch_id>/report",
+    summary="The results report (CSV)",
+    responses={
+        200: {
+            "description": "the report, when it is at most 1 MB: every original column in "
+            "file order, then final_status, attempts_made, call_id, last_outcome, "
+            "last_attempt_at, skip_reason",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        },
+        303: {
+            "description": "a larger report: Location is a presigned S3 URL (15 minutes)",
+            "headers": {"Location": {"schema": {"type": "string"}}},
+        },
+        **AUTH,
+        404: NOT_FOUND,
+    },
+)
+def get_report(batch_id: str) -> Response[str | bytes]:
+    report = reports.report(store.database(), store.blobs(), _workspace_id(), batch_id)
+    if report.url is not None:
+        return Response(status_code=HTTPStatus.SEE_OTHER, headers={"Location": report.url}, body="")
+    return Response(
+        status_code=HTTPStatus.OK,
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{report.filename}"'},
+        body=report.body,
+    )
+
+
 # -- change ----------------------------------------------------------------------------
 
 BATCH_CHANGES = inline_schema(BatchChanges)
@@ -394,6 +434,8 @@ def _document() -> str:
 
 @app.exception_handler(RequestError)
 def _request_error(error: RequestError) -> Response[str]:
+    if isinstance(error, ValidationFailed):
+        monitoring.count(monitoring.VALIDATION_REJECTIONS)
     return _json(error.status, error.body())
 
 
@@ -488,7 +530,12 @@ def _no_route(_: NotFoundError) -> Response[str]:
     )
 
 
+@monitoring.metrics.log_metrics
+@monitoring.tracer.capture_lambda_handler
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    segments = str(event.get("path") or "").split("/")
+    if len(segments) > 2 and segments[2].startswith("batch_"):  # /batch-calls/{batch_id}/...
+        logger.append_keys(batch_id=segments[2])
     IDEMPOTENCY.register_lambda_context(context)  # a request killed mid-way can be retried
     return app.resolve(event, context)

@@ -58,6 +58,13 @@ class CallingWindowView(_View):
     recipient_local_time: bool
 
 
+class WebhooksView(_View):
+    """Where the batch's signed webhooks go (docs/events.md)."""
+
+    on_call_complete: str | None = Field(description="POSTed when each call ends")
+    on_batch_complete: str | None = Field(description="POSTed when the batch ends")
+
+
 class BatchLinks(_View):
     self_: str = Field(alias="self")
     recipients: str
@@ -87,6 +94,7 @@ class BatchView(_View):
     calling_window: CallingWindowView | None
     on_invalid_rows: Literal["reject", "skip"]
     dedupe: bool
+    webhooks: WebhooksView | None
     variables: list[str] = Field(description="the contact file's columns other than phone_number")
     links: BatchLinks
 

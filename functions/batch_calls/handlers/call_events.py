@@ -8,15 +8,14 @@ import json
 from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from batch_calls import telephony
+from batch_calls import monitoring, telephony
 from batch_calls.handlers.wiring import rounds
 from batch_calls.logic import rounds as logic
 from batch_calls.telephony.base import InvalidSignature
 
-logger = Logger(service="batch-calls-call-events")
+logger = monitoring.logger("call-events")
 
 
 def _reply(status: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -27,6 +26,8 @@ def _reply(status: int, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@monitoring.metrics.log_metrics
+@monitoring.tracer.capture_lambda_handler
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     provider = telephony.provider()
@@ -52,6 +53,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     call = services.attempts.call(call_event.call_id)
     if call is None:
         return _reply(HTTPStatus.NOT_FOUND, {"error": "not_found", "message": "unknown call"})
+    logger.append_keys(
+        batch_id=call.batch_id, recipient=f"{call.part}/{call.row}", call_id=call.call_id
+    )
     if call_event.outcome is None:
         if call.task_token:
             services.workflow.heartbeat(call.task_token)  # the call is alive

@@ -5,19 +5,21 @@ after `POST /batch-calls` answered: 100,000 items take longer than API Gateway w
 then let the batch advance. Idempotent: a part already loaded is skipped, and rewriting a
 part not yet marked loaded writes the same items again.
 `cancel`: everyone still pending or waiting for a retry becomes cancelled.
+`report`: the batch ended: write its report next to its upload once it has settled.
 """
 
 import json
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from batch_calls import monitoring
 from batch_calls.domain.batch import Recipient
 from batch_calls.handlers.wiring import rounds
+from batch_calls.logic.reports import store_final_report
 from batch_calls.logic.rounds import Rounds, advance
 
-logger = Logger(service="batch-calls-load-recipients")
+logger = monitoring.logger("load-recipients")
 
 
 def load_part(services: Rounds, workspace_id: str, batch_id: str, part: int) -> int:
@@ -40,16 +42,26 @@ def load_part(services: Rounds, workspace_id: str, batch_id: str, part: int) -> 
 
 def cancel_waiting(services: Rounds, workspace_id: str, batch_id: str) -> int:
     waiting = services.attempts.waiting(workspace_id, batch_id)
-    return services.attempts.cancel_waiting(workspace_id, batch_id, list(waiting))
+    cancelled = services.attempts.cancel_waiting(workspace_id, batch_id, list(waiting))
+    # With nobody waiting and no call live, the cancelled batch's report is final.
+    store_final_report(services.database, services.blobs, workspace_id, batch_id)
+    return cancelled
 
 
+@monitoring.metrics.log_metrics
+@monitoring.tracer.capture_lambda_handler
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     for message in event["Records"]:
         request = json.loads(message["body"])
         workspace_id, batch_id = request["workspace_id"], request["batch_id"]
+        logger.append_keys(batch_id=batch_id)
         if request.get("action") == "cancel":
             done = cancel_waiting(rounds(), workspace_id, batch_id)
+        elif request.get("action") == "report":
+            done = int(
+                store_final_report(rounds().database, rounds().blobs, workspace_id, batch_id)
+            )
         else:
             done = load_part(rounds(), workspace_id, batch_id, int(request["part"]))
         logger.info("batch work done", extra={**request, "recipients": done})

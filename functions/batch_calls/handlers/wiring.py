@@ -4,13 +4,22 @@ from functools import cache
 
 from batch_calls import store, telephony
 from batch_calls.logic.batches import Services
+from batch_calls.logic.notifications import Notifications
 from batch_calls.logic.rounds import Rounds
 
 
 @cache
 def rounds() -> Rounds:
+    notifications = Notifications(
+        store.database(), store.event_bus(), store.webhook_queue(), store.load_queue()
+    )
     return Rounds(
-        store.database(), store.attempts(), store.blobs(), store.workflow(), telephony.provider
+        store.database(),
+        store.attempts(),
+        store.blobs(),
+        store.workflow(),
+        telephony.provider,
+        notifications,
     )
 
 

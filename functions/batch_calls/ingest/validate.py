@@ -76,6 +76,8 @@ class ValidationResult:
     on_invalid_rows: OnInvalidRows
     default_region: str | None
     file_error: FileRejected | None = None
+    # The named header cells in file order, phone_number among them (the report's columns).
+    columns: list[str] = field(default_factory=list)
 
     @property
     def invalid_rows(self) -> int:
@@ -371,6 +373,7 @@ def validate_table(table: Table, options: ValidationOptions) -> ValidationResult
 def _validate_rows(table: Table, options: ValidationOptions, result: ValidationResult) -> None:
     phone_index, variable_columns = _columns(table.header)
     result.variables = [name for _, name in variable_columns]
+    result.columns = [name for name in table.header if name]
     width = len(table.header)
     checker = _RowChecker(options)
     first_row_of: dict[str, int] = {}

@@ -10,6 +10,7 @@ from batch_calls.domain.workspace import (
     Workspace,
     hash_api_key,
     new_api_key,
+    new_webhook_secret,
     new_workspace_id,
 )
 from batch_calls.ingest.phones import region_of
@@ -35,6 +36,7 @@ def create_workspace(
         telephony=telephony or TelephonyConfig(),
         max_concurrent_calls=max_concurrent_calls,
         created_at=datetime.now(UTC),
+        webhook_secret=new_webhook_secret(),
     )
     database.put_workspace(workspace)
     return NewWorkspace(workspace, create_api_key(database, workspace.workspace_id))
@@ -45,6 +47,14 @@ def create_api_key(database: Database, workspace_id: str) -> str:
     key = new_api_key()
     database.put_api_key(workspace_id, hash_api_key(key), datetime.now(UTC))
     return key
+
+
+def rotate_webhook_secret(database: Database, workspace_id: str) -> str:
+    """A new webhook signing secret; deliveries from now on are signed with it."""
+    workspace = _existing(database, workspace_id)
+    secret = new_webhook_secret()
+    database.put_workspace(workspace.model_copy(update={"webhook_secret": secret}))
+    return secret
 
 
 def add_caller_number(database: Database, workspace_id: str, e164: str) -> None:

@@ -97,6 +97,12 @@ def create_batch(
         fields["from_phone_number"] = _default_caller_number(services, workspace_id)
     settings = parse_settings(fields, base={"name": f"Batch {now:%Y-%m-%d %H:%M} UTC"})
     region = check_against_workspace(settings, workspace, services.database, now)
+    if settings.webhooks is not None and not workspace.webhook_secret:
+        raise InvalidField(
+            "webhooks",
+            "this workspace has no webhook signing secret yet: an administrator creates "
+            "one with `batch-calls admin rotate-webhook-secret`",
+        )
     if contacts is None and start:
         raise InvalidField("file", "is required (or upload_id, or start=false for a draft)")
 
@@ -115,6 +121,7 @@ def create_batch(
             len(result.accepted) if result else 0, len(result.skipped) if result else 0
         ),
         variables=result.variables if result else [],
+        columns=result.columns if result else [],
         parts=1 if result else 0,
         created_at=now,
         updated_at=now,
@@ -123,6 +130,7 @@ def create_batch(
         _store_part(services, batch, 1, contacts, result)
     if not services.database.create_batch(batch):
         return get_batch(services, workspace_id, batch_id)  # created by a concurrent twin
+    services.rounds.notifications.batch_status_changed(batch, None)
     if result is not None:
         services.load_queue.request_load(workspace_id, batch_id, 1)
     return batch_view(batch)
@@ -144,8 +152,9 @@ def add_contacts(
     part = batch.parts + 1
     _store_part(services, batch, part, contacts, result)
     variables = list(dict.fromkeys([*batch.variables, *result.variables]))
+    columns = list(dict.fromkeys([*batch.columns, *result.columns]))
     updated = services.database.add_part(
-        batch, len(result.accepted), len(result.skipped), variables
+        batch, len(result.accepted), len(result.skipped), variables, columns
     )
     if updated is None:  # it was started, or another file was added, at the same moment
         raise InvalidState("the batch changed while the contacts were added; try again")
@@ -338,6 +347,7 @@ def control_batch(
     )
     if updated is None:
         raise InvalidState("the batch changed at the same moment; read it and try again")
+    services.rounds.notifications.batch_status_changed(updated, batch.status)
     if stopping and batch.active_round is not None:
         # In-flight calls finish; their outcomes are recorded by the provider's webhook.
         services.rounds.workflow.stop(execution_name(batch_id, batch.active_round))

@@ -13,7 +13,9 @@ from batch_calls.logic.settings import SETTINGS_FIELDS
 
 _MS_PER_MINUTE = 60_000
 # Accepted so clients of comparable products are not refused, but not acted on yet.
-IGNORED_OPTIONS = frozenset({"priority", "tags", "webhooks", "maxCallsPerSecond", "timezone"})
+IGNORED_OPTIONS = frozenset({"priority", "tags", "maxCallsPerSecond", "timezone"})
+# Seed 003's webhook names, and ours.
+_WEBHOOK_NAMES = {"onCallComplete": "on_call_complete", "onBatchComplete": "on_batch_complete"}
 
 
 def json_request(body: Any) -> tuple[dict[str, Any], Contacts | None, bool]:
@@ -53,6 +55,11 @@ def _from_options(options: Mapping[str, Any], fields: Mapping[str, Any]) -> dict
         mapped["scheduled_at"] = options["scheduledStartTime"]
     if "maxConcurrentCalls" in options and "max_concurrent_calls" not in fields:
         mapped["max_concurrent_calls"] = options["maxConcurrentCalls"]
+    hooks = options.get("webhooks")
+    if hooks is not None and "webhooks" not in fields:
+        if not isinstance(hooks, Mapping):
+            raise InvalidField("options.webhooks", "must be a JSON object")
+        mapped["webhooks"] = {_WEBHOOK_NAMES.get(name, name): url for name, url in hooks.items()}
     strategy = options.get("retryStrategy")
     if strategy is not None and "retry_config" not in fields:
         mapped["retry_config"] = _retry_strategy(strategy)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from batch_calls import monitoring
 from batch_calls.domain.batch import Batch, BatchStatus, Outcome
 from batch_calls.domain.calls import (
     UNKNOWN_OUTCOME,
@@ -18,7 +19,9 @@ from batch_calls.domain.calls import (
     execution_name,
     idempotency_key,
     round_size,
+    status_after,
 )
+from batch_calls.logic.notifications import Notifications
 from batch_calls.store.attempts import Attempts, CallRecord, DueRecipient
 from batch_calls.store.blobs import Blobs
 from batch_calls.store.database import Database
@@ -40,6 +43,7 @@ class Rounds:
     blobs: Blobs
     workflow: Workflow
     provider: Callable[[], Provider]
+    notifications: Notifications
     clock: Callable[[], datetime] = _utc_now
 
 
@@ -62,7 +66,9 @@ def advance(rounds: Rounds, batch: Batch) -> str:
         return "scheduled the first round"
     if batch.counts["pending"] == 0:
         if batch.counts["in_progress"] == 0:
-            rounds.database.complete_batch(batch.workspace_id, batch.batch_id, now)
+            completed = rounds.database.complete_batch(batch.workspace_id, batch.batch_id, now)
+            if completed is not None:
+                rounds.notifications.batch_status_changed(completed, BatchStatus.RUNNING)
             return "completed"
         return "nothing: waiting for live calls"
     if batch.counts["in_progress"] >= batch.settings.max_concurrent_calls:
@@ -107,6 +113,8 @@ def prepare_round(
     batch = rounds.database.begin_round(workspace_id, batch_id, round_number, now)
     if batch is None:
         return not_owned
+    if batch.previous_status is not BatchStatus.RUNNING:
+        rounds.notifications.batch_status_changed(batch, batch.previous_status)
     limit = round_size(batch.settings.max_concurrent_calls)
     due = rounds.attempts.due(workspace_id, batch_id, now, limit)
     items = [
@@ -181,6 +189,7 @@ def dial(rounds: Rounds, item: dict[str, Any], task_token: str) -> str:
         record(rounds, call, Outcome.FAILED, str(refused))
         return "refused by the provider"
     rounds.attempts.mark_placed(call, placed.provider_call_id)
+    monitoring.count(monitoring.CALLS_STARTED)
     return "placed"
 
 
@@ -191,16 +200,22 @@ def record(rounds: Rounds, call: CallRecord, outcome: Outcome, reported: str | N
     if batch is None:
         return False
     decision = decide(outcome, call.attempt, batch.settings.retry_config, now)
+    cancelled = batch.status is BatchStatus.CANCELLED
     recorded = rounds.attempts.record_outcome(
-        call,
-        reported or str(outcome),
-        decision,
-        now,
-        cancelled=batch.status is BatchStatus.CANCELLED,
+        call, reported or str(outcome), decision, now, cancelled=cancelled
     )
     if call.task_token:
         rounds.workflow.answer(call.task_token, {"outcome": reported or str(outcome)})
     if recorded:
+        rounds.notifications.call_ended(
+            batch,
+            call,
+            outcome=outcome,
+            reported=reported or str(outcome),
+            status=status_after(decision, cancelled=cancelled),
+            next_attempt_at=decision.next_attempt_at,
+            ended_at=now,
+        )
         fresh = rounds.database.get_batch(call.workspace_id, call.batch_id)
         if fresh is not None and fresh.active_round is None:
             advance(rounds, fresh)  # a call of a stopped round, or the last one
@@ -215,6 +230,7 @@ def reconcile(rounds: Rounds, item: dict[str, Any]) -> str:
     call = rounds.attempts.call(call_id(batch_id, int(item["part"]), int(item["row"]), attempt))
     if call is None or call.outcome is not None:
         return "nothing to reconcile"
+    monitoring.count(monitoring.RECONCILIATIONS)
     known = rounds.provider().lookup(call.call_id, call.provider_call_id)
     if known is None:
         record(rounds, call, Outcome.FAILED, UNKNOWN_OUTCOME)

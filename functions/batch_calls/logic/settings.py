@@ -19,7 +19,7 @@ SETTINGS_FIELDS = frozenset(BatchSettings.model_fields)
 CHANGEABLE_FIELDS = frozenset(
     {"name", "scheduled_at", "max_concurrent_calls", "retry_config", "calling_window"}
 )
-_JSON_FIELDS = ("retry_config", "calling_window")
+_JSON_FIELDS = ("retry_config", "calling_window", "webhooks")
 # A scheduled_at this close to now counts as "now" (clocks differ a little).
 _CLOCK_SKEW = timedelta(seconds=60)
 MAX_SCHEDULE_AHEAD = timedelta(days=366)

@@ -18,11 +18,11 @@ def batch_view(batch: Batch) -> dict[str, Any]:
         "failed": batch.counts["failed"],
         "skipped": batch.counts["skipped"],
         "agent_id": settings.agent_id,
-        "created_at": _utc(batch.created_at),
-        "updated_at": _utc(batch.updated_at),
-        "scheduled_at": _utc(settings.scheduled_at),
-        "started_at": _utc(batch.started_at),
-        "finished_at": _utc(batch.finished_at),
+        "created_at": utc_text(batch.created_at),
+        "updated_at": utc_text(batch.updated_at),
+        "scheduled_at": utc_text(settings.scheduled_at),
+        "started_at": utc_text(batch.started_at),
+        "finished_at": utc_text(batch.finished_at),
         "counts": {"total": batch.total, **batch.counts},
         "from_phone_number": settings.from_phone_number,
         "max_concurrent_calls": settings.max_concurrent_calls,
@@ -34,6 +34,9 @@ def batch_view(batch: Batch) -> dict[str, Any]:
         ),
         "on_invalid_rows": settings.on_invalid_rows,
         "dedupe": settings.dedupe,
+        "webhooks": (
+            None if settings.webhooks is None else settings.webhooks.model_dump(mode="json")
+        ),
         "variables": batch.variables,
         "links": {
             "self": path,
@@ -50,7 +53,7 @@ def recipient_view(recipient: Recipient) -> dict[str, Any]:
         "phone_number": recipient.phone_number,
         "status": str(recipient.status),
         "attempts_made": recipient.attempts,
-        "last_attempt_at": _utc(recipient.last_attempt_at),
+        "last_attempt_at": utc_text(recipient.last_attempt_at),
         "last_outcome": recipient.last_outcome,
         "call_id": recipient.call_id,
         "skip_reason": recipient.skip_reason,
@@ -58,7 +61,7 @@ def recipient_view(recipient: Recipient) -> dict[str, Any]:
     }
 
 
-def _utc(moment: datetime | None) -> str | None:
+def utc_text(moment: datetime | None) -> str | None:
     """ISO 8601 in UTC with milliseconds, as seed 000 writes it: 2024-03-01T10:00:00.000Z."""
     if moment is None:
         return None

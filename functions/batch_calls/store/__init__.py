@@ -10,7 +10,8 @@ from functools import cache
 from batch_calls.store.attempts import Attempts
 from batch_calls.store.blobs import Blobs
 from batch_calls.store.database import Database
-from batch_calls.store.queues import LoadQueue
+from batch_calls.store.events import EventBus
+from batch_calls.store.queues import LoadQueue, WebhookQueue
 from batch_calls.store.workflow import Workflow
 
 
@@ -37,6 +38,16 @@ def load_queue() -> LoadQueue:
 
 
 @cache
+def event_bus() -> EventBus:
+    return EventBus(required("EVENT_BUS_NAME"))
+
+
+@cache
+def webhook_queue() -> WebhookQueue:
+    return WebhookQueue(required("WEBHOOK_QUEUE_URL"))
+
+
+@cache
 def attempts() -> Attempts:
     return Attempts(required("TABLE_NAME"))
 
@@ -55,12 +66,16 @@ __all__ = [
     "Attempts",
     "Blobs",
     "Database",
+    "EventBus",
     "LoadQueue",
+    "WebhookQueue",
     "Workflow",
     "attempts",
     "blobs",
     "database",
+    "event_bus",
     "load_queue",
     "required",
+    "webhook_queue",
     "workflow",
 ]

@@ -18,7 +18,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from batch_calls.domain.batch import BatchStatus, RecipientStatus
-from batch_calls.domain.calls import Decision
+from batch_calls.domain.calls import Decision, status_after
 from batch_calls.store.keys import (
     DUE_INDEX,
     META,
@@ -238,9 +238,7 @@ class Attempts:
     ) -> bool:
         """The attempt's outcome, once: the recipient leaves its live state for a final
         status or waiting_retry, and the slot is freed. A cancelled batch retries nobody."""
-        status = decision.status
-        if cancelled and status is RecipientStatus.WAITING_RETRY:
-            status = RecipientStatus.CANCELLED
+        status = status_after(decision, cancelled=cancelled)
         pk = batch_pk(call.workspace_id, call.batch_id)
         values: dict[str, Any] = {
             ":status": str(status),

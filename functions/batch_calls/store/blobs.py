@@ -5,7 +5,7 @@ Every object of a workspace lives under a key naming that workspace.
 
 import json
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import IO, Any
 
 import boto3
 from botocore.exceptions import ClientError
@@ -89,6 +89,39 @@ class Blobs:
         etag = str(response.get("ETag", "")).strip('"')
         return response["Body"].read(), dict(response.get("Metadata", {})), etag
 
+    def put_report(self, key: str, csv: IO[bytes]) -> None:
+        """Streamed from `csv` (a multipart upload when it is large)."""
+        self.s3.upload_fileobj(
+            csv, self.bucket, key, ExtraArgs={"ContentType": "text/csv; charset=utf-8"}
+        )
+
+    def report_size(self, key: str) -> int | None:
+        """The stored report's size in bytes; None when there is none."""
+        try:
+            response = self.s3.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            if error.response["Error"]["Code"] in {"NoSuchKey", "404", "NotFound"}:
+                return None
+            raise
+        return int(response["ContentLength"])
+
+    def get_report(self, key: str) -> bytes:
+        data: bytes = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        return data
+
+    def report_url(self, key: str, filename: str, expires_in: int) -> str:
+        """A presigned GET that downloads the report under `filename`."""
+        url: str = self.s3.generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": self.bucket,
+                "Key": key,
+                "ResponseContentDisposition": f'attachment; filename="{filename}"',
+            },
+            ExpiresIn=expires_in,
+        )
+        return url
+
     def put_rejection(self, key: str, body: dict[str, Any]) -> None:
         self.s3.put_object(
             Bucket=self.bucket,
@@ -109,3 +142,13 @@ def _upload_key(workspace_id: str, upload_id: str) -> str:
 def _safe_name(name: str) -> str:
     kept = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)[-100:]
     return kept or "file"
+
+
+def final_report_key(workspace_id: str, batch_id: str) -> str:
+    """The report of a batch that ended, next to its upload."""
+    return f"{UPLOADS}/{workspace_id}/{batch_id}/report.csv"
+
+
+def snapshot_report_key(workspace_id: str, batch_id: str) -> str:
+    """The latest report of a batch still running (overwritten by the next request)."""
+    return f"{BATCHES}/{workspace_id}/{batch_id}/report-snapshot.csv"

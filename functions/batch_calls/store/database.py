@@ -7,7 +7,7 @@ items of its own workspace, so one tenant cannot address another's data.
 import base64
 import binascii
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -191,7 +191,8 @@ class Database:
         return self._update_batch(
             workspace_id,
             batch_id,
-            "SET #status = :running, #round = :n, active_round = :n, updated_at = :now, "
+            "SET previous_status = #status, #status = :running, #round = :n, active_round = :n, "
+            "updated_at = :now, "
             "started_at = if_not_exists(started_at, :now)",
             "#status IN (:initiated, :scheduled, :running) AND #round < :n "
             "AND attribute_not_exists(active_round)",
@@ -256,7 +257,7 @@ class Database:
         return Batch.model_validate(_strip_keys(response["Attributes"]))
 
     def add_part(
-        self, batch: Batch, accepted: int, skipped: int, variables: list[str]
+        self, batch: Batch, accepted: int, skipped: int, variables: list[str], columns: list[str]
     ) -> Batch | None:
         """Count a further contact file of a draft batch; None if it left draft or
         another file was counted first."""
@@ -264,13 +265,15 @@ class Database:
             batch.workspace_id,
             batch.batch_id,
             "SET parts = parts + :one, counts.pending = counts.pending + :accepted, "
-            "counts.skipped = counts.skipped + :skipped, variables = :variables",
+            "counts.skipped = counts.skipped + :skipped, variables = :variables, "
+            "#columns = :columns",
             "#status = :draft AND parts = :parts",
             {
                 ":one": 1,
                 ":accepted": accepted,
                 ":skipped": skipped,
                 ":variables": variables,
+                ":columns": columns,
                 ":draft": str(BatchStatus.DRAFT),
                 ":parts": batch.parts,
             },
@@ -356,6 +359,16 @@ class Database:
             if len(found) >= limit:
                 return found, _encode_cursor(str(last["SK"]))
             query["ExclusiveStartKey"] = last
+
+    def all_recipients(self, workspace_id: str, batch_id: str) -> Iterator[Recipient]:
+        """Every recipient in file order, a page (1 MB) at a time: never the whole batch
+        in memory."""
+        query = {
+            "KeyConditionExpression": Key("PK").eq(batch_pk(workspace_id, batch_id))
+            & Key("SK").begins_with(RECIPIENT_PREFIX),
+        }
+        for item in self._query_all(query):
+            yield Recipient.model_validate(_strip_keys(item))
 
     # Helpers --------------------------------------------------------------------
 

@@ -1,0 +1,135 @@
+"""The results report: one CSV row per contact row, in file order (api-contract.md).
+
+Every original column in its original order, then what became of the row. The CSV is
+written row by row from the recipients as the store pages through them, into a spooled
+temporary file (memory up to SPOOL_BYTES, disk beyond) that is streamed to S3: a
+100,000-row report is never held whole in memory.
+
+Small reports (at most INLINE_LIMIT_BYTES) are answered inline; larger ones as a
+redirect to a presigned S3 URL. The report of a settled batch (ended, nothing live nor
+waiting) is written once to S3 next to its upload and served from there.
+"""
+
+import csv
+import io
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import IO
+
+from batch_calls.domain.batch import Batch, Recipient
+from batch_calls.logic.errors import NotFound
+from batch_calls.logic.views import utc_text
+from batch_calls.store.blobs import Blobs, final_report_key, snapshot_report_key
+from batch_calls.store.database import Database
+
+RESULT_COLUMNS = (
+    "final_status",
+    "attempts_made",
+    "call_id",
+    "last_outcome",
+    "last_attempt_at",
+    "skip_reason",
+)
+INLINE_LIMIT_BYTES = 1024 * 1024
+SPOOL_BYTES = 8 * 1024 * 1024
+URL_EXPIRES_SECONDS = 15 * 60
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Report:
+    """Either the CSV itself or a presigned URL to it."""
+
+    filename: str
+    body: bytes | None = None
+    url: str | None = None
+
+
+def neutralised(cell: str) -> str:
+    """A leading ' makes a spreadsheet show the cell as text instead of running it."""
+    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
+
+
+def report_row(columns: Sequence[str], recipient: Recipient) -> list[str]:
+    original = {**recipient.variables, "phone_number": recipient.phone_number}
+    cells = [original.get(column, "") for column in columns]
+    cells += [
+        str(recipient.status),
+        str(recipient.attempts),
+        recipient.call_id or "",
+        recipient.last_outcome or "",
+        utc_text(recipient.last_attempt_at) or "",
+        recipient.skip_reason or "",
+    ]
+    return [neutralised(cell) for cell in cells]
+
+
+def write_csv(columns: Sequence[str], recipients: Iterable[Recipient], out: IO[str]) -> int:
+    """The report to `out`, a row at a time; returns the number of rows."""
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([neutralised(name) for name in [*columns, *RESULT_COLUMNS]])
+    rows = 0
+    for recipient in recipients:
+        writer.writerow(report_row(columns, recipient))
+        rows += 1
+    return rows
+
+
+def report(database: Database, blobs: Blobs, workspace_id: str, batch_id: str) -> Report:
+    """GET /batch-calls/{id}/report."""
+    batch = database.get_batch(workspace_id, batch_id)
+    if batch is None:
+        raise NotFound(f"there is no batch {batch_id}")
+    filename = f"{batch_id}-report.csv"
+    if batch.settled:
+        key = final_report_key(workspace_id, batch_id)
+        size = blobs.report_size(key)
+        if size is None:
+            size = store_report(database, blobs, batch, key)
+        if size <= INLINE_LIMIT_BYTES:
+            return Report(filename, body=blobs.get_report(key))
+        return Report(filename, url=blobs.report_url(key, filename, URL_EXPIRES_SECONDS))
+    with _built(database, batch) as built:
+        if built.tell() <= INLINE_LIMIT_BYTES:
+            built.seek(0)
+            return Report(filename, body=built.read())
+        key = snapshot_report_key(workspace_id, batch_id)
+        built.seek(0)
+        blobs.put_report(key, built)
+    return Report(filename, url=blobs.report_url(key, filename, URL_EXPIRES_SECONDS))
+
+
+def store_final_report(database: Database, blobs: Blobs, workspace_id: str, batch_id: str) -> bool:
+    """Write the report of a settled batch next to its upload (when the batch ends);
+    False when the batch is not settled yet."""
+    batch = database.get_batch(workspace_id, batch_id)
+    if batch is None or not batch.settled:
+        return False
+    store_report(database, blobs, batch, final_report_key(workspace_id, batch_id))
+    return True
+
+
+def store_report(database: Database, blobs: Blobs, batch: Batch, key: str) -> int:
+    """Build the report and put it at `key`; returns its size in bytes."""
+    with _built(database, batch) as built:
+        size = built.tell()
+        built.seek(0)
+        blobs.put_report(key, built)
+    return size
+
+
+def _built(database: Database, batch: Batch) -> IO[bytes]:
+    """The report in a spooled temporary file, positioned at its end. UTF-8 with a BOM,
+    so spreadsheets read names in any script correctly."""
+    spooled: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
+    text = io.TextIOWrapper(spooled, encoding="utf-8-sig", newline="")
+    write_csv(
+        batch.report_columns,
+        database.all_recipients(batch.workspace_id, batch.batch_id),
+        text,
+    )
+    text.flush()
+    text.detach()
+    return spooled
