@@ -13,12 +13,10 @@ from pydantic import ValidationError
 
 from batch_calls.domain.telephony_config import TelephonyConfig
 from batch_calls.domain.workspace import DEFAULT_CONCURRENCY_LIMIT
-from cli.common import EXIT_OK, EXIT_REJECTED, UsageError
+from cli.common import EXIT_OK, EXIT_REJECTED, UsageError, load_local_env
 
 if TYPE_CHECKING:
     from batch_calls.store.database import Database
-
-ENV_FILE = Path(".local") / "env"  # written by `batch-calls local up`
 
 
 def register(commands: Any) -> None:
@@ -71,10 +69,7 @@ def _database(args: argparse.Namespace) -> "Database":
 
     if args.table:
         return Database(args.table)
-    if not os.environ.get("TABLE_NAME") and ENV_FILE.exists():
-        for line in ENV_FILE.read_text().splitlines():
-            name, _, value = line.partition("=")
-            os.environ.setdefault(name.strip(), value.strip())
+    load_local_env("TABLE_NAME")
     table = os.environ.get("TABLE_NAME")
     if not table:
         raise UsageError(

@@ -2,11 +2,12 @@
 
 Validates examples/contacts.csv, starts the product locally, creates a batch through the
 real HTTP API with a multipart upload (as seed 000's curl does), follows it while the
-simulated provider takes the calls (outcomes scripted per row, with retries) and prints
-each recipient's result.
+simulated provider takes the calls (outcomes scripted per row, with retries), prints the
+final count of each status, and downloads the results report into .local/reports/.
 """
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -18,9 +19,12 @@ from batch_calls.ingest.phones import region_of
 from batch_calls.ingest.validate import ValidationOptions, validate_file
 from cli.common import EXIT_OK, EXIT_REJECTED
 from cli.http_client import multipart, send
+from cli.report import save_report
 from cli.validate import print_result
 
 CONTACTS = Path(__file__).resolve().parents[1] / "examples" / "contacts.csv"
+REPORTS = Path(".local") / "reports"
+REPORT_LINES_SHOWN = 5
 FOLLOW_TIMEOUT_SECONDS = 120
 
 
@@ -56,17 +60,29 @@ def _demo(args: argparse.Namespace) -> int:
             return EXIT_REJECTED
         print(f"\n4. Dialling at most {batch['max_concurrent_calls']} at a time")
         final = _follow(api, key, batch["id"])
-        print("\n5. Results")
-        for recipient in _recipients(api, key, batch["id"]):
-            name = recipient["variables"].get("customer_name", "")
-            number, result = recipient["phone_number"], recipient["status"]
-            attempts, outcome = recipient["attempts_made"], recipient["last_outcome"]
-            print(f"   {number:<15} {name:<14} {result:<10} {attempts} attempt(s), last: {outcome}")
-        print("\n   " + "  ".join(f"{k} {v}" for k, v in final["counts"].items() if v))
+        print(f"\n5. Batch {final['status']}: recipients by final status\n")
+        _print_counts(final["counts"])
+        report = REPORTS / f"{batch['id']}.csv"
+        print(f"\n6. GET /batch-calls/{batch['id']}/report (batch-calls report -o {report})\n")
+        if save_report(api, key, batch["id"], report) != EXIT_OK:
+            return EXIT_REJECTED
+        with report.open(encoding="utf-8-sig") as lines:
+            for line in itertools.islice(lines, REPORT_LINES_SHOWN):
+                print("   " + line.rstrip("\r\n"))
+        print(f"   ... the whole report: {report}")
         if final["status"] != "completed":
             return EXIT_REJECTED
     print("\nDone. `make serve` keeps the product running for curl and the AWS CLI.")
     return EXIT_OK
+
+
+def _print_counts(counts: dict[str, int]) -> None:
+    total = counts["total"]
+    print(f"   {'status':<12}{'recipients':>10}")
+    for status, count in counts.items():
+        if status != "total":
+            print(f"   {status:<12}{count:>10}")
+    print(f"   {'total':<12}{total:>10}")
 
 
 def _follow(api: str, key: str, batch_id: str) -> dict[str, Any]:
@@ -109,8 +125,3 @@ def _create(api_url: str, api_key: str, caller: str, agent: str) -> tuple[int, d
     headers = {"Authorization": f"Bearer {api_key}", "Content-Type": content_type}
     reply = send("POST", api_url + "/batch-calls", body=body, headers=headers)
     return reply.status, reply.body
-
-
-def _recipients(api_url: str, api_key: str, batch_id: str) -> list[dict[str, Any]]:
-    url = f"{api_url}/batch-calls/{batch_id}/recipients"
-    return list(send("GET", url, headers={"x-api-key": api_key}).body["data"])

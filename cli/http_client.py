@@ -2,10 +2,11 @@
 
 import json
 import secrets
+import shutil
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 
 @dataclass
@@ -57,3 +58,28 @@ def _reply(status: int, headers: dict[str, str], raw: bytes) -> Reply:
     except ValueError:
         body = raw.decode(errors="replace")
     return Reply(status, {k.lower(): v for k, v in headers.items()}, body)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_NoRedirects)
+
+
+def download(url: str, out: IO[bytes], *, headers: dict[str, str], timeout: float = 60) -> Reply:
+    """GET `url` into `out` in chunks. A redirect is followed once, without `headers`: the
+    API's key is not for the presigned URL's host. The Reply's body is None on success,
+    else the error body."""
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        response = _NO_REDIRECTS.open(request, timeout=timeout)
+    except urllib.error.HTTPError as error:
+        location = error.headers.get("Location")
+        if error.code in {301, 302, 303, 307, 308} and location:
+            return download(location, out, headers={}, timeout=timeout)
+        return _reply(error.code, dict(error.headers), error.read())
+    with response:
+        shutil.copyfileobj(response, out)
+        return Reply(response.status, {k.lower(): v for k, v in response.headers.items()}, None)

@@ -7,7 +7,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from cli import admin, demo, local, validate
+from cli import admin, demo, local, report, validate
 from cli.common import EXIT_USAGE, UsageError
 
 
@@ -16,7 +16,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="batch-calls", description="Batch outbound calling for voice AI agents."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (validate, demo, local, admin):
+    for module in (validate, demo, local, admin, report):
         module.register(commands)
     args = parser.parse_args(argv)
     try:
