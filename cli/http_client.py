@@ -9,6 +9,15 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_NoRedirects)
+_FOLLOW_REDIRECTS = urllib.request.build_opener()
+
+
 @dataclass
 class Reply:
     status: int
@@ -42,11 +51,14 @@ def send(
     body: bytes | None = None,
     headers: dict[str, str] | None = None,
     timeout: float = 60,
+    follow_redirects: bool = True,
 ) -> Reply:
-    """One request; an HTTP error status is a Reply too, not an exception."""
+    """One request; an HTTP error status (or a redirect not followed) is a Reply too, not
+    an exception."""
     request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    opener = _FOLLOW_REDIRECTS if follow_redirects else _NO_REDIRECTS
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with opener.open(request, timeout=timeout) as response:
             return _reply(response.status, dict(response.headers), response.read())
     except urllib.error.HTTPError as error:
         return _reply(error.code, dict(error.headers), error.read())
@@ -58,14 +70,6 @@ def _reply(status: int, headers: dict[str, str], raw: bytes) -> Reply:
     except ValueError:
         body = raw.decode(errors="replace")
     return Reply(status, {k.lower(): v for k, v in headers.items()}, body)
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_NO_REDIRECTS = urllib.request.build_opener(_NoRedirects)
 
 
 def download(url: str, out: IO[bytes], *, headers: dict[str, str], timeout: float = 60) -> Reply:

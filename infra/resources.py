@@ -94,8 +94,8 @@ LOAD_QUEUE = QueueSpec("LoadQueue", visibility_timeout_seconds=900, max_receive_
 SIMULATOR_QUEUE = QueueSpec("SimulatorQueue", visibility_timeout_seconds=60, max_receive_count=5)
 # Outgoing per-batch webhooks. A failed delivery stays in the queue with its visibility
 # raised to an exponential backoff (batch_calls.logic.webhooks.retry_delay_seconds), so
-# its 17 deliveries span more than 24 h before SQS moves it to the dead-letter queue.
-WEBHOOK_QUEUE = QueueSpec("WebhookQueue", visibility_timeout_seconds=720, max_receive_count=17)
+# its 18 deliveries span more than 24 h (25.7 h) before SQS dead-letters it.
+WEBHOOK_QUEUE = QueueSpec("WebhookQueue", visibility_timeout_seconds=720, max_receive_count=18)
 QUEUES = (DROP_QUEUE, LOAD_QUEUE, SIMULATOR_QUEUE, WEBHOOK_QUEUE)
 
 # The EventBridge rule that sends S3 "Object Created" events under incoming/ to the drop

@@ -30,6 +30,7 @@ class Client:
         content_type: str | None = None,
         headers: dict[str, str] | None = None,
         auth: str = "x-api-key",
+        follow_redirects: bool = True,
     ) -> Reply:
         sent = dict(headers or {})
         if self.api_key is not None:
@@ -42,7 +43,9 @@ class Client:
             content_type = "application/json"
         if content_type:
             sent["Content-Type"] = content_type
-        return send(method, self.base_url + path, body=body, headers=sent)
+        return send(
+            method, self.base_url + path, body=body, headers=sent, follow_redirects=follow_redirects
+        )
 
     def create(
         self,

@@ -18,6 +18,7 @@ OPERATIONS: dict[tuple[str, str], set[int]] = {
     ("get", "/batch-calls/{batch_id}"): {200, 404},
     ("patch", "/batch-calls/{batch_id}"): {200, 400, 404, 409, 413, 415},
     ("get", "/batch-calls/{batch_id}/recipients"): {200, 400, 404},
+    ("get", "/batch-calls/{batch_id}/report"): {200, 303, 404},
     ("post", "/batch-calls/{batch_id}/contacts"): {200, 400, 404, 409, 413, 415},
     **{
         ("post", f"/batch-calls/{{batch_id}}/{action}"): {200, 404, 409}
@@ -61,8 +62,16 @@ def test_every_route_is_listed_with_every_status_it_answers(document: dict[str, 
         assert set(responses) == {str(status) for status in statuses | AUTH}, key
         for status, response in responses.items():
             assert response["description"], (key, status)
+            if key[1].endswith("/report") and status in {"200", "303"}:
+                continue  # a CSV, or a redirect to it: below
             body = _schema(document, response["content"]["application/json"]["schema"])
             assert body.get("type") == "object" or "anyOf" in body, (key, status)
+
+
+def test_the_report_is_csv_or_a_redirect(document: dict[str, Any]) -> None:
+    responses = document["paths"]["/batch-calls/{batch_id}/report"]["get"]["responses"]
+    assert set(responses["200"]["content"]) == {"text/csv"}
+    assert "Location" in responses["303"]["headers"]
 
 
 def test_success_bodies_are_the_views_with_every_field_required(document: dict[str, Any]) -> None:
@@ -78,7 +87,13 @@ def test_success_bodies_are_the_views_with_every_field_required(document: dict[s
         for name, field in batch["properties"].items()
         if {"type": "null"} in field.get("anyOf", [])
     }
-    assert nullable == {"scheduled_at", "started_at", "finished_at", "calling_window"}
+    assert nullable == {
+        "scheduled_at",
+        "started_at",
+        "finished_at",
+        "calling_window",
+        "webhooks",
+    }
     assert set(schemas["Counts"]["required"]) == {
         "total",
         "pending",
