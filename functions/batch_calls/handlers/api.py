@@ -300,7 +300,7 @@ def list_recipients(
         404: NOT_FOUND,
     },
 )
-def get_report(batch_id: str) -> Response[str | bytes]:
+def get_report(batch_id: str) -> Response[str]:
     report = reports.report(store.database(), store.blobs(), _workspace_id(), batch_id)
     if report.url is not None:
         return Response(status_code=HTTPStatus.SEE_OTHER, headers={"Location": report.url}, body="")
@@ -308,7 +308,9 @@ def get_report(batch_id: str) -> Response[str | bytes]:
         status_code=HTTPStatus.OK,
         content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{report.filename}"'},
-        body=report.body,
+        # As text: a bytes body would go out base64-encoded, which API Gateway passes on
+        # as is unless text/csv is declared a binary media type.
+        body=(report.body or b"").decode("utf-8"),
     )
 
 
