@@ -4,15 +4,17 @@ import json
 from typing import Any
 from urllib.parse import unquote_plus
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from batch_calls import monitoring
 from batch_calls.handlers.wiring import services
 from batch_calls.logic.drops import INCOMING, handle_drop
 
-logger = Logger(service="batch-calls-s3-drop")
+logger = monitoring.logger("s3-drop")
 
 
+@monitoring.metrics.log_metrics
+@monitoring.tracer.capture_lambda_handler
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     for message in event["Records"]:
@@ -23,5 +25,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             logger.info("ignored object", extra={"key": key})
             continue
         outcome = handle_drop(services(), key)
+        if outcome.get("error", {}).get("error") == "validation_failed":
+            monitoring.count(monitoring.VALIDATION_REJECTIONS)
         logger.info("drop handled", extra={"key": key, **outcome})
     return {"batchItemFailures": []}

@@ -28,6 +28,7 @@ _METADATA_FIELDS = {
     "calling-window": "calling_window",
     "on-invalid-rows": "on_invalid_rows",
     "dedupe": "dedupe",
+    "webhooks": "webhooks",
 }
 
 
