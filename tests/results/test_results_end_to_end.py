@@ -44,9 +44,11 @@ DIAL_SETTINGS = {"DialTimeoutSeconds": 10, "DialHeartbeatSeconds": 9}
 class Run:
     local: runtime.LocalRuntime
     client: Client
-    batch_id: str
+    batch_id: str  # ends cancelled, with every final status
+    completed_id: str  # two calls, completed
     receiver: Receiver
     events: list[dict[str, Any]]
+    report_while_waiting: str
 
 
 def wait_until(probe: Callable[[], Any], what: str, timeout: float = 60) -> Any:
@@ -97,23 +99,25 @@ def run() -> Iterator[Run]:
     ):
         read_events = capture_events(local)
         client = Client(local.gateway.url, local.demo.api_key)
-        form = {
-            "agent_id": "agt_demo",
-            "from_phone_number": "+14155550100",
-            "on_invalid_rows": "skip",
-            "max_concurrent_calls": "5",
-            "retry_config": json.dumps(RETRY),
-            "webhooks": json.dumps(
+        completed_id = create(
+            client,
+            "customer_name,phone_number,sim_outcomes,sim_duration_seconds\n"
+            "Ann,+14155552001,completed,0.3\nBen,+14155552002,completed,0.3\n",
+            webhooks=json.dumps({"on_batch_complete": receiver.url + "/batches"}),
+        )
+        batch_id = create(
+            client,
+            CSV,
+            on_invalid_rows="skip",
+            max_concurrent_calls="5",
+            retry_config=json.dumps(RETRY),
+            webhooks=json.dumps(
                 {
                     "on_call_complete": receiver.url + "/calls",
                     "on_batch_complete": receiver.url + "/batches",
                 }
             ),
-        }
-        body, content_type = multipart(form, {"file": ("contacts.csv", CSV.encode())})
-        created = client.request("POST", "/batch-calls", body=body, content_type=content_type)
-        assert created.status == 201, created.body
-        batch_id = created.body["id"]
+        )
 
         def counts() -> dict[str, int]:
             return dict(client.request("GET", f"/batch-calls/{batch_id}").body["counts"])
@@ -124,16 +128,25 @@ def run() -> Iterator[Run]:
             and counts()["no_answer"] == 1,
             "four calls ended",
         )  # fmt: skip
+        waiting = client.request("GET", f"/batch-calls/{batch_id}/report").body
         assert client.request("POST", f"/batch-calls/{batch_id}/cancel").status == 200
         wait_until(lambda: counts()["cancelled"] == 1, "cancellation")
-        # Five call webhooks and the batch's, each failed once and retried after 5 s.
-        wait_until(lambda: len(receiver.delivered()) == 6, "webhooks delivered", timeout=60)
+        # Five call webhooks and two batches', each failed once and retried after 5 s.
+        wait_until(lambda: len(receiver.delivered()) == 7, "webhooks delivered", timeout=60)
         wait_until(
             lambda: len([e for e in read_events() if e["detail"]["batch_id"] == batch_id]) >= 8,
             "events",
         )
         time.sleep(1)  # anything sent twice would have arrived by now
-        yield Run(local, client, batch_id, receiver, read_events())
+        yield Run(local, client, batch_id, completed_id, receiver, read_events(), str(waiting))
+
+
+def create(client: Client, csv_text: str, **fields: str) -> str:
+    form = {"agent_id": "agt_demo", "from_phone_number": "+14155550100", **fields}
+    body, content_type = multipart(form, {"file": ("contacts.csv", csv_text.encode())})
+    created = client.request("POST", "/batch-calls", body=body, content_type=content_type)
+    assert created.status == 201, created.body
+    return str(created.body["id"])
 
 
 def report_rows(text: str) -> list[list[str]]:
@@ -171,6 +184,38 @@ def test_the_report_has_every_row_and_final_status(run: Run) -> None:
     assert by_name["Ivan"]["skip_reason"] == "invalid_phone_number"
     assert by_name["Dup"]["skip_reason"] == "duplicate_phone_number"
     assert by_name["Ivan"]["call_id"] == by_name["Ivan"]["last_outcome"] == ""
+
+
+def test_a_running_batchs_report_shows_where_each_row_stands(run: Run) -> None:
+    rows = report_rows(run.report_while_waiting)
+    assert [row[5] for row in rows[1:]] == [
+        "completed",
+        "no_answer",
+        "voicemail",
+        "failed",
+        "waiting_retry",
+        "skipped",
+        "skipped",
+    ]
+
+
+def test_completion_is_one_event_and_writes_the_report_next_to_the_upload(run: Run) -> None:
+    changes = [
+        event["detail"]
+        for event in run.events
+        if event["detail-type"] == "Batch Status Changed"
+        and event["detail"]["batch_id"] == run.completed_id
+    ]
+    assert [(c["previous_status"], c["status"]) for c in changes] == [
+        (None, "initiated"),
+        ("initiated", "running"),
+        ("running", "completed"),
+    ]
+    assert changes[-1]["counts"]["completed"] == 2
+    key = final_report_key(run.local.demo.workspace.workspace_id, run.completed_id)
+    wait_until(lambda: store.blobs().report_size(key), "the stored report")
+    rows = report_rows(store.blobs().get_report(key).decode("utf-8-sig"))
+    assert [(row[0], row[4]) for row in rows[1:]] == [("Ann", "completed"), ("Ben", "completed")]
 
 
 def test_the_settled_report_is_stored_next_to_the_upload(run: Run) -> None:
@@ -242,7 +287,7 @@ def test_each_ended_call_is_one_event(run: Run) -> None:
 def test_webhooks_are_signed_retried_after_a_failure_and_carry_the_event_id(run: Run) -> None:
     secret = (run.local.demo.workspace.webhook_secret or "").encode()
     delivered = run.receiver.delivered()
-    assert sorted(r.path for r in delivered) == ["/batches"] + ["/calls"] * 5
+    assert sorted(r.path for r in delivered) == ["/batches"] * 2 + ["/calls"] * 5
     for received in delivered:
         verify(received.headers, received.body, secret, time.time())
         with pytest.raises(InvalidSignature):
@@ -256,8 +301,14 @@ def test_webhooks_are_signed_retried_after_a_failure_and_carry_the_event_id(run:
             if r.answered == 500 and r.headers["x-event-id"] == body["id"]
         ]
         assert len(failed) == 1 and failed[0].body == received.body
-    batch_hook = next(json.loads(r.body) for r in delivered if r.path == "/batches")
-    assert batch_hook["type"] == "batch.cancelled"
+    batch_hooks = {
+        json.loads(r.body)["data"]["batch_id"]: json.loads(r.body)
+        for r in delivered
+        if r.path == "/batches"
+    }
+    assert batch_hooks[run.batch_id]["type"] == "batch.cancelled"
+    assert batch_hooks[run.completed_id]["type"] == "batch.completed"
+    assert batch_hooks[run.completed_id]["data"]["status"] == "completed"
     call_ids = {json.loads(r.body)["data"]["call_id"] for r in delivered if r.path == "/calls"}
     assert call_ids == {e["call_id"] for e in batch_events(run, "Call Completed")}
 
