@@ -238,12 +238,19 @@ def test_a_large_report_is_a_redirect_to_s3_that_the_cli_follows(
     assert report_rows(saved.read_text(encoding="utf-8")) == inline
 
 
-def test_a_report_of_another_workspace_is_not_found(run: Run) -> None:
+def test_a_report_without_a_key_or_of_no_batch_is_refused(
+    run: Run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     other = Client(run.local.gateway.url, "bck_not-a-key")
     assert other.request("GET", f"/batch-calls/{run.batch_id}/report").status in {401, 403}
     missing = run.client.request("GET", "/batch-calls/batch_missing/report")
     assert missing.status == 404
     assert missing.body["error"] == "not_found"
+    saved = tmp_path / "missing.csv"
+    api, key = run.local.gateway.url, run.local.demo.api_key
+    assert save_report(api, key, "batch_missing", saved) == 1
+    assert not saved.exists() and not list(tmp_path.iterdir())
+    assert "404: there is no batch batch_missing" in capsys.readouterr().err
 
 
 def batch_events(run: Run, detail_type: str) -> list[dict[str, Any]]:
