@@ -5,6 +5,7 @@ import csv
 import io
 import tracemalloc
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
 
@@ -98,8 +99,24 @@ ROWS = 100_000
 NOTE = "x" * 200  # about 300 bytes a row: the report is ~30 MB
 
 
+@dataclass(frozen=True)
+class Row:
+    """What the report reads of a recipient, cheaper to make than the pydantic model (the
+    test measures the writer, not the store's model)."""
+
+    row: int
+    phone_number: str
+    variables: dict[str, str]
+    status: RecipientStatus = RecipientStatus.COMPLETED
+    attempts: int = 1
+    call_id: str | None = "call_x"
+    last_outcome: str | None = "completed"
+    last_attempt_at: datetime | None = NOW
+    skip_reason: str | None = None
+
+
 class FakeDatabase:
-    """Recipients generated one at a time, as the store pages through DynamoDB."""
+    """Recipients made one at a time, as the store pages through DynamoDB."""
 
     def __init__(self, batch: Batch) -> None:
         self.batch = batch
@@ -107,19 +124,9 @@ class FakeDatabase:
     def get_batch(self, workspace_id: str, batch_id: str) -> Batch:
         return self.batch
 
-    def all_recipients(self, workspace_id: str, batch_id: str) -> Iterator[Recipient]:
+    def all_recipients(self, workspace_id: str, batch_id: str) -> Iterator[Row]:
         for row in range(2, ROWS + 2):
-            yield Recipient.model_construct(
-                part=1,
-                row=row,
-                phone_number=f"+1415{row:07d}",
-                status=RecipientStatus.COMPLETED,
-                variables={"customer_name": f"Name {row}", "notes": NOTE},
-                attempts=1,
-                call_id=f"call_{row:024d}",
-                last_outcome="completed",
-                last_attempt_at=NOW,
-            )
+            yield Row(row, f"+1415{row:07d}", {"customer_name": f"Name {row}", "notes": NOTE})
 
 
 class FakeBlobs:
