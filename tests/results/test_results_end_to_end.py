@@ -9,6 +9,7 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +105,16 @@ def run() -> Iterator[Run]:
             "customer_name,phone_number,sim_outcomes,sim_duration_seconds\n"
             "Ann,+14155552001,completed,0.3\nBen,+14155552002,completed,0.3\n",
             webhooks=json.dumps({"on_batch_complete": receiver.url + "/batches"}),
+            start="false",
+            scheduled_at=(datetime.now(UTC) + timedelta(hours=1)).isoformat(),
         )
+        # Through every lifecycle action: draft -> scheduled -> paused -> running, then it
+        # completes on its own.
+        for action in ("start", "pause"):
+            assert client.request("POST", f"/batch-calls/{completed_id}/{action}").status == 200
+        now = {"scheduled_at": datetime.now(UTC).isoformat()}
+        assert client.request("PATCH", f"/batch-calls/{completed_id}", json_body=now).status == 200
+        assert client.request("POST", f"/batch-calls/{completed_id}/resume").status == 200
         batch_id = create(
             client,
             CSV,
@@ -199,7 +209,9 @@ def test_a_running_batchs_report_shows_where_each_row_stands(run: Run) -> None:
     ]
 
 
-def test_completion_is_one_event_and_writes_the_report_next_to_the_upload(run: Run) -> None:
+def test_each_lifecycle_action_and_completion_is_one_event_and_the_report_is_stored(
+    run: Run,
+) -> None:
     changes = [
         event["detail"]
         for event in run.events
@@ -207,8 +219,10 @@ def test_completion_is_one_event_and_writes_the_report_next_to_the_upload(run: R
         and event["detail"]["batch_id"] == run.completed_id
     ]
     assert [(c["previous_status"], c["status"]) for c in changes] == [
-        (None, "initiated"),
-        ("initiated", "running"),
+        (None, "draft"),
+        ("draft", "scheduled"),
+        ("scheduled", "paused"),
+        ("paused", "running"),  # the round that starts then finds it running: no event
         ("running", "completed"),
     ]
     assert changes[-1]["counts"]["completed"] == 2
