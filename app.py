@@ -1,5 +1,14 @@
-"""The CDK app: `cdk synth` / `cdk deploy` (cdk.json runs it with the project's venv)."""
+"""The CDK app: `cdk synth` / `cdk deploy` run it (cdk.json), and so does `make synth`.
 
-from infra.app import build_app
+Exits non-zero, naming each finding, when cdk-nag reports an unsuppressed error.
+"""
 
-build_app().synth()
+import sys
+
+from infra.app import build_app, errors_of
+
+if __name__ == "__main__":
+    errors = errors_of(build_app().synth())
+    for error in errors:
+        print(error, file=sys.stderr)
+    sys.exit(1 if errors else 0)

@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import App, Aspects
+from aws_cdk import App, Aspects, cx_api
 from cdk_nag import AwsSolutionsChecks
 
 from infra.stack import BatchCallsStack, Settings, stack_name
@@ -27,3 +27,13 @@ def build_app(outdir: str | None = None, context: Mapping[str, Any] | None = Non
     # Findings are errors in the synthesised assembly; `cdk synth` fails on them.
     Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
     return app
+
+
+def errors_of(assembly: cx_api.CloudAssembly) -> list[str]:
+    """The error annotations (cdk-nag findings not suppressed) of every stack."""
+    return [
+        f"{message.id}: {message.entry.data}"
+        for stack in assembly.stacks
+        for message in stack.messages
+        if message.level == cx_api.SynthesisMessageLevel.ERROR
+    ]

@@ -1,5 +1,6 @@
 """The production stack: every resource of `infra.resources`, one construct per concern."""
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,13 +34,26 @@ class Settings:
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any]) -> "Settings":
-        dial = {**resources.DIAL_SETTINGS, **dict(context.get("dialSettings") or {})}
+        dial = {**resources.DIAL_SETTINGS, **_mapping(context, "dialSettings")}
+        unknown = set(dial) - set(resources.DIAL_SETTINGS)
+        if unknown:
+            raise ValueError(f"dialSettings: unknown {sorted(unknown)}")
         return cls(
             stage=str(context.get("stage") or cls.stage),
             telephony_provider=str(context.get("telephonyProvider") or cls.telephony_provider),
             dial={name: int(value) for name, value in dial.items()},
-            extra={str(k): str(v) for k, v in dict(context.get("settings") or {}).items()},
+            extra={str(k): str(v) for k, v in _mapping(context, "settings").items()},
         )
+
+
+def _mapping(context: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """A context value that is an object: from cdk.json, or JSON text from `-c key=...`."""
+    value = context.get(key) or {}
+    if isinstance(value, str):
+        value = json.loads(value)
+    if not isinstance(value, dict):
+        raise ValueError(f"context {key}: expected a JSON object, got {value!r}")
+    return value
 
 
 def stack_name(settings: Settings) -> str:
