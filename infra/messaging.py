@@ -2,7 +2,6 @@
 
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -20,17 +19,13 @@ class Messaging(Construct):
         self.dead_letter_queues: dict[str, sqs.Queue] = {}
         for spec in QUEUES:
             queue = self._queue(spec)
-
-            def send(grantee: iam.IGrantable, queue: sqs.Queue = queue) -> None:
-                queue.grant_send_messages(grantee)
-
             registry.add(
                 Wired(
                     spec.logical_id,
                     "queue",
                     queue.queue_name,
                     queue.queue_arn,
-                    send,
+                    queue.grant_send_messages,
                     queue,
                     url=queue.queue_url,
                 )

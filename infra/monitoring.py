@@ -33,6 +33,17 @@ def custom_metric(name: str, statistic: str = "Sum") -> cloudwatch.MathExpressio
     return cloudwatch.MathExpression(expression=expression, label=name, period=PERIOD)
 
 
+def map_children(state_machine_name: str, metric: str) -> cloudwatch.MathExpression:
+    """A figure of the Distributed Map's child executions, which report under the state
+    machine ARN `...:stateMachine:<name>/<map run label>` (one series per map run); the
+    search also matches the round executions themselves, one per round."""
+    search = (
+        f'SEARCH(\'{{AWS/States,StateMachineArn}} MetricName="{metric}" '
+        f"\"{state_machine_name}\"', 'Sum', 300)"
+    )
+    return cloudwatch.MathExpression(expression=f"SUM({search})", label=metric, period=PERIOD)
+
+
 class Monitoring(Construct):
     def __init__(
         self,
@@ -41,6 +52,7 @@ class Monitoring(Construct):
         *,
         dashboard_name: str,
         state_machine: sfn.StateMachine,
+        state_machine_name: str,
         functions: Mapping[str, lambda_.IFunction],
         rest_api: apigateway.RestApi,
         dead_letter_queues: Mapping[str, sqs.IQueue],
@@ -79,15 +91,16 @@ class Monitoring(Construct):
                 ],
             ),
             cloudwatch.GraphWidget(
-                title="Distributed Map runs (account)",
+                title="Map runs: Dial child executions",
                 width=WIDTH,
                 left=[
-                    cloudwatch.Metric(
-                        namespace="AWS/States",
-                        metric_name="ApproximateOpenMapRunCount",
-                        statistic="Maximum",
-                        period=PERIOD,
-                    ),
+                    map_children(state_machine_name, metric)
+                    for metric in (
+                        "ExecutionsStarted",
+                        "ExecutionsSucceeded",
+                        "ExecutionsFailed",
+                        "ExecutionsTimedOut",
+                    )
                 ],
             ),
             cloudwatch.GraphWidget(

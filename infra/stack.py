@@ -107,6 +107,7 @@ class BatchCallsStack(Stack):
             "Monitoring",
             dashboard_name=self.stack_name,
             state_machine=state_machine,
+            state_machine_name=orchestration.name,
             functions=functions.functions,
             rest_api=api.rest_api,
             dead_letter_queues=messaging.dead_letter_queues,

@@ -2,7 +2,6 @@
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -35,17 +34,13 @@ class Storage(Construct):
                 )
             )
         self.bucket = self._bucket()
-
-        def read_write(grantee: iam.IGrantable) -> None:
-            self.bucket.grant_read_write(grantee)
-
         registry.add(
             Wired(
                 BUCKET,
                 "bucket",
                 self.bucket.bucket_name,
                 self.bucket.bucket_arn,
-                read_write,
+                self.bucket.grant_read_write,
                 self.bucket,
             )
         )

@@ -7,7 +7,6 @@ HMAC key reaches its functions as a CloudFormation dynamic reference, resolved b
 CloudFormation when it deploys them (a test key, not a provider credential).
 """
 
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
@@ -23,12 +22,15 @@ class Telephony(Construct):
         self.secrets: dict[str, secretsmanager.Secret] = {}
         for spec in SECRETS:
             secret = secretsmanager.Secret(self, spec.logical_id, description=spec.description)
-
-            def read(grantee: iam.IGrantable, secret: secretsmanager.Secret = secret) -> None:
-                secret.grant_read(grantee)
-
             registry.add(
-                Wired(spec.logical_id, "secret", secret.secret_name, secret.secret_arn, read)
+                Wired(
+                    spec.logical_id,
+                    "secret",
+                    secret.secret_name,
+                    secret.secret_arn,
+                    secret.grant_read,
+                    secret,
+                )
             )
             self.secrets[spec.logical_id] = secret
         simulator = secretsmanager.Secret(

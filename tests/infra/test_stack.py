@@ -287,6 +287,8 @@ def test_alarms_watch_rounds_dead_letters_reconciliations_and_api_errors(
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
     for metric in resources.METRIC_NAMES:
         assert metric in body
+    # The Distributed Map's children report under the state machine's name.
+    assert f"{STACK}-{resources.STATE_MACHINE}" in body
 
 
 def test_outputs(template: dict[str, Any]) -> None:

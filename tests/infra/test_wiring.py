@@ -11,6 +11,7 @@ from aws_cdk.assertions import Template
 
 from infra import resources
 from infra.messaging import Messaging
+from infra.stack import Settings
 from infra.telephony import Telephony
 from infra.wiring import Registry, UnknownResource
 from tests.infra.support import of_type
@@ -58,3 +59,12 @@ def test_queue_visibility_outlasts_the_function_it_triggers() -> None:
         if function.queue_trigger is not None:
             queue = queues[function.queue_trigger[0]]
             assert queue.visibility_timeout_seconds >= function.timeout_seconds, function
+
+
+def test_context_objects_come_from_cdk_json_or_as_json_text_from_the_command_line() -> None:
+    given = Settings.from_context({"stage": "dev", "dialSettings": '{"DialTimeoutSeconds": 1800}'})
+    assert given.stage == "dev"
+    assert given.dial == {**resources.DIAL_SETTINGS, "DialTimeoutSeconds": 1800}
+    assert Settings.from_context({}).dial == resources.DIAL_SETTINGS
+    with pytest.raises(ValueError, match="dialSettings: unknown"):
+        Settings.from_context({"dialSettings": {"DialTimeout": 5}})
