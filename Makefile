@@ -39,6 +39,7 @@ bench: $(STAMP)
 # The CloudFormation template and assets in cdk.out/, offline, bundling the functions
 # without Docker (the first run downloads the Lambda wheels from PyPI into build/).
 synth: $(STAMP)
+	rm -rf cdk.out
 	CDK_OUTDIR=cdk.out JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 $(BIN)/python app.py
 	@echo "cdk.out/$$(ls cdk.out | grep template.json)"
 

@@ -36,6 +36,7 @@ def pip_command(runtime: lambda_.Runtime, target: str) -> list[str]:
         "pip",
         "install",
         "--quiet",
+        "--quiet",  # errors only: a machine's pip configuration may warn on every package
         "--disable-pip-version-check",
         "--no-compile",  # .pyc of the host's Python would be useless to the runtime's
         "--platform",
