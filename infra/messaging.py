@@ -13,11 +13,18 @@ DLQ_RETENTION = Duration.days(14)
 
 
 class Messaging(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, registry: Registry) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        registry: Registry,
+        queues: tuple[QueueSpec, ...] = QUEUES,
+    ) -> None:
         super().__init__(scope, construct_id)
         self.queues: dict[str, sqs.Queue] = {}
         self.dead_letter_queues: dict[str, sqs.Queue] = {}
-        for spec in QUEUES:
+        for spec in queues:
             queue = self._queue(spec)
             registry.add(
                 Wired(

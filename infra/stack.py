@@ -61,20 +61,28 @@ def stack_name(settings: Settings) -> str:
 
 
 class BatchCallsStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        functions: tuple[resources.FunctionSpec, ...] = resources.FUNCTIONS,
+        queues: tuple[resources.QueueSpec, ...] = resources.QUEUES,
+    ) -> None:
         super().__init__(scope, construct_id, description="Batch outbound calling")
         registry = Registry()
         for name, value in settings.extra.items():
             registry.add_setting(name, value)
         storage = Storage(self, "Storage", registry=registry)
-        messaging = Messaging(self, "Messaging", registry=registry)
+        messaging = Messaging(self, "Messaging", registry=registry, queues=queues)
         Telephony(self, "Telephony", registry=registry)
         api = Api(self, "Api", stage_name=settings.stage)
         registry.add_setting(setting_name(CALLBACK_URL_SETTING) or "", api.base_url)
-        functions = Functions(
+        built = Functions(
             self,
             "Functions",
-            specs=resources.FUNCTIONS,
+            specs=functions,
             registry=registry,
             common_environment={
                 "TELEPHONY_PROVIDER": settings.telephony_provider,
@@ -88,13 +96,13 @@ class BatchCallsStack(Stack):
             registry=registry,
             settings=settings.dial,
         )
-        functions.build()
-        orchestration.build(functions.functions, storage.bucket)
+        built.build()
+        orchestration.build(built.functions, storage.bucket)
         state_machine = orchestration.state_machine
         assert state_machine is not None
         api.route(
-            functions.functions[resources.API_FUNCTION.logical_id],
-            functions.functions[resources.AUTHORIZER_FUNCTION.logical_id],
+            built.functions[resources.API_FUNCTION.logical_id],
+            built.functions[resources.AUTHORIZER_FUNCTION.logical_id],
         )
         Ingest(
             self,
@@ -108,7 +116,7 @@ class BatchCallsStack(Stack):
             dashboard_name=self.stack_name,
             state_machine=state_machine,
             state_machine_name=orchestration.name,
-            functions=functions.functions,
+            functions=built.functions,
             rest_api=api.rest_api,
             dead_letter_queues=messaging.dead_letter_queues,
         )
