@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck unit demo serve bench clean
+.PHONY: install test lint typecheck unit demo serve bench synth clean
 
 install: $(STAMP)
 
@@ -36,5 +36,12 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.orchestration
 
+# The CloudFormation template and assets in cdk.out/, offline, bundling the functions
+# without Docker (the first run downloads the Lambda wheels from PyPI into build/).
+synth: $(STAMP)
+	rm -rf cdk.out
+	CDK_OUTDIR=cdk.out JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 $(BIN)/python app.py
+	@echo "cdk.out/$$(ls cdk.out | grep template.json)"
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) cdk.out build/lambda-dependencies .pytest_cache .mypy_cache .ruff_cache .hypothesis

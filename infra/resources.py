@@ -97,6 +97,8 @@ SIMULATOR_QUEUE = QueueSpec("SimulatorQueue", visibility_timeout_seconds=60, max
 # its 18 deliveries span more than 24 h (25.7 h) before SQS dead-letters it.
 WEBHOOK_QUEUE = QueueSpec("WebhookQueue", visibility_timeout_seconds=720, max_receive_count=18)
 QUEUES = (DROP_QUEUE, LOAD_QUEUE, SIMULATOR_QUEUE, WEBHOOK_QUEUE)
+# Each queue has a dead-letter queue: its logical id and this suffix.
+DLQ_SUFFIX = "DLQ"
 
 # The EventBridge rule that sends S3 "Object Created" events under incoming/ to the drop
 # queue (S3 -> EventBridge -> SQS -> Lambda: moto's EventBridge does not invoke Lambda).
@@ -120,6 +122,28 @@ def setting(name: str) -> str:
     a generated secret, the API's URL); the embedded runtime from `EmbeddedAws(settings=)`.
     """
     return "${" + name + "}"
+
+
+def setting_name(value: str) -> str | None:
+    """`Name` for an environment value `${Name}` (a deployment setting), else None."""
+    if value.startswith("${") and value.endswith("}"):
+        return value[2:-1]
+    return None
+
+
+def environment_value(variable: str, *, name: str, arn: str, url: str | None = None) -> str:
+    """What an environment variable named `variable` holds for a resource.
+
+    The convention of `FunctionSpec.environment`, the same in CDK and the embedded
+    runtime: `*_URL` holds the URL, `*_ARN` the ARN, anything else the name.
+    """
+    if variable.endswith("_URL"):
+        if url is None:
+            raise ValueError(f"{variable}: the resource it names has no URL")
+        return url
+    if variable.endswith("_ARN"):
+        return arn
+    return name
 
 
 # The public base URL of the API, where providers POST status callbacks.
@@ -270,4 +294,20 @@ METRIC_NAMES = (
     "CallbackLatency",  # milliseconds from the provider's event to its processing
     "Reconciliations",
     "WebhookDeliveryFailures",
+)
+
+# The API (API Gateway REST API, proxy integration to ApiFunction). Bodies of these
+# content types reach the function base64-encoded.
+BINARY_MEDIA_TYPES: tuple[str, ...] = (
+    "multipart/form-data",
+    "application/octet-stream",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.ms-excel",
+    "application/zip",
+)
+# (method, path) the authorizer does not guard: the OpenAPI document, and the provider
+# webhook, which verifies each request's signature itself.
+PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (
+    ("GET", "/openapi.json"),
+    ("POST", "/provider-events/{provider}"),
 )

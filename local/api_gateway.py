@@ -33,6 +33,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
+from infra.resources import BINARY_MEDIA_TYPES, PUBLIC_ROUTES
 from local import lambda_runtime
 from local.lambda_runtime import LambdaFunctionError
 
@@ -46,21 +47,8 @@ _DISCARD_LIMIT = 16 * MAX_REQUEST_BYTES
 STAGE = "local"
 API_ID = "local"
 
-# Content types whose bodies reach the function base64-encoded (the API's binary media
-# types); any body that is not UTF-8 is sent base64-encoded too.
-BINARY_MEDIA_TYPES: tuple[str, ...] = (
-    "multipart/form-data",
-    "application/octet-stream",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "application/vnd.ms-excel",
-    "application/zip",
-)
-
-DEFAULT_PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (
-    ("GET", "/openapi.json"),
-    ("POST", "/provider-events/{provider}"),
-    ("GET", "/_local/{proxy+}"),
-)
+# Any body that is not UTF-8 reaches the function base64-encoded too.
+DEFAULT_PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (*PUBLIC_ROUTES, ("GET", "/_local/{proxy+}"))
 
 UNAUTHORIZED = {"message": "Unauthorized"}
 EXPLICIT_DENY = {"message": "User is not authorized to access this resource with an explicit deny"}

@@ -38,6 +38,7 @@ from infra.resources import (
     BATCH_ROUND,
     BUCKET,
     DIAL_SETTINGS,
+    DLQ_SUFFIX,
     DROP_QUEUE,
     DROP_RULE,
     EVENT_BUS,
@@ -51,6 +52,8 @@ from infra.resources import (
     QueueSpec,
     StateMachineSpec,
     TableSpec,
+    environment_value,
+    setting_name,
 )
 from local import lambda_runtime, moto_dynamodb
 from local.scheduler_pump import SchedulerPump
@@ -60,8 +63,6 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 
 REGION = "us-east-1"
 NAME_PREFIX = "batch-calls-local"
-# Suffix of a queue's dead-letter queue logical id.
-DLQ_SUFFIX = "DLQ"
 # Fourteen days, the longest SQS keeps a message: time to look at what failed.
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 
@@ -84,18 +85,8 @@ class Resource:
     url: str | None = None  # queues only
 
     def value_for(self, variable: str) -> str:
-        """What an environment variable named `variable` holds for this resource.
-
-        The convention of `FunctionSpec.environment`: `*_URL` holds the URL, `*_ARN` the
-        ARN, anything else the name.
-        """
-        if variable.endswith("_URL"):
-            if self.url is None:
-                raise ValueError(f"{variable}: {self.logical_id} has no URL")
-            return self.url
-        if variable.endswith("_ARN"):
-            return self.arn
-        return self.name
+        """What an environment variable named `variable` holds for this resource."""
+        return environment_value(variable, name=self.name, arn=self.arn, url=self.url)
 
 
 class _Running:
@@ -538,13 +529,6 @@ class EmbeddedAws:
             else:
                 os.environ[name] = value
         self._saved_environ = {}
-
-
-def setting_name(value: str) -> str | None:
-    """`Name` for an environment value `${Name}` (a deployment setting), else None."""
-    if value.startswith("${") and value.endswith("}"):
-        return value[2:-1]
-    return None
 
 
 def _placeholder_zip() -> bytes:

@@ -15,8 +15,12 @@ import secrets
 from typing import Any
 
 from batch_calls.telephony import simulated
-from infra.resources import CALLBACK_URL_SETTING, SIMULATOR_SECRET_SETTING, FunctionSpec
-from local.aws import setting_name
+from infra.resources import (
+    CALLBACK_URL_SETTING,
+    SIMULATOR_SECRET_SETTING,
+    FunctionSpec,
+    setting_name,
+)
 
 PREFIX = "/_local/"
 
