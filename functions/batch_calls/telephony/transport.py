@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from batch_calls.telephony.base import CallNotPlaced, DispatchUnknown
+from batch_calls.telephony.signing import header_value
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
 USER_AGENT = "batch-calls/1"
@@ -32,8 +33,7 @@ class Response:
     body: bytes
 
     def header(self, name: str) -> str | None:
-        wanted = name.lower()
-        return next((v for k, v in self.headers.items() if k.lower() == wanted), None)
+        return header_value(self.headers, name)
 
 
 def exchange(
