@@ -38,7 +38,7 @@ def register(commands: Any) -> None:
     up.set_defaults(run=_up)
 
 
-def _telephony_secret(path: Path | None) -> str | None:
+def read_telephony_secret(path: Path | None) -> str | None:
     if path is None:
         return os.environ.get("TELEPHONY_SECRET") or None
     try:
@@ -57,7 +57,7 @@ def _telephony_secret(path: Path | None) -> str | None:
 def _up(args: argparse.Namespace) -> int:
     from local import runtime  # moto and boto3: only for the commands that run them
 
-    secret = _telephony_secret(args.telephony_secret)
+    secret = read_telephony_secret(args.telephony_secret)
     try:
         context = runtime.running(
             args.port, telephony_secret=secret, telephony_provider=args.provider

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -17,6 +18,8 @@ from batch_calls.telephony.amazon_connect import AmazonConnectProvider
 from batch_calls.telephony.base import ProviderNotConfigured
 from batch_calls.telephony.http import HttpProvider
 from batch_calls.telephony.twilio import TwilioProvider
+from cli.common import UsageError
+from cli.local import read_telephony_secret
 from infra.resources import CALL_EVENTS_FUNCTION, CONTACT_EVENTS_FUNCTION, DIAL_FUNCTION
 
 HTTP = {
@@ -112,3 +115,19 @@ def test_the_functions_that_need_the_secret_are_given_it() -> None:
     for spec in (DIAL_FUNCTION, CALL_EVENTS_FUNCTION, CONTACT_EVENTS_FUNCTION):
         assert spec.environment["TELEPHONY_SECRET_ARN"] == "TelephonySecret"
         assert spec.environment["CALLBACK_URL"] == "${CallbackUrl}"
+
+
+def test_local_up_reads_the_secret_file_or_says_what_is_wrong(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good = tmp_path / "secret.json"
+    good.write_text(json.dumps({"http": HTTP}))
+    assert json.loads(read_telephony_secret(good) or "") == {"http": HTTP}
+    for text, message in (("{", "is not JSON"), ("[]", "must hold a JSON object")):
+        good.write_text(text)
+        with pytest.raises(UsageError, match=message):
+            read_telephony_secret(good)
+    with pytest.raises(UsageError, match="cannot read"):
+        read_telephony_secret(tmp_path / "missing.json")
+    monkeypatch.setenv("TELEPHONY_SECRET", '{"twilio": {}}')
+    assert read_telephony_secret(None) == '{"twilio": {}}'
