@@ -72,6 +72,7 @@ def test_each_provider_is_built_from_its_object(put_secret: Any) -> None:
         ({}, "has no 'http' object"),
         ({"http": {**HTTP, "call_url": ""}}, r"http\.call_url must be a non-empty string"),
         ({"http": {**HTTP, "status_url": "https://p/status"}}, "status_url must contain"),
+        ({"http": {**HTTP, "call_url": "platform/calls"}}, r"call_url must be an http\(s\) URL"),
         ({"http": {**HTTP, "timeout_seconds": -1}}, "timeout_seconds must be a number"),
         ("not json", "is not JSON"),
         ("[1]", "must be a JSON object"),

@@ -102,9 +102,11 @@ def test_throttling_then_success_places_one_call_with_one_key(
 
 def test_throttled_to_the_end_is_not_placed(server: FakeServer, answers: Answers) -> None:
     answers.replies = [json_reply(429, {}, {"Retry-After": "0"})]
+    sleeps: list[float] = []
     with pytest.raises(CallNotPlaced, match="throttled after 5 tries"):
-        provider(server).place_call(call_request())
+        provider(server, sleeps).place_call(call_request())
     assert len(server.requests) == 5
+    assert sleeps == [0.0] * 4  # "retry now" is taken at its word
 
 
 def test_a_refusal_is_permanent_with_the_platforms_reason(
@@ -114,6 +116,16 @@ def test_a_refusal_is_permanent_with_the_platforms_reason(
     with pytest.raises(PermanentCallError, match=r"http: refused \(422\): number is on a DNC"):
         provider(server).place_call(call_request())
     assert len(server.requests) == 1
+
+
+def test_without_retry_after_the_waits_grow_within_the_budget(
+    server: FakeServer, answers: Answers
+) -> None:
+    answers.replies = [json_reply(503, {})]
+    sleeps: list[float] = []
+    with pytest.raises(DispatchUnknown, match="HTTP 503 after 5 tries"):
+        provider(server, sleeps).place_call(call_request())
+    assert sleeps == [0.5, 1.0, 2.0, 4.0]
 
 
 def test_an_unreachable_platform_is_an_unknown_dispatch() -> None:

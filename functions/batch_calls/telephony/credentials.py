@@ -68,6 +68,14 @@ class Settings:
             )
         return value
 
+    def url(self, key: str, default: str | None = None) -> str:
+        value = self.text(key, default)
+        if not value.startswith(("https://", "http://")):
+            raise ProviderNotConfigured(
+                f"telephony secret: {self.provider}.{key} must be an http(s) URL"
+            )
+        return value
+
     def optional_text(self, key: str) -> str | None:
         value = self._values.get(key)
         if value is None or value == "":

@@ -75,8 +75,8 @@ class HttpProvider:
     @classmethod
     def from_settings(cls, settings: Settings, callback_base: str) -> HttpProvider:
         return cls(
-            settings.text("call_url"),
-            settings.text("status_url"),
+            settings.url("call_url"),
+            settings.url("status_url"),
             settings.text("signing_secret").encode(),
             callback_base,
             api_key=settings.optional_text("api_key"),

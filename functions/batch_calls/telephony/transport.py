@@ -91,7 +91,7 @@ class Backoff:
             try:
                 return attempt()
             except Retry as retry:
-                pause = min(self.max_wait_seconds, retry.after if retry.after else wait)
+                pause = min(self.max_wait_seconds, wait if retry.after is None else retry.after)
                 if number == self.tries or waited + pause > self.budget_seconds:
                     if retry.throttled:
                         raise CallNotPlaced(

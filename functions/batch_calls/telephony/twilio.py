@@ -147,7 +147,7 @@ class TwilioProvider:
             twiml_url=settings.optional_text("twiml_url"),
             api_key=(key_sid, settings.text("api_key_secret")) if key_sid else None,
             machine_detection=settings.text("machine_detection", "Enable"),
-            api_base_url=settings.text("api_base_url", API_BASE_URL),
+            api_base_url=settings.url("api_base_url", API_BASE_URL),
             timeout_seconds=settings.number("timeout_seconds", DEFAULT_TIMEOUT_SECONDS),
         )
 
