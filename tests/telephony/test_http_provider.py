@@ -18,7 +18,7 @@ from batch_calls.telephony.base import (
     PermanentCallError,
 )
 from batch_calls.telephony.http import HttpProvider
-from batch_calls.telephony.transport import Backoff
+from batch_calls.telephony.transport import Backoff, Retry
 from tests.telephony.fakes import FakeServer, Recorded, Reply, json_reply
 from tests.telephony.support import Clock, call_request
 
@@ -126,6 +126,18 @@ def test_without_retry_after_the_waits_grow_within_the_budget(
     with pytest.raises(DispatchUnknown, match="HTTP 503 after 5 tries"):
         provider(server, sleeps).place_call(call_request())
     assert sleeps == [0.5, 1.0, 2.0, 4.0]
+
+
+def test_no_try_starts_after_the_budget_counting_slow_requests() -> None:
+    now = [0.0]
+
+    def slow_throttled() -> None:
+        now[0] += 9.0  # each request takes 9 s before its 429
+        raise Retry("HTTP 429", throttled=True, after=1.0)
+
+    backoff = Backoff(sleep=lambda s: None, monotonic=lambda: now[0])
+    with pytest.raises(CallNotPlaced, match="throttled after 3 tries"):  # starts: 0, 10, 19 s
+        backoff.run(slow_throttled, "http")
 
 
 def test_an_unreachable_platform_is_an_unknown_dispatch() -> None:

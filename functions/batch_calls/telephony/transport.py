@@ -2,8 +2,9 @@
 that retries a throttled (or, where the provider de-duplicates, a failed) request.
 
 Retries stay inside one Dial invocation (the Dial function has 60 s): at most
-`Backoff.tries` tries and `Backoff.budget_seconds` of waiting in all, so a provider that
-keeps throttling ends as a failed attempt rather than as a timed-out Lambda.
+`Backoff.tries` tries, none starting more than `Backoff.budget_seconds` after the first,
+so a provider that keeps throttling ends as a failed attempt rather than as a timed-out
+Lambda.
 """
 
 from __future__ import annotations
@@ -78,21 +79,26 @@ class Backoff:
     first_wait_seconds: float = 0.5
     factor: float = 2.0
     max_wait_seconds: float = 8.0
+    # No new try starts later than this after the first (requests' own time included):
+    # with a 10 s request timeout a dial ends well within the function's 60 s.
     budget_seconds: float = 20.0
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
+    monotonic: Callable[[], float] = field(default=time.monotonic, compare=False)
 
     def run(self, attempt: Callable[[], T], provider: str) -> T:
         """`attempt()` until it returns; a `Retry` is retried after a wait. When the
         tries or the budget run out: CallNotPlaced if the provider was throttling (it
         refused the request, so no call exists), else DispatchUnknown."""
-        waited = 0.0
+        started = self.monotonic()
+        waited = 0.0  # what the sleeps took, for a `sleep` that does not pass time (tests)
         wait = self.first_wait_seconds
         for number in range(1, self.tries + 1):
             try:
                 return attempt()
             except Retry as retry:
                 pause = min(self.max_wait_seconds, wait if retry.after is None else retry.after)
-                if number == self.tries or waited + pause > self.budget_seconds:
+                elapsed = max(self.monotonic() - started, waited)
+                if number == self.tries or elapsed + pause > self.budget_seconds:
                     if retry.throttled:
                         raise CallNotPlaced(
                             f"{provider}: throttled after {number} tries ({retry})"
