@@ -133,7 +133,7 @@ def by_number(product: Product, batch_id: str) -> dict[str, dict[str, Any]]:
 
 
 def test_a_batch_through_the_http_provider(world: World) -> None:
-    phones = numbers(1000, 24)
+    phones = numbers(1000, 18)
     fates = ["completed", "no_answer", "busy", "voicemail", "failed", "throttled"]
     script = world.platform.script
     expected: dict[str, tuple[str, str, int]] = {}  # status, last_outcome, calls
@@ -206,7 +206,7 @@ def test_a_batch_through_the_twilio_provider(world: World) -> None:
         "canceled": ("failed", "failed"),
         "failed": ("failed", "failed"),
     }
-    phones = numbers(2000, len(fates) * 2)
+    phones = numbers(2000, len(fates))
     script = world.twilio.script
     expected = {}
     for i, phone in enumerate(phones):
