@@ -132,3 +132,13 @@ def test_local_up_reads_the_secret_file_or_says_what_is_wrong(
         read_telephony_secret(tmp_path / "missing.json")
     monkeypatch.setenv("TELEPHONY_SECRET", '{"twilio": {}}')
     assert read_telephony_secret(None) == '{"twilio": {}}'
+
+
+def test_unknown_contacts_are_handed_back_a_few_times_then_dropped() -> None:
+    """Their ContactId may not be stored yet; after that they are not this product's."""
+    tries = [
+        call_events.hand_back_unknown({"attributes": {"ApproximateReceiveCount": str(n)}})
+        for n in range(1, 6)
+    ]
+    assert tries == [True, True, False, False, False]
+    assert call_events.hand_back_unknown({}) is True

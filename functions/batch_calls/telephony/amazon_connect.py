@@ -207,32 +207,7 @@ class AmazonConnectProvider:
     # -- contact events and lookups -------------------------------------------------------
 
     def parse_event(self, headers: Mapping[str, str], body: bytes, url: str = "") -> CallEvent:
-        """An "Amazon Connect Contact Event" (EventBridge's JSON, as the queue holds it).
-
-        ValueError for anything else, or for a contact event that is not DISCONNECTED
-        (the rule only sends those)."""
-        try:
-            event = json.loads(body)
-        except ValueError:
-            raise ValueError("amazon_connect: the event is not JSON") from None
-        if not isinstance(event, dict) or event.get("detail-type") != EVENT_DETAIL_TYPE:
-            raise ValueError(f"amazon_connect: not an {EVENT_DETAIL_TYPE!r}")
-        detail = event.get("detail")
-        if not isinstance(detail, dict):
-            raise ValueError("amazon_connect: the event has no detail")
-        contact_id = _field(detail, "contactId")
-        event_type = _field(detail, "eventType")
-        if not contact_id:
-            raise ValueError("amazon_connect: the event has no contactId")
-        if event_type != DISCONNECTED:
-            return CallEvent("", None, event_type or "unknown", provider_call_id=contact_id)
-        return _disconnected(
-            contact_id,
-            _field(detail, "disconnectReason"),
-            _field(detail, "answeringMachineDetectionStatus"),
-            connected_at=_moment(_field(detail, "connectedToSystemTimestamp")),
-            ended_at=_moment(_field(detail, "disconnectTimestamp")),
-        )
+        return read_contact_event(body)
 
     def lookup(self, call_id: str, provider_call_id: str | None) -> CallEvent | None:
         if not provider_call_id:
@@ -262,6 +237,36 @@ class AmazonConnectProvider:
             event.detail,
             provider_call_id,
         )
+
+
+def read_contact_event(body: bytes) -> CallEvent:
+    """An "Amazon Connect Contact Event" (EventBridge's JSON, as the queue holds it); it
+    needs no settings, so a deployment reads the events even before it is configured.
+
+    ValueError for anything else. A contact event other than DISCONNECTED (the rule only
+    sends those) is read as a progress event."""
+    try:
+        event = json.loads(body)
+    except ValueError:
+        raise ValueError("amazon_connect: the event is not JSON") from None
+    if not isinstance(event, dict) or event.get("detail-type") != EVENT_DETAIL_TYPE:
+        raise ValueError(f"amazon_connect: not an {EVENT_DETAIL_TYPE!r}")
+    detail = event.get("detail")
+    if not isinstance(detail, dict):
+        raise ValueError("amazon_connect: the event has no detail")
+    contact_id = _field(detail, "contactId")
+    event_type = _field(detail, "eventType")
+    if not contact_id:
+        raise ValueError("amazon_connect: the event has no contactId")
+    if event_type != DISCONNECTED:
+        return CallEvent("", None, event_type or "unknown", provider_call_id=contact_id)
+    return _disconnected(
+        contact_id,
+        _field(detail, "disconnectReason"),
+        _field(detail, "answeringMachineDetectionStatus"),
+        connected_at=_moment(_field(detail, "connectedToSystemTimestamp")),
+        ended_at=_moment(_field(detail, "disconnectTimestamp")),
+    )
 
 
 def _disconnected(
