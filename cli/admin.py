@@ -61,6 +61,12 @@ def register(commands: Any) -> None:
     configure.add_argument("--workspace", required=True)
     configure.add_argument("--telephony", type=Path, metavar="telephony.json")
     configure.add_argument("--max-concurrent-calls", type=int)
+    configure.add_argument(
+        "--provider",
+        metavar="NAME",
+        help="telephony provider of the workspace: simulated, http, twilio, amazon_connect, "
+        "or default (the deployment's TELEPHONY_PROVIDER)",
+    )
     configure.set_defaults(run=_configure)
 
 
@@ -150,7 +156,11 @@ def _configure(args: argparse.Namespace) -> int:
 
     def configure() -> None:
         workspace = admin.configure(
-            _database(args), args.workspace, telephony, args.max_concurrent_calls
+            _database(args),
+            args.workspace,
+            telephony,
+            args.max_concurrent_calls,
+            telephony_provider=args.provider,
         )
         print(workspace.model_dump_json(indent=2, exclude={"webhook_secret"}))
 

@@ -1,9 +1,13 @@
 """`batch-calls local up`: the whole product on this machine until Ctrl-C."""
 
 import argparse
+import json
+import os
 import threading
+from pathlib import Path
 from typing import Any
 
+from batch_calls.domain.workspace import TELEPHONY_PROVIDERS
 from cli.common import EXIT_OK, UsageError
 
 
@@ -18,14 +22,46 @@ def register(commands: Any) -> None:
         "write API_URL, API_KEY, AWS_ENDPOINT_URL and BUCKET to .local/env.",
     )
     up.add_argument("--port", type=int, default=3000, help="the local API's port (default 3000)")
+    up.add_argument(
+        "--telephony-secret",
+        type=Path,
+        metavar="FILE",
+        help="JSON settings and credentials of the real telephony providers (see "
+        "docs/providers/); default: the TELEPHONY_SECRET environment variable, if set",
+    )
+    up.add_argument(
+        "--provider",
+        choices=TELEPHONY_PROVIDERS,
+        help="the default telephony provider (default: simulated); a workspace may choose "
+        "another with `batch-calls admin configure --provider`",
+    )
     up.set_defaults(run=_up)
+
+
+def read_telephony_secret(path: Path | None) -> str | None:
+    if path is None:
+        return os.environ.get("TELEPHONY_SECRET") or None
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror}") from None
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise UsageError(f"{path} is not JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise UsageError(f"{path} must hold a JSON object with a key per provider")
+    return text
 
 
 def _up(args: argparse.Namespace) -> int:
     from local import runtime  # moto and boto3: only for the commands that run them
 
+    secret = read_telephony_secret(args.telephony_secret)
     try:
-        context = runtime.running(args.port)
+        context = runtime.running(
+            args.port, telephony_secret=secret, telephony_provider=args.provider
+        )
         local = context.__enter__()
     except OSError as error:
         raise UsageError(

@@ -49,6 +49,21 @@ class SecretSpec:
 
 
 @dataclass(frozen=True)
+class RuleSpec:
+    """An EventBridge rule on the account's default bus that sends the matching events to
+    a queue of the stack (EventBridge -> SQS -> Lambda, as every event path here: moto's
+    EventBridge does not invoke Lambda, and the queue buffers and retries in AWS too).
+
+    `event_pattern` is the rule's pattern as plain JSON data.
+    """
+
+    logical_id: str
+    description: str
+    event_pattern: dict[str, object]
+    target_queue: str  # logical id of a QueueSpec
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     logical_id: str
     handler: str
@@ -96,7 +111,11 @@ SIMULATOR_QUEUE = QueueSpec("SimulatorQueue", visibility_timeout_seconds=60, max
 # raised to an exponential backoff (batch_calls.logic.webhooks.retry_delay_seconds), so
 # its 18 deliveries span more than 24 h (25.7 h) before SQS dead-letters it.
 WEBHOOK_QUEUE = QueueSpec("WebhookQueue", visibility_timeout_seconds=720, max_receive_count=18)
-QUEUES = (DROP_QUEUE, LOAD_QUEUE, SIMULATOR_QUEUE, WEBHOOK_QUEUE)
+# Amazon Connect's contact events (the amazon_connect provider's call outcomes).
+CONTACT_EVENTS_QUEUE = QueueSpec(
+    "ContactEventsQueue", visibility_timeout_seconds=60, max_receive_count=5
+)
+QUEUES = (DROP_QUEUE, LOAD_QUEUE, SIMULATOR_QUEUE, WEBHOOK_QUEUE, CONTACT_EVENTS_QUEUE)
 # Each queue has a dead-letter queue: its logical id and this suffix.
 DLQ_SUFFIX = "DLQ"
 
@@ -150,6 +169,16 @@ def environment_value(variable: str, *, name: str, arn: str, url: str | None = N
 CALLBACK_URL_SETTING = setting("CallbackUrl")
 # The HMAC key of the simulated provider's callbacks (not a real provider's credential).
 SIMULATOR_SECRET_SETTING = setting("SimulatorSecret")
+# The deployment's default telephony provider (a workspace may choose another); unset:
+# simulated.
+TELEPHONY_PROVIDER_SETTING = setting("TelephonyProvider")
+
+# Credentials of the telephony providers (one JSON object, a key per provider; see
+# functions/batch_calls/telephony/credentials.py and docs/providers/).
+TELEPHONY_SECRET = SecretSpec(
+    "TelephonySecret", "Credentials of the telephony providers: a JSON object per provider"
+)
+SECRETS = (TELEPHONY_SECRET,)
 
 _DATA = {
     "TABLE_NAME": MAIN_TABLE.logical_id,
@@ -202,12 +231,18 @@ FINISH_ROUND_FUNCTION = FunctionSpec(
     "FinishRoundFunction", f"{_ROUNDS}.finish_round", 300, 1024, _DATA
 )
 START_ROUND_FUNCTION = FunctionSpec(START_ROUND, f"{_ROUNDS}.start_round", 60, 256, _DATA)
-# The telephony provider: the simulated one places calls through its queue and signs
-# its callbacks with a secret of the deployment's.
+# The telephony providers: the simulated one places calls through its queue and signs
+# its callbacks with a secret of the deployment's; the real ones read the telephony
+# secret (the functions need secretsmanager:GetSecretValue on it) and give providers the
+# API's URL for callbacks. The amazon_connect provider also needs connect:StartOutbound
+# VoiceContact and connect:DescribeContact on the team's instance.
 _TELEPHONY = {
     **_DATA,
     "SIMULATOR_QUEUE_URL": SIMULATOR_QUEUE.logical_id,
     "SIMULATOR_SECRET": SIMULATOR_SECRET_SETTING,
+    "CALLBACK_URL": CALLBACK_URL_SETTING,
+    "TELEPHONY_PROVIDER": TELEPHONY_PROVIDER_SETTING,
+    "TELEPHONY_SECRET_ARN": TELEPHONY_SECRET.logical_id,
 }
 DIAL_FUNCTION = FunctionSpec("DialFunction", f"{PACKAGE}.handlers.dial.dial", 60, 512, _TELEPHONY)
 RECONCILE_FUNCTION = FunctionSpec(
@@ -216,6 +251,26 @@ RECONCILE_FUNCTION = FunctionSpec(
 CALL_EVENTS_FUNCTION = FunctionSpec(
     "CallEventsFunction", f"{PACKAGE}.handlers.call_events.lambda_handler", 30, 512, _TELEPHONY
 )
+# Amazon Connect's contact events, from CONTACT_EVENTS_RULE through CONTACT_EVENTS_QUEUE.
+CONTACT_EVENTS_FUNCTION = FunctionSpec(
+    "ContactEventsFunction",
+    f"{PACKAGE}.handlers.call_events.contact_events",
+    30,
+    512,
+    _TELEPHONY,
+    queue_trigger=(CONTACT_EVENTS_QUEUE.logical_id, 10),
+)
+CONTACT_EVENTS_RULE = RuleSpec(
+    "ContactEventsRule",
+    "Amazon Connect contact events that end a call placed through the API",
+    {
+        "source": ["aws.connect"],
+        "detail-type": ["Amazon Connect Contact Event"],
+        "detail": {"eventType": ["DISCONNECTED"], "initiationMethod": ["API"]},
+    },
+    CONTACT_EVENTS_QUEUE.logical_id,
+)
+RULES = (CONTACT_EVENTS_RULE,)
 
 
 # The simulated provider's worker: delivers each call's signed status callback.
@@ -249,6 +304,7 @@ FUNCTIONS = (
     DIAL_FUNCTION,
     RECONCILE_FUNCTION,
     CALL_EVENTS_FUNCTION,
+    CONTACT_EVENTS_FUNCTION,
     SIMULATOR_FUNCTION,
     WEBHOOK_FUNCTION,
 )
@@ -268,11 +324,6 @@ BATCH_ROUND = StateMachineSpec(
 # any provider event; the embedded runtime's tests use seconds.
 DIAL_SETTINGS = {"DialTimeoutSeconds": 3600, "DialHeartbeatSeconds": 900}
 
-# Credentials of the telephony providers (one JSON object, a key per provider).
-TELEPHONY_SECRET = SecretSpec(
-    "TelephonySecret", "Credentials of the telephony providers: a JSON object per provider"
-)
-SECRETS = (TELEPHONY_SECRET,)
 
 # Monitoring: the custom metrics the functions emit (Powertools Metrics, CloudWatch EMF,
 # dimension `service`), and that the deployment's dashboard and alarms read.

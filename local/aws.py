@@ -5,7 +5,7 @@ through the standard variables (`AWS_ENDPOINT_URL`, fake credentials, a region),
 handler code that only makes plain boto3 clients reaches it unchanged, turns on moto's
 Step Functions interpreter and its Docker-free Lambda, installs the in-process Lambda
 runtime (`local.lambda_runtime`) and the SQS event source poller (`local.sqs_poller`), and
-creates the tables, bucket, queues, event bus, EventBridge rule and functions of
+creates the tables, bucket, queues, secrets, event bus, EventBridge rules and functions of
 `infra.resources`.
 
 moto keeps its state in process-wide backends, so one `EmbeddedAws` runs at a time; on
@@ -45,11 +45,15 @@ from infra.resources import (
     FUNCTIONS,
     INCOMING_PREFIX,
     QUEUES,
+    RULES,
     SCHEDULER_GROUP,
     SCHEDULER_ROLE,
+    SECRETS,
     TABLES,
     FunctionSpec,
     QueueSpec,
+    RuleSpec,
+    SecretSpec,
     StateMachineSpec,
     TableSpec,
     environment_value,
@@ -79,7 +83,7 @@ class Resource:
     """A created resource: its logical id in `infra.resources` and its physical identity."""
 
     logical_id: str
-    kind: str  # table | bucket | queue | rule | function
+    kind: str  # table | bucket | queue | secret | rule | function
     name: str
     arn: str
     url: str | None = None  # queues only
@@ -100,7 +104,8 @@ class EmbeddedAws:
     """A moto server with the stack's resources, for tests and for running the product.
 
     `functions`, `tables` and `queues` default to the stack's; tests pass their own (fake
-    handlers, a queue with a short visibility timeout).
+    handlers, a queue with a short visibility timeout). `secret_values` gives a secret's
+    value by logical id (a secret not given holds `{}`, as an unconfigured deployment's).
     """
 
     def __init__(
@@ -117,8 +122,17 @@ class EmbeddedAws:
         settings: Mapping[str, str] | None = None,
         state_machines: tuple[StateMachineSpec, ...] = (BATCH_ROUND,),
         dial_settings: Mapping[str, int] = DIAL_SETTINGS,
+        secrets: tuple[SecretSpec, ...] = SECRETS,
+        secret_values: Mapping[str, str] | None = None,
+        rules: tuple[RuleSpec, ...] = RULES,
     ) -> None:
         self.functions = functions
+        self.secrets = secrets
+        self._secret_values = dict(secret_values or {})
+        unknown = set(self._secret_values) - {spec.logical_id for spec in secrets}
+        if unknown:
+            raise ValueError(f"secret_values names no secret of the stack: {sorted(unknown)}")
+        self.rules = rules
         # Values of the functions' `${Name}` settings (infra.resources.setting).
         self.settings = dict(settings or {})
         # A state machine is created only when its functions are among `functions`.
@@ -207,8 +221,10 @@ class EmbeddedAws:
         self._create_tables()
         self._create_bucket()
         self._create_queues()
+        self._create_secrets()
         self._create_drop_rule()
         self._create_event_bus()
+        self._create_rules()
         self._create_scheduling()
         self._predict_functions_and_state_machines()
         self._set_environ(self.function_env())
@@ -390,6 +406,39 @@ class EmbeddedAws:
         name = self.physical_name(EVENT_BUS)
         arn = self.client("events").create_event_bus(Name=name)["EventBusArn"]
         self._add(Resource(EVENT_BUS, "event-bus", name, arn))
+    def _create_secrets(self) -> None:
+        secretsmanager = self.client("secretsmanager")
+        for spec in self.secrets:
+            name = self.physical_name(spec.logical_id)
+            arn = secretsmanager.create_secret(
+                Name=name,
+                Description=spec.description,
+                SecretString=self._secret_values.get(spec.logical_id, "{}"),
+            )["ARN"]
+            self._add(Resource(spec.logical_id, "secret", name, arn))
+
+    def put_secret(self, logical_id: str, value: str) -> None:
+        """Change a secret's value (functions read it again after their next cold start)."""
+        self.client("secretsmanager").put_secret_value(
+            SecretId=self.resources[logical_id].arn, SecretString=value
+        )
+
+    def _create_rules(self) -> None:
+        """Rules on the default bus that deliver to a queue of the stack."""
+        events = self.client("events")
+        for spec in self.rules:
+            queue = self.resources.get(spec.target_queue)
+            if queue is None:
+                continue  # a test stack without the rule's queue
+            name = self.physical_name(spec.logical_id)
+            arn = events.put_rule(
+                Name=name,
+                Description=spec.description,
+                EventPattern=json.dumps(spec.event_pattern),
+                State="ENABLED",
+            )["RuleArn"]
+            events.put_targets(Rule=name, Targets=[{"Id": "queue", "Arn": queue.arn}])
+            self._add(Resource(spec.logical_id, "rule", name, arn))
 
     def _create_functions(self) -> None:
         # moto checks that Lambda may assume the role.

@@ -10,9 +10,15 @@ from pathlib import Path
 from batch_calls import store, telephony
 from batch_calls.handlers import api, wiring
 from batch_calls.logic.admin import NewWorkspace
-from infra.resources import CALL_EVENTS_FUNCTION, DIAL_SETTINGS, FUNCTIONS
+from infra.resources import (
+    CALL_EVENTS_FUNCTION,
+    DIAL_SETTINGS,
+    FUNCTIONS,
+    TELEPHONY_PROVIDER_SETTING,
+    TELEPHONY_SECRET,
+)
 from local.api_gateway import DEFAULT_PUBLIC_ROUTES, LocalApiGateway
-from local.aws import EmbeddedAws
+from local.aws import EmbeddedAws, setting_name
 from local.demo import seed_workspace
 from local.simulator_api import LOCAL_FUNCTIONS, LOCAL_ROUTES, local_settings
 
@@ -55,21 +61,29 @@ def forget_clients() -> None:
         store.workflow,
         store.event_bus,
         store.webhook_queue,
-        telephony.provider,
         wiring.rounds,
         wiring.services,
         api.idempotent_runner,
     ):
         cached.cache_clear()
+    telephony.forget()
 
 
 @contextmanager
 def running(
-    port: int = 0, dial_settings: Mapping[str, int] = DIAL_SETTINGS
+    port: int = 0,
+    dial_settings: Mapping[str, int] = DIAL_SETTINGS,
+    *,
+    telephony_secret: str | None = None,
+    telephony_provider: str | None = None,
 ) -> Iterator[LocalRuntime]:
     """Start everything; stop it all on exit (Ctrl-C included).
 
-    The gateway is made first: its URL is where the simulated provider calls back.
+    `telephony_secret` is the value of the stack's telephony secret (the real providers'
+    settings and credentials, docs/providers/), `telephony_provider` the deployment's
+    default provider (simulated when None).
+
+    The gateway is made first: its URL is where providers call back.
     CloudWatch metrics are off: on a terminal their EMF lines are noise (Powertools
     still collects them, so the code paths are the deployed ones)."""
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
@@ -78,10 +92,14 @@ def running(
         prefix_functions={**LOCAL_ROUTES, PROVIDER_EVENTS: CALL_EVENTS_FUNCTION.logical_id},
         public_routes=(*DEFAULT_PUBLIC_ROUTES, ("POST", PROVIDER_EVENTS + "{proxy+}")),
     )
+    settings = local_settings(gateway.url)
+    if telephony_provider:
+        settings[str(setting_name(TELEPHONY_PROVIDER_SETTING))] = telephony_provider
     with EmbeddedAws(
         (*FUNCTIONS, *LOCAL_FUNCTIONS),
-        settings=local_settings(gateway.url),
+        settings=settings,
         dial_settings=dial_settings,
+        secret_values={TELEPHONY_SECRET.logical_id: telephony_secret} if telephony_secret else {},
     ) as aws:
         forget_clients()
         try:

@@ -35,6 +35,7 @@ def test_admin_creates_a_workspace_whose_key_works_and_configures_it(
             "Hi {{name}}",
         ],
         ["configure", "--workspace", workspace_id, "--max-concurrent-calls", "7"],
+        ["configure", "--workspace", workspace_id, "--provider", "twilio"],
     ):
         assert main(["admin", "--table", table, *argv]) == 0
     assert store.database().has_caller_number(workspace_id, "+14155550111")
@@ -42,6 +43,11 @@ def test_admin_creates_a_workspace_whose_key_works_and_configures_it(
     assert agent is not None and agent.placeholders() == ["name"]
     workspace = store.database().get_workspace(workspace_id)
     assert workspace is not None and workspace.max_concurrent_calls == 7
+    assert workspace.telephony_provider == "twilio"
+    capsys.readouterr()
+    wrong = ["configure", "--workspace", workspace_id, "--provider", "vonage"]
+    assert main(["admin", "--table", table, *wrong]) == 1
+    assert "'vonage' is not one of simulated, http, twilio" in capsys.readouterr().out
 
     assert Client(gateway.url, api_key).request("GET", "/batch-calls").status == 200
 

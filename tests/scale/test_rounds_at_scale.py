@@ -9,9 +9,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from batch_calls import store
 from batch_calls.domain.batch import (
@@ -25,10 +23,7 @@ from batch_calls.domain.batch import (
     initial_counts,
 )
 from batch_calls.domain.calls import call_id, decide, round_size
-from infra.resources import MAIN_TABLE
-from local import moto_dynamodb
-from local.aws import create_table
-from local.runtime import forget_clients
+from tests.inprocess import main_table_in_process
 
 RECIPIENTS = 100_000
 TRANSITIONED = 2_000
@@ -77,18 +72,8 @@ def _load(batch_id: str, count: int) -> Batch:
 def embedded() -> Iterator[None]:
     """moto in-process: no HTTP between the test and the table (loading 100,000 items
     through the server takes five times longer)."""
-    moto_dynamodb.install()  # transactions that cost what they touch, as in DynamoDB
-    with mock_aws(), pytest.MonkeyPatch.context() as env:
-        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        env.setenv("AWS_ACCESS_KEY_ID", "testing")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        env.delenv("AWS_ENDPOINT_URL", raising=False)
-        env.setenv("TABLE_NAME", "scale")
-        create_table(boto3.client("dynamodb"), MAIN_TABLE, "scale")
-        forget_clients()
+    with main_table_in_process("scale"):
         yield
-        forget_clients()
-    moto_dynamodb.uninstall()
 
 
 def test_rounds_select_in_file_order_among_100_000(embedded: None) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from batch_calls.telephony.simulated import SimulatedProvider
 from infra.resources import FUNCTIONS, QUEUES, SIMULATOR_FUNCTION, SIMULATOR_QUEUE
 from local.aws import EmbeddedAws
@@ -59,3 +61,8 @@ def test_settings_resolve_and_unset_ones_are_left_out() -> None:
         "SIMULATOR_SECRET": settings["SimulatorSecret"],
     }
     assert EmbeddedAws().resolve_environment(SIMULATOR_FUNCTION) == {}
+
+
+def test_secret_values_must_name_a_secret_of_the_stack() -> None:
+    with pytest.raises(ValueError, match="names no secret of the stack"):
+        EmbeddedAws(secret_values={"TelephonySecrets": "{}"})

@@ -406,7 +406,8 @@ def test_factory_refuses_other_providers_and_checks_settings_when_used(
     provider.cache_clear()
     try:
         monkeypatch.setenv("TELEPHONY_PROVIDER", "twilio")
-        with pytest.raises(RuntimeError, match="provider 'twilio' is not available yet"):
+        monkeypatch.delenv("TELEPHONY_SECRET_ARN", raising=False)
+        with pytest.raises(RuntimeError, match="has no 'twilio' object: twilio is not configured"):
             provider()
         monkeypatch.setenv("TELEPHONY_PROVIDER", "simulated")
         monkeypatch.delenv("SIMULATOR_SECRET", raising=False)

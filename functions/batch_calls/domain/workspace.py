@@ -3,14 +3,17 @@
 import hashlib
 import re
 import secrets
+from collections.abc import Mapping
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from batch_calls.domain.telephony_config import TelephonyConfig
 
 API_KEY_PREFIX = "bck_"
 WEBHOOK_SECRET_PREFIX = "whsec_"
+# The telephony providers a workspace may choose (functions/batch_calls/telephony/).
+TELEPHONY_PROVIDERS = ("simulated", "http", "twilio", "amazon_connect")
 DEFAULT_CONCURRENCY_LIMIT = 50
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
 
@@ -26,6 +29,15 @@ class Workspace(BaseModel):
     # The HMAC key that signs this workspace's outgoing webhooks. Unlike an API key it
     # is kept as is: signing needs the key itself.
     webhook_secret: str | None = None
+    # Who places this workspace's calls; None: the deployment's default provider.
+    telephony_provider: str | None = None
+
+    @field_validator("telephony_provider")
+    @classmethod
+    def _known_provider(cls, name: str | None) -> str | None:
+        if name is not None and name not in TELEPHONY_PROVIDERS:
+            raise ValueError(f"{name!r} is not one of {', '.join(TELEPHONY_PROVIDERS)}")
+        return name
 
 
 class Agent(BaseModel):
@@ -41,6 +53,11 @@ class Agent(BaseModel):
     def placeholders(self) -> list[str]:
         """The `{{variable}}` names the prompt uses, in order of first use."""
         return list(dict.fromkeys(_PLACEHOLDER.findall(self.prompt)))
+
+    def render(self, variables: Mapping[str, object]) -> str:
+        """The prompt with each `{{name}}` replaced by the recipient's value (empty when
+        the recipient has none)."""
+        return _PLACEHOLDER.sub(lambda m: str(variables.get(m.group(1), "")), self.prompt)
 
 
 def new_api_key() -> str:

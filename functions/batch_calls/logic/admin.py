@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from batch_calls.domain.telephony_config import TelephonyConfig
 from batch_calls.domain.workspace import (
     DEFAULT_CONCURRENCY_LIMIT,
+    TELEPHONY_PROVIDERS,
     Agent,
     Workspace,
     hash_api_key,
@@ -16,6 +17,9 @@ from batch_calls.domain.workspace import (
 from batch_calls.ingest.phones import region_of
 from batch_calls.logic.errors import InvalidField, NotFound
 from batch_calls.store.database import Database
+
+# `configure(telephony_provider=...)`: use the deployment's default provider again.
+DEFAULT_PROVIDER_CHOICE = "default"
 
 
 @dataclass(frozen=True)
@@ -87,9 +91,22 @@ def configure(
     workspace_id: str,
     telephony: TelephonyConfig | None = None,
     max_concurrent_calls: int | None = None,
+    telephony_provider: str | None = None,
 ) -> Workspace:
+    """Change what is given (None: unchanged). `telephony_provider` "default" goes back
+    to the deployment's default provider."""
     workspace = _existing(database, workspace_id)
     changes: dict[str, object] = {}
+    if telephony_provider is not None:
+        if telephony_provider not in (*TELEPHONY_PROVIDERS, DEFAULT_PROVIDER_CHOICE):
+            raise InvalidField(
+                "telephony_provider",
+                f"{telephony_provider!r} is not one of "
+                f"{', '.join((*TELEPHONY_PROVIDERS, DEFAULT_PROVIDER_CHOICE))}",
+            )
+        changes["telephony_provider"] = (
+            None if telephony_provider == DEFAULT_PROVIDER_CHOICE else telephony_provider
+        )
     if telephony is not None:
         changes["telephony"] = telephony
     if max_concurrent_calls is not None:

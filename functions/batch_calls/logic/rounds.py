@@ -27,7 +27,13 @@ from batch_calls.store.blobs import Blobs
 from batch_calls.store.database import Database
 from batch_calls.store.keys import ALWAYS
 from batch_calls.store.workflow import Workflow
-from batch_calls.telephony.base import CallRequest, PermanentCallError, Provider
+from batch_calls.telephony.base import (
+    CallNotPlaced,
+    CallRequest,
+    DispatchUnknown,
+    Provider,
+    ProviderNotConfigured,
+)
 
 _RUNNABLE = frozenset({BatchStatus.INITIATED, BatchStatus.SCHEDULED, BatchStatus.RUNNING})
 
@@ -42,7 +48,8 @@ class Rounds:
     attempts: Attempts
     blobs: Blobs
     workflow: Workflow
-    provider: Callable[[], Provider]
+    # The telephony provider by name; None: the deployment's default.
+    provider: Callable[[str | None], Provider]
     notifications: Notifications
     clock: Callable[[], datetime] = _utc_now
 
@@ -173,6 +180,7 @@ def dial(rounds: Rounds, item: dict[str, Any], task_token: str) -> str:
         rounds.workflow.answer(task_token, {"dialled": False})
         return "released: the batch stopped"
     target = rounds.database.get_recipient(workspace_id, batch_id, recipient.part, recipient.row)
+    agent = rounds.database.get_agent(workspace_id, batch.settings.agent_id)
     request = CallRequest(
         call_id=this_call,
         idempotency_key=idempotency_key(batch_id, recipient.part, recipient.row, attempt),
@@ -182,15 +190,30 @@ def dial(rounds: Rounds, item: dict[str, Any], task_token: str) -> str:
         variables=target.variables,
         batch_id=batch_id,
         attempt=attempt,
+        agent_version=agent.published_version if agent else None,
+        prompt=agent.render(target.variables) if agent else "",
     )
     try:
-        placed = rounds.provider().place_call(request)
-    except PermanentCallError as refused:
+        provider = _workspace_provider(rounds, workspace_id)
+        placed = provider.place_call(request)
+    except (CallNotPlaced, ProviderNotConfigured) as refused:
         record(rounds, call, Outcome.FAILED, str(refused))
-        return "refused by the provider"
-    rounds.attempts.mark_placed(call, placed.provider_call_id)
+        return "not placed"
+    except DispatchUnknown as unknown:
+        # The provider may have the call: never dial again; the Dial task's timeout
+        # reconciles it by asking the provider (architecture.md section 5).
+        return f"dispatch unknown, left to reconciliation: {unknown}"
+    rounds.attempts.mark_placed(call, provider.name, placed.provider_call_id)
     monitoring.count(monitoring.CALLS_STARTED)
     return "placed"
+
+
+def _workspace_provider(rounds: Rounds, workspace_id: str, name: str | None = None) -> Provider:
+    """The provider `name`, else the one the workspace chose, else the default."""
+    if name is None:
+        workspace = rounds.database.get_workspace(workspace_id)
+        name = workspace.telephony_provider if workspace else None
+    return rounds.provider(name)
 
 
 def record(rounds: Rounds, call: CallRecord, outcome: Outcome, reported: str | None = None) -> bool:
@@ -231,7 +254,11 @@ def reconcile(rounds: Rounds, item: dict[str, Any]) -> str:
     if call is None or call.outcome is not None:
         return "nothing to reconcile"
     monitoring.count(monitoring.RECONCILIATIONS)
-    known = rounds.provider().lookup(call.call_id, call.provider_call_id)
+    try:
+        provider = _workspace_provider(rounds, call.workspace_id, call.provider)
+        known = provider.lookup(call.call_id, call.provider_call_id)
+    except (DispatchUnknown, ProviderNotConfigured):
+        known = None  # the provider cannot be asked: the slot is freed all the same
     if known is None:
         record(rounds, call, Outcome.FAILED, UNKNOWN_OUTCOME)
         return "recorded as failed, outcome unknown"

@@ -26,6 +26,7 @@ from batch_calls.store.keys import (
     call_pk,
     due_key,
     due_until,
+    provider_call_pk,
     recipient_sk,
 )
 
@@ -56,6 +57,7 @@ class CallRecord:
     task_token: str | None
     provider_call_id: str | None
     outcome: str | None
+    provider: str | None = None  # the telephony provider that placed it
 
 
 class Attempts:
@@ -172,16 +174,28 @@ class Attempts:
             ]
         )
 
-    def mark_placed(self, call: CallRecord, provider_call_id: str) -> None:
-        """dialing -> in_progress once the provider has the call."""
+    def mark_placed(self, call: CallRecord, provider: str, provider_call_id: str) -> None:
+        """dialing -> in_progress once the provider has the call; from then on the
+        provider's id finds the call too (events that carry only theirs)."""
         self._transact(
             [
+                {
+                    "Put": {
+                        "Item": _item(
+                            {
+                                "PK": provider_call_pk(provider, provider_call_id),
+                                "SK": META,
+                                "call_id": call.call_id,
+                            }
+                        )
+                    }
+                },
                 _update(
                     call_pk(call.call_id),
                     META,
-                    "SET provider_call_id = :provider",
+                    "SET provider_call_id = :provider_call_id, provider = :provider",
                     "attribute_exists(PK)",
-                    {":provider": provider_call_id},
+                    {":provider_call_id": provider_call_id, ":provider": provider},
                 ),
                 _update(
                     batch_pk(call.workspace_id, call.batch_id),
@@ -334,7 +348,18 @@ class Attempts:
             task_token=item.get("task_token"),
             provider_call_id=item.get("provider_call_id"),
             outcome=item.get("outcome"),
+            provider=item.get("provider"),
         )
+
+    def call_by_provider_id(self, provider: str, provider_call_id: str) -> CallRecord | None:
+        response = self.client.get_item(
+            TableName=self.table_name,
+            Key=_item({"PK": provider_call_pk(provider, provider_call_id), "SK": META}),
+            ConsistentRead=True,
+        )
+        if "Item" not in response:
+            return None
+        return self.call(str(_deserialize(response["Item"]["call_id"])))
 
     # -- helpers --------------------------------------------------------------------------
 

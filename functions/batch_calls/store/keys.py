@@ -30,6 +30,11 @@ def call_pk(call_id: str) -> str:
     return f"CALL#{call_id}"
 
 
+def provider_call_pk(provider: str, provider_call_id: str) -> str:
+    """Finds our call from the provider's id, for events that carry only theirs."""
+    return f"PCALL#{provider}#{provider_call_id}"
+
+
 def moment(when: datetime) -> str:
     """Fixed-width UTC text, so due keys sort by time."""
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

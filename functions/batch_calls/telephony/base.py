@@ -2,6 +2,14 @@
 
 A provider places a call, turns its webhook into a CallEvent after verifying it, and
 looks a call up when its callback was lost (reconciliation).
+
+What can go wrong when placing a call, and what the dial does about it:
+- `CallNotPlaced` (and its `PermanentCallError`): the provider did not take the call
+  (invalid number, unverified caller ID, still throttled after the backoff): the attempt
+  is recorded `failed` with the provider's reason as its last outcome.
+- `DispatchUnknown`: the request may or may not have reached the provider (a timeout, a
+  reset connection, a 5xx after the retries): the attempt stays live and the Dial task's
+  timeout reconciles it by asking the provider; it is never dialled again.
 """
 
 from collections.abc import Mapping
@@ -12,12 +20,15 @@ from batch_calls.domain.batch import Outcome
 
 __all__ = [
     "CallEvent",
+    "CallNotPlaced",
     "CallRequest",
+    "DispatchUnknown",
     "InvalidSignature",
     "Outcome",
     "PermanentCallError",
     "PlacedCall",
     "Provider",
+    "ProviderNotConfigured",
 ]
 
 
@@ -33,6 +44,8 @@ class CallRequest:
     variables: Mapping[str, str]
     batch_id: str
     attempt: int
+    agent_version: int | None = None  # the agent's published version, when it has one
+    prompt: str = ""  # the agent's prompt with the recipient's variables filled in
 
 
 @dataclass(frozen=True)
@@ -45,20 +58,35 @@ class CallEvent:
     """A verified provider event about one of our calls. `outcome` is None while the
     call is still going (ringing, answered): such events only show it is alive."""
 
-    call_id: str
+    call_id: str  # ours; "" when the provider only knows its own id (Amazon Connect)
     outcome: Outcome | None
     provider_status: str
     duration_seconds: float | None = None
     detail: Mapping[str, str] = field(default_factory=dict)
+    provider_call_id: str | None = None
+    # The person asked not to be called again (a provider or agent that reports it).
+    opted_out: bool = False
 
 
 class InvalidSignature(Exception):
     """The webhook is not signed by the provider, or is too old (a replay)."""
 
 
-class PermanentCallError(Exception):
-    """The provider refused the call for good (invalid number, unverified caller ID):
-    the attempt is recorded as failed with this reason."""
+class CallNotPlaced(Exception):
+    """The provider did not take the call: the attempt is recorded as failed, with this
+    message (the provider's reason) as its last outcome."""
+
+
+class PermanentCallError(CallNotPlaced):
+    """The provider refused the call for good (invalid number, unverified caller ID)."""
+
+
+class DispatchUnknown(Exception):
+    """Whether the provider took the call is unknown: reconciliation will ask it."""
+
+
+class ProviderNotConfigured(RuntimeError):
+    """The deployment has no settings (credentials) for this provider."""
 
 
 class Provider(Protocol):
@@ -68,8 +96,10 @@ class Provider(Protocol):
         """Place the call; the same idempotency key never places a second call."""
         ...
 
-    def parse_event(self, headers: Mapping[str, str], body: bytes) -> CallEvent:
-        """Verify the webhook (raise InvalidSignature) and read it."""
+    def parse_event(self, headers: Mapping[str, str], body: bytes, url: str = "") -> CallEvent:
+        """Verify the webhook (raise InvalidSignature) and read it (ValueError says what
+        is wrong with it). `url` is the public URL it was sent to, query included (Twilio
+        signs it)."""
         ...
 
     def lookup(self, call_id: str, provider_call_id: str | None) -> CallEvent | None:

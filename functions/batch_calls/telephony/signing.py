@@ -46,7 +46,7 @@ def verify(
     header: str = SIGNATURE_HEADER,
 ) -> None:
     """Raise InvalidSignature unless `body` was signed with `secret` within the tolerance."""
-    value = _header(headers, header)
+    value = header_value(headers, header)
     if value is None:
         raise InvalidSignature(f"missing {header} header")
     timestamp, candidates = _parse(value, header)
@@ -64,7 +64,7 @@ def verify(
         )
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
+def header_value(headers: Mapping[str, str], name: str) -> str | None:
     # HTTP header names are case-insensitive, and API Gateway passes them as sent.
     wanted = name.lower()
     for key, value in headers.items():

@@ -323,7 +323,7 @@ class SimulatedProvider:
             DelaySeconds=min(max(whole, 0), int(MAX_DURATION_SECONDS)),
         )
 
-    def parse_event(self, headers: Mapping[str, str], body: bytes) -> CallEvent:
+    def parse_event(self, headers: Mapping[str, str], body: bytes, url: str = "") -> CallEvent:
         if not self._secret:
             # A deployment error, not the sender's: never a 4xx, never an unsigned pass.
             raise RuntimeError("simulated provider: no secret (SIMULATOR_SECRET) to verify with")

@@ -1,0 +1,33 @@
+"""A verified provider event about one of our calls, whichever way it came (a signed
+webhook, or an EventBridge event through a queue): find the call, then record the
+outcome (first) and release the waiting Dial task (then), or note that it is alive."""
+
+from enum import StrEnum
+
+from batch_calls.logic import rounds as logic
+from batch_calls.logic.rounds import Rounds
+from batch_calls.telephony.base import CallEvent
+
+
+class Received(StrEnum):
+    UNKNOWN_CALL = "unknown_call"  # no call of ours has this id (yet)
+    ALIVE = "alive"  # a progress event: the Dial task's heartbeat
+    RECORDED = "recorded"
+    ALREADY_RECORDED = "already_recorded"  # a repeated or late event: nothing changes
+
+
+def receive(rounds: Rounds, provider: str, event: CallEvent) -> Received:
+    if event.call_id:
+        call = rounds.attempts.call(event.call_id)
+    elif event.provider_call_id:
+        call = rounds.attempts.call_by_provider_id(provider, event.provider_call_id)
+    else:
+        call = None
+    if call is None:
+        return Received.UNKNOWN_CALL
+    if event.outcome is None:
+        if call.task_token and call.outcome is None:
+            rounds.workflow.heartbeat(call.task_token)
+        return Received.ALIVE
+    recorded = logic.record(rounds, call, event.outcome)
+    return Received.RECORDED if recorded else Received.ALREADY_RECORDED

@@ -1,0 +1,223 @@
+"""The `http` provider: any voice-agent platform that implements docs/providers/http.md.
+
+We POST a signed JSON call request to the platform's `call_url`; the platform POSTs signed
+JSON status callbacks to `<CALLBACK_URL>/provider-events/http`; for a lost callback we GET
+its `status_url`. Both directions are signed with one shared secret as
+`X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` (signing.py).
+
+Secret object `http`: call_url, status_url (with `{call_id}`), signing_secret, and
+optionally api_key (sent as `Authorization: Bearer`) and timeout_seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import urllib.parse
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from batch_calls.telephony import signing
+from batch_calls.telephony.base import (
+    CallEvent,
+    CallRequest,
+    DispatchUnknown,
+    Outcome,
+    PermanentCallError,
+    PlacedCall,
+)
+from batch_calls.telephony.credentials import Settings
+from batch_calls.telephony.transport import (
+    DEFAULT_BACKOFF,
+    DEFAULT_TIMEOUT_SECONDS,
+    Backoff,
+    Response,
+    Retry,
+    exchange,
+    reason,
+    retry_after,
+)
+
+NAME = "http"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+# Statuses of a call still going; the final ones are the Outcome values.
+PROGRESS_STATUSES = frozenset({"queued", "ringing", "answered", "in_progress"})
+FINAL_STATUSES = frozenset(o.value for o in Outcome)
+
+
+class HttpProvider:
+    name = NAME
+
+    def __init__(
+        self,
+        call_url: str,
+        status_url: str,
+        signing_secret: bytes,
+        callback_base: str,
+        *,
+        api_key: str | None = None,
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        backoff: Backoff = DEFAULT_BACKOFF,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if "{call_id}" not in status_url:
+            raise ValueError("http: status_url must contain {call_id}")
+        self.call_url = call_url
+        self.status_url = status_url
+        self._secret = signing_secret
+        self.callback_url = callback_base.rstrip("/") + f"/provider-events/{NAME}"
+        self._api_key = api_key
+        self._timeout = timeout_seconds
+        self._backoff = backoff
+        self._clock = clock
+
+    @classmethod
+    def from_settings(cls, settings: Settings, callback_base: str) -> HttpProvider:
+        return cls(
+            settings.url("call_url"),
+            settings.url("status_url"),
+            settings.text("signing_secret").encode(),
+            callback_base,
+            api_key=settings.optional_text("api_key"),
+            timeout_seconds=settings.number("timeout_seconds", DEFAULT_TIMEOUT_SECONDS),
+        )
+
+    # -- placing a call -------------------------------------------------------------------
+
+    def request_body(self, request: CallRequest) -> bytes:
+        return json.dumps(
+            {
+                "call_id": request.call_id,
+                "idempotency_key": request.idempotency_key,
+                "to": request.to,
+                "from": request.from_number,
+                "agent": {
+                    "id": request.agent_id,
+                    "version": request.agent_version,
+                    "prompt": request.prompt,
+                },
+                "variables": dict(request.variables),
+                "batch_id": request.batch_id,
+                "attempt": request.attempt,
+                "callback_url": self.callback_url,
+            },
+            separators=(",", ":"),
+        ).encode()
+
+    def _headers(self, body: bytes) -> dict[str, str]:
+        headers = signing.sign(self._secret, body, self._clock())
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        return headers
+
+    def place_call(self, request: CallRequest) -> PlacedCall:
+        body = self.request_body(request)
+
+        def attempt() -> PlacedCall:
+            # Signed afresh on each try, so a long backoff never sends a stale timestamp.
+            headers = {
+                **self._headers(body),
+                "Content-Type": "application/json",
+                IDEMPOTENCY_HEADER: request.idempotency_key,
+            }
+            try:
+                response = exchange("POST", self.call_url, headers, body, self._timeout)
+            except DispatchUnknown as error:  # the idempotency key makes a retry safe
+                raise Retry(str(error), throttled=False) from error
+            return self._placed(response)
+
+        return self._backoff.run(attempt, NAME)
+
+    def _placed(self, response: Response) -> PlacedCall:
+        if response.status == 429:
+            raise Retry("HTTP 429", throttled=True, after=retry_after(response))
+        if response.status >= 500:
+            # The same idempotency key never places a second call: safe to send again.
+            raise Retry(f"HTTP {response.status}", throttled=False, after=retry_after(response))
+        data = _json_object(response.body)
+        if not 200 <= response.status < 300:
+            raise PermanentCallError(
+                reason(f"http: refused ({response.status}): {_message(data, response.body)}")
+            )
+        provider_call_id = data.get("provider_call_id") if data else None
+        if not isinstance(provider_call_id, str) or not provider_call_id:
+            raise PermanentCallError("http: the platform's answer has no provider_call_id")
+        return PlacedCall(provider_call_id)
+
+    # -- status callbacks and lookups -----------------------------------------------------
+
+    def parse_event(self, headers: Mapping[str, str], body: bytes, url: str = "") -> CallEvent:
+        signing.verify(headers, body, self._secret, self._clock())
+        data = _json_object(body)
+        if data is None:
+            raise ValueError("http callback: the body must be a JSON object")
+        return read_status(data)
+
+    def lookup(self, call_id: str, provider_call_id: str | None) -> CallEvent | None:
+        url = self.status_url.replace("{call_id}", urllib.parse.quote(call_id, safe=""))
+        response = exchange("GET", url, self._headers(b""), None, self._timeout)
+        if response.status == 404:
+            return None
+        data = _json_object(response.body)
+        if response.status != 200 or data is None:
+            raise DispatchUnknown(f"http: status lookup answered {response.status}")
+        try:
+            return read_status(data)
+        except ValueError as error:
+            raise DispatchUnknown(f"http: status lookup: {error}") from error
+
+
+def read_status(data: Mapping[str, Any]) -> CallEvent:
+    """A status callback's (or lookup's) JSON as a CallEvent; ValueError names the field."""
+    call_id = data.get("call_id")
+    if not isinstance(call_id, str) or not call_id:
+        raise ValueError("http callback: call_id must be a non-empty string")
+    status = data.get("status")
+    if status in PROGRESS_STATUSES:
+        outcome: Outcome | None = None
+    elif isinstance(status, str) and status in FINAL_STATUSES:
+        outcome = Outcome(status)
+    else:
+        allowed = sorted(PROGRESS_STATUSES | FINAL_STATUSES)
+        raise ValueError(f"http callback: unknown status {status!r} (allowed: {allowed})")
+    duration = data.get("duration_seconds")
+    if duration is not None and (
+        isinstance(duration, bool)
+        or not isinstance(duration, int | float)
+        or not 0 <= duration < math.inf
+    ):
+        raise ValueError("http callback: duration_seconds must be a number >= 0")
+    opted_out = data.get("opted_out", False)
+    if not isinstance(opted_out, bool):
+        raise ValueError("http callback: opted_out must be true or false")
+    detail = {"reason": reason(str(data["reason"]))} if data.get("reason") else {}
+    provider_call_id = data.get("provider_call_id")
+    return CallEvent(
+        call_id=call_id,
+        outcome=outcome,
+        provider_status=str(status),
+        duration_seconds=None if duration is None else float(duration),
+        detail=detail,
+        provider_call_id=provider_call_id if isinstance(provider_call_id, str) else None,
+        opted_out=opted_out,
+    )
+
+
+def _json_object(body: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(body) if body else None
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _message(data: Mapping[str, Any] | None, body: bytes) -> str:
+    if data:
+        error = data.get("error")
+        if isinstance(error, dict) and error.get("message"):
+            return str(error["message"])
+        for key in ("message", "error"):
+            if isinstance(data.get(key), str):
+                return str(data[key])
+    return body[:200].decode("utf-8", "replace") or "no reason given"
