@@ -79,6 +79,20 @@ SUPPRESSIONS = [
     NagPackSuppression(
         id="AwsSolutions-IAM5",
         reason=(
+            "The amazon_connect provider's Connect instance is configuration (in the "
+            "telephony secret), not part of this stack: StartOutboundVoiceContact (dial) "
+            "and DescribeContact (reconcile) on the account's instances in this region."
+        ),
+        applies_to=[
+            _pattern(
+                r"^Resource::arn:<AWS::Partition>:connect:<AWS::Region>:<AWS::AccountId>:"
+                r"instance/\*$"
+            )
+        ],
+    ),
+    NagPackSuppression(
+        id="AwsSolutions-IAM5",
+        reason=(
             "Actions that accept no resource: X-Ray trace segments and sampling "
             "(tracing is on everywhere) and the CloudWatch Logs delivery actions Step "
             "Functions logging needs. The tests check that no data action has `*`."

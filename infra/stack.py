@@ -76,7 +76,9 @@ class BatchCallsStack(Stack):
             registry.add_setting(name, value)
         storage = Storage(self, "Storage", registry=registry)
         messaging = Messaging(self, "Messaging", registry=registry, queues=queues)
-        Telephony(self, "Telephony", registry=registry)
+        telephony = Telephony(
+            self, "Telephony", registry=registry, default_provider=settings.telephony_provider
+        )
         api = Api(self, "Api", stage_name=settings.stage)
         registry.add_setting(setting_name(CALLBACK_URL_SETTING) or "", api.base_url)
         built = Functions(
@@ -85,7 +87,6 @@ class BatchCallsStack(Stack):
             specs=functions,
             registry=registry,
             common_environment={
-                "TELEPHONY_PROVIDER": settings.telephony_provider,
                 "POWERTOOLS_METRICS_NAMESPACE": resources.METRICS_NAMESPACE,
             },
         )
@@ -97,6 +98,8 @@ class BatchCallsStack(Stack):
             settings=settings.dial,
         )
         built.build()
+        telephony.connect_provider_events(messaging.queues)
+        telephony.grant_connect(built.functions)
         orchestration.build(built.functions, storage.bucket)
         state_machine = orchestration.state_machine
         assert state_machine is not None

@@ -406,6 +406,7 @@ class EmbeddedAws:
         name = self.physical_name(EVENT_BUS)
         arn = self.client("events").create_event_bus(Name=name)["EventBusArn"]
         self._add(Resource(EVENT_BUS, "event-bus", name, arn))
+
     def _create_secrets(self) -> None:
         secretsmanager = self.client("secretsmanager")
         for spec in self.secrets:

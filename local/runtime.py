@@ -16,9 +16,10 @@ from infra.resources import (
     FUNCTIONS,
     TELEPHONY_PROVIDER_SETTING,
     TELEPHONY_SECRET,
+    setting_name,
 )
 from local.api_gateway import DEFAULT_PUBLIC_ROUTES, LocalApiGateway
-from local.aws import EmbeddedAws, setting_name
+from local.aws import EmbeddedAws
 from local.demo import seed_workspace
 from local.simulator_api import LOCAL_FUNCTIONS, LOCAL_ROUTES, local_settings
 

@@ -1,6 +1,6 @@
-"""What other branches will add to infra/resources.py appears in the stack without any
-change to infra/: a webhook queue with its triggered function, a function naming the
-event bus and the telephony secret. Synthesised without bundling (the code asset is not
+"""What a change adds to infra/resources.py appears in the stack without any change to
+infra/: a queue with its triggered function, functions naming the event bus, the
+telephony secret and a queue. Synthesised without bundling (the code asset is not
 what this checks), in a few seconds."""
 
 import json
@@ -13,25 +13,23 @@ from infra.app import FEATURE_FLAGS
 from infra.stack import BatchCallsStack, Settings
 from tests.infra.support import of_type, statements
 
-WEBHOOK_QUEUE = resources.QueueSpec(
-    "WebhookQueue", visibility_timeout_seconds=60, max_receive_count=8
-)
-WEBHOOK_FUNCTION = resources.FunctionSpec(
-    "WebhookFunction",
-    f"{resources.PACKAGE}.handlers.webhooks.lambda_handler",
+ADDED_QUEUE = resources.QueueSpec("AddedQueue", visibility_timeout_seconds=60, max_receive_count=8)
+TRIGGERED_FUNCTION = resources.FunctionSpec(
+    "AddedTriggeredFunction",
+    f"{resources.PACKAGE}.handlers.added.triggered",
     30,
     256,
     {"TABLE_NAME": resources.MAIN_TABLE.logical_id, "EVENT_BUS_NAME": resources.EVENT_BUS},
-    queue_trigger=(WEBHOOK_QUEUE.logical_id, 10),
+    queue_trigger=(ADDED_QUEUE.logical_id, 10),
 )
-CONTACT_EVENTS_FUNCTION = resources.FunctionSpec(
-    "ContactEventsFunction",
-    f"{resources.PACKAGE}.handlers.contact_events.lambda_handler",
+SECRET_READER_FUNCTION = resources.FunctionSpec(
+    "AddedSecretReaderFunction",
+    f"{resources.PACKAGE}.handlers.added.reads_secret",
     30,
     256,
     {
         "TELEPHONY_SECRET": resources.TELEPHONY_SECRET.logical_id,
-        "WEBHOOK_QUEUE_URL": WEBHOOK_QUEUE.logical_id,
+        "ADDED_QUEUE_URL": ADDED_QUEUE.logical_id,
     },
 )
 
@@ -43,8 +41,8 @@ def _synthesise() -> dict[str, Any]:
         app,
         "Additions",
         settings=Settings(),
-        functions=(*resources.FUNCTIONS, WEBHOOK_FUNCTION, CONTACT_EVENTS_FUNCTION),
-        queues=(*resources.QUEUES, WEBHOOK_QUEUE),
+        functions=(*resources.FUNCTIONS, TRIGGERED_FUNCTION, SECRET_READER_FUNCTION),
+        queues=(*resources.QUEUES, ADDED_QUEUE),
     )
     return dict(app.synth().get_stack_by_name(stack.stack_name).template)
 
@@ -62,8 +60,8 @@ def test_added_queue_function_bus_and_secret_users_are_built_and_granted() -> No
     template = _synthesise()
     queues = of_type(template, "AWS::SQS::Queue")
     assert len(queues) == 2 * (len(resources.QUEUES) + 1)
-    webhook = _function(template, WEBHOOK_FUNCTION.logical_id)
-    assert webhook["Environment"]["Variables"]["EVENT_BUS_NAME"] == {
+    triggered = _function(template, TRIGGERED_FUNCTION.logical_id)
+    assert triggered["Environment"]["Variables"]["EVENT_BUS_NAME"] == {
         "Ref": next(iter(of_type(template, "AWS::Events::EventBus")))
     }
     mappings = [
@@ -75,10 +73,10 @@ def test_added_queue_function_bus_and_secret_users_are_built_and_granted() -> No
     def actions(function: dict[str, Any]) -> str:
         return json.dumps(statements(template, function["Role"]["Fn::GetAtt"][0]))
 
-    assert "events:PutEvents" in actions(webhook)
-    contact = _function(template, CONTACT_EVENTS_FUNCTION.logical_id)
-    assert "secretsmanager:GetSecretValue" in actions(contact)
-    assert "sqs:SendMessage" in actions(contact)
+    assert "events:PutEvents" in actions(triggered)
+    reader = _function(template, SECRET_READER_FUNCTION.logical_id)
+    assert "secretsmanager:GetSecretValue" in actions(reader)
+    assert "sqs:SendMessage" in actions(reader)
     alarms = [
         r
         for r in of_type(template, "AWS::CloudWatch::Alarm").values()

@@ -103,8 +103,16 @@ def test_every_queue_has_its_dead_letter_queue_and_is_encrypted(template: dict[s
     assert all(r["Properties"]["SqsManagedSseEnabled"] for r in queues.values())
 
 
+def _rules_from(template: dict[str, Any], source: str) -> list[dict[str, Any]]:
+    return [
+        rule
+        for rule in of_type(template, "AWS::Events::Rule").values()
+        if rule["Properties"]["EventPattern"]["source"] == [source]
+    ]
+
+
 def test_drop_rule_sends_incoming_objects_to_the_drop_queue(template: dict[str, Any]) -> None:
-    (rule,) = of_type(template, "AWS::Events::Rule").values()
+    (rule,) = _rules_from(template, "aws.s3")
     pattern = rule["Properties"]["EventPattern"]
     assert pattern["detail-type"] == ["Object Created"]
     assert pattern["detail"]["object"] == {"key": [{"prefix": resources.INCOMING_PREFIX}]}
@@ -113,6 +121,17 @@ def test_drop_rule_sends_incoming_objects_to_the_drop_queue(template: dict[str, 
     assert template["Resources"][drop_queue]["Properties"]["VisibilityTimeout"] == (
         resources.DROP_QUEUE.visibility_timeout_seconds
     )
+
+
+def test_provider_event_rules_send_their_events_to_their_queues(
+    template: dict[str, Any],
+) -> None:
+    for spec in resources.RULES:
+        (rule,) = _rules_from(template, spec.event_pattern["source"][0])  # type: ignore[index]
+        assert rule["Properties"]["EventPattern"] == spec.event_pattern
+        (target,) = rule["Properties"]["Targets"]
+        # CDK's logical ids start with the construct path: Messaging/<queue logical id>.
+        assert target["Arn"]["Fn::GetAtt"][0].startswith("Messaging" + spec.target_queue)
 
 
 def test_every_function_is_arm64_traced_logged_with_its_own_role_and_environment(
@@ -173,6 +192,19 @@ def test_functions_get_only_what_their_environment_names(template: dict[str, Any
     assert "states:SendTaskSuccess" in actions(resources.CALL_EVENTS_FUNCTION.logical_id)
     simulator = actions(resources.SIMULATOR_FUNCTION.logical_id)
     assert not {a for a in simulator if a.startswith(("dynamodb:", "s3:", "states:"))}
+    # Amazon Connect: the dial places calls, the reconcile looks them up, nobody else.
+    assert "connect:StartOutboundVoiceContact" in actions(resources.DIAL_FUNCTION.logical_id)
+    assert "connect:DescribeContact" in actions(resources.RECONCILE_FUNCTION.logical_id)
+    connect_users = {
+        spec.logical_id
+        for spec in resources.FUNCTIONS
+        if any(a.startswith("connect:") for a in actions(spec.logical_id))
+    }
+    assert connect_users == {
+        resources.DIAL_FUNCTION.logical_id,
+        resources.RECONCILE_FUNCTION.logical_id,
+    }
+    assert "secretsmanager:GetSecretValue" in actions(resources.DIAL_FUNCTION.logical_id)
 
 
 def test_scheduler_role_may_only_invoke_start_round(template: dict[str, Any]) -> None:

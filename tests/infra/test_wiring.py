@@ -37,7 +37,7 @@ def test_a_new_function_naming_the_bus_and_the_secret_gets_names_and_grants() ->
     stack = Stack(App(), "Wiring")
     registry = Registry()
     Messaging(stack, "Messaging", registry=registry)
-    Telephony(stack, "Telephony", registry=registry)
+    Telephony(stack, "Telephony", registry=registry, default_provider="simulated")
     spec = _spec(
         EVENT_BUS_NAME=resources.EVENT_BUS,
         TELEPHONY_SECRET_ARN=resources.TELEPHONY_SECRET.logical_id,
