@@ -22,8 +22,9 @@ import sys
 import threading
 import urllib.request
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -103,6 +104,10 @@ class _Running:
     instance: EmbeddedAws | None = None
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class EmbeddedAws:
     """A moto server with the stack's resources, for tests and for running the product.
 
@@ -124,8 +129,10 @@ class EmbeddedAws:
         settings: Mapping[str, str] | None = None,
         state_machines: tuple[StateMachineSpec, ...] = (BATCH_ROUND,),
         dial_settings: Mapping[str, int] = DIAL_SETTINGS,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.functions = functions
+        self.clock = clock  # the scheduler pump's (the product's) clock; None: real time
         # Values of the functions' `${Name}` settings (infra.resources.setting).
         self.settings = dict(settings or {})
         # A state machine is created only when its functions are among `functions`.
@@ -224,6 +231,7 @@ class EmbeddedAws:
             self.client("scheduler"),
             self.resources[SCHEDULER_GROUP].name,
             lambda_runtime.invoke,
+            clock=self.clock or _utc_now,
         )
         self._pump.start()
 

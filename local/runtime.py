@@ -12,6 +12,7 @@ from batch_calls.logic.admin import NewWorkspace
 from infra.resources import CALL_EVENTS_FUNCTION, DIAL_SETTINGS, FUNCTIONS
 from local.api_gateway import DEFAULT_PUBLIC_ROUTES, LocalApiGateway
 from local.aws import EmbeddedAws
+from local.clock import ShiftedClock
 from local.demo import seed_workspace
 from local.simulator_api import LOCAL_FUNCTIONS, LOCAL_ROUTES, local_settings
 
@@ -24,6 +25,7 @@ class LocalRuntime:
     aws: EmbeddedAws
     gateway: LocalApiGateway
     demo: NewWorkspace
+    clock: ShiftedClock
 
     def env(self) -> dict[str, str]:
         """What a shell needs to use this runtime with curl and the AWS CLI."""
@@ -64,7 +66,9 @@ def running(
 ) -> Iterator[LocalRuntime]:
     """Start everything; stop it all on exit (Ctrl-C included).
 
-    The gateway is made first: its URL is where the simulated provider calls back."""
+    The gateway is made first: its URL is where the simulated provider calls back. The
+    product runs on `clock` (LocalRuntime.clock), which tests may move."""
+    clock = ShiftedClock()
     gateway = LocalApiGateway(
         port=port,
         prefix_functions={**LOCAL_ROUTES, PROVIDER_EVENTS: CALL_EVENTS_FUNCTION.logical_id},
@@ -74,10 +78,13 @@ def running(
         (*FUNCTIONS, *LOCAL_FUNCTIONS),
         settings=local_settings(gateway.url),
         dial_settings=dial_settings,
+        clock=clock.now,
     ) as aws:
         forget_clients()
+        wiring.use_clock(clock.now)
         try:
             with gateway:
-                yield LocalRuntime(aws, gateway, seed_workspace(store.database()))
+                yield LocalRuntime(aws, gateway, seed_workspace(store.database()), clock)
         finally:
+            wiring.use_clock(wiring.utc_now)
             forget_clients()

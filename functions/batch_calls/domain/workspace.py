@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from batch_calls.domain.batch import MAX_CALLS_PER_SECOND, CallingWindow
 from batch_calls.domain.telephony_config import TelephonyConfig
 
 API_KEY_PREFIX = "bck_"
@@ -22,6 +23,10 @@ class Workspace(BaseModel):
     telephony: TelephonyConfig = TelephonyConfig()
     max_concurrent_calls: int = Field(default=DEFAULT_CONCURRENCY_LIMIT, ge=1)
     created_at: datetime
+    # Applied to a batch created without a calling_window of its own.
+    calling_window: CallingWindow | None = None
+    # Call starts per second across all the workspace's batches (the provider's limit).
+    max_calls_per_second: int | None = Field(default=None, ge=1, le=MAX_CALLS_PER_SECOND)
 
 
 class Agent(BaseModel):

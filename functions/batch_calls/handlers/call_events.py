@@ -11,9 +11,10 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from batch_calls import telephony
+from batch_calls import store, telephony
 from batch_calls.handlers.wiring import rounds
 from batch_calls.logic import rounds as logic
+from batch_calls.logic import suppression
 from batch_calls.telephony.base import InvalidSignature
 
 logger = Logger(service="batch-calls-call-events")
@@ -52,6 +53,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     call = services.attempts.call(call_event.call_id)
     if call is None:
         return _reply(HTTPStatus.NOT_FOUND, {"error": "not_found", "message": "unknown call"})
+    if call_event.opted_out:
+        recipient = services.database.get_recipient(
+            call.workspace_id, call.batch_id, call.part, call.row
+        )
+        suppression.suppress_opted_out(
+            services, store.load_queue(), call.workspace_id, recipient.phone_number
+        )
     if call_event.outcome is None:
         if call.task_token:
             services.workflow.heartbeat(call.task_token)  # the call is alive

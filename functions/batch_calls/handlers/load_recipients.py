@@ -5,6 +5,8 @@ after `POST /batch-calls` answered: 100,000 items take longer than API Gateway w
 then let the batch advance. Idempotent: a part already loaded is skipped, and rewriting a
 part not yet marked loaded writes the same items again.
 `cancel`: everyone still pending or waiting for a retry becomes cancelled.
+`suppression_sweep`: in a workspace's active batches, everyone waiting whose number is on
+its suppression list becomes skipped (logic/suppression.py).
 """
 
 import json
@@ -15,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from batch_calls.domain.batch import Recipient
 from batch_calls.handlers.wiring import rounds
+from batch_calls.logic import suppression
 from batch_calls.logic.rounds import Rounds, advance
 
 logger = Logger(service="batch-calls-load-recipients")
@@ -47,6 +50,10 @@ def cancel_waiting(services: Rounds, workspace_id: str, batch_id: str) -> int:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     for message in event["Records"]:
         request = json.loads(message["body"])
+        if request.get("action") == "suppression_sweep":
+            done = suppression.sweep(rounds(), request["workspace_id"])
+            logger.info("batch work done", extra={**request, "recipients": done})
+            continue
         workspace_id, batch_id = request["workspace_id"], request["batch_id"]
         if request.get("action") == "cancel":
             done = cancel_waiting(rounds(), workspace_id, batch_id)

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from batch_calls.domain.batch import MAX_CALLS_PER_SECOND, CallingWindow
 from batch_calls.domain.telephony_config import TelephonyConfig
 from batch_calls.domain.workspace import (
     DEFAULT_CONCURRENCY_LIMIT,
@@ -77,9 +78,20 @@ def configure(
     workspace_id: str,
     telephony: TelephonyConfig | None = None,
     max_concurrent_calls: int | None = None,
+    *,
+    calling_window: CallingWindow | None = None,
+    max_calls_per_second: int | None = None,
 ) -> Workspace:
     workspace = _existing(database, workspace_id)
     changes: dict[str, object] = {}
+    if calling_window is not None:
+        changes["calling_window"] = calling_window
+    if max_calls_per_second is not None:
+        if not 1 <= max_calls_per_second <= MAX_CALLS_PER_SECOND:
+            raise InvalidField(
+                "max_calls_per_second", f"must be between 1 and {MAX_CALLS_PER_SECOND}"
+            )
+        changes["max_calls_per_second"] = max_calls_per_second
     if telephony is not None:
         changes["telephony"] = telephony
     if max_concurrent_calls is not None:

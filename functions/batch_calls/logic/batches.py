@@ -30,6 +30,7 @@ from batch_calls.ingest.validate import (
     validate_file,
     validate_table,
 )
+from batch_calls.logic.calling_rules import apply_upload_rules
 from batch_calls.logic.errors import (
     InvalidField,
     InvalidState,
@@ -96,6 +97,9 @@ def create_batch(
     if not fields.get("from_phone_number"):
         fields["from_phone_number"] = _default_caller_number(services, workspace_id)
     settings = parse_settings(fields, base={"name": f"Batch {now:%Y-%m-%d %H:%M} UTC"})
+    if settings.calling_window is None and workspace.calling_window is not None:
+        # The workspace's default window, copied so the batch shows the one it keeps.
+        settings = settings.model_copy(update={"calling_window": workspace.calling_window})
     region = check_against_workspace(settings, workspace, services.database, now)
     if contacts is None and start:
         raise InvalidField("file", "is required (or upload_id, or start=false for a draft)")
@@ -167,6 +171,12 @@ def _validated(
         result = validate_table(contacts.table, options)
     else:
         result = validate_file(contacts.data or b"", contacts.filename, options)
+    if result.file_error is None:
+        apply_upload_rules(
+            result,
+            settings.calling_window,
+            services.database.suppressed_numbers(workspace.workspace_id),
+        )
     if not result.is_accepted:
         raise ValidationFailed(result.body())
     agent = services.database.get_agent(workspace.workspace_id, settings.agent_id)

@@ -5,12 +5,14 @@ place that decides what a batch with no running round does next: start a round n
 schedule one for when the next recipient is due, wait for live calls, or complete.
 """
 
+import dataclasses
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from batch_calls.domain.batch import Batch, BatchStatus, Outcome
+from batch_calls.domain.batch import Batch, BatchStatus, Outcome, Recipient, RecipientStatus
 from batch_calls.domain.calls import (
     UNKNOWN_OUTCOME,
     call_id,
@@ -19,13 +21,16 @@ from batch_calls.domain.calls import (
     idempotency_key,
     round_size,
 )
-from batch_calls.store.attempts import Attempts, CallRecord, DueRecipient
+from batch_calls.logic import calling_rules as rules
+from batch_calls.store.attempts import Attempts, CallRecord, Due, DueRecipient
 from batch_calls.store.blobs import Blobs
 from batch_calls.store.database import Database
-from batch_calls.store.keys import ALWAYS
 from batch_calls.store.workflow import Workflow
 from batch_calls.telephony.base import CallRequest, PermanentCallError, Provider
 
+# A round with recipient-local windows reads at most this many pages of due recipients.
+MAX_PAGES_PER_ROUND = 10
+_DUE_STATUSES = frozenset({RecipientStatus.PENDING, RecipientStatus.WAITING_RETRY})
 _RUNNABLE = frozenset({BatchStatus.INITIATED, BatchStatus.SCHEDULED, BatchStatus.RUNNING})
 
 
@@ -41,6 +46,7 @@ class Rounds:
     workflow: Workflow
     provider: Callable[[], Provider]
     clock: Callable[[], datetime] = _utc_now
+    sleep: Callable[[float], None] = time.sleep  # pacing waits (fractions of a second)
 
 
 def round_payload(batch: Batch, round_number: int) -> dict[str, Any]:
@@ -70,19 +76,19 @@ def advance(rounds: Rounds, batch: Batch) -> str:
     earliest = rounds.attempts.earliest_due(batch.workspace_id, batch.batch_id)
     if earliest is None:
         return "nothing: nobody due"
-    due_at = _due_time(earliest)
-    if due_at is None or due_at <= now:
+    due_at = max(earliest.due_at or now, now)
+    reason = rules.waiting_reason(due_at, earliest.retry_at)
+    opening = rules.batch_opening(batch.settings.calling_window, due_at)
+    if opening is None:
+        return "nothing: the calling window never opens"
+    if opening > due_at:
+        due_at, reason = opening, rules.CALLING_WINDOW
+    if due_at <= now:
         rounds.workflow.start(name, round_payload(batch, next_round))
         return f"started round {next_round}"
     rounds.workflow.schedule(name, due_at, round_payload(batch, next_round))
-    return f"scheduled round {next_round} at {due_at.isoformat()}"
-
-
-def _due_time(due_key: str) -> datetime | None:
-    when = due_key.split("#", 1)[0]
-    if when == ALWAYS:
-        return None
-    return datetime.strptime(when, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    rounds.database.set_waiting(batch.workspace_id, batch.batch_id, due_at, reason)
+    return f"scheduled round {next_round} at {due_at.isoformat()} ({reason})"
 
 
 def prepare_round(
@@ -107,8 +113,6 @@ def prepare_round(
     batch = rounds.database.begin_round(workspace_id, batch_id, round_number, now)
     if batch is None:
         return not_owned
-    limit = round_size(batch.settings.max_concurrent_calls)
-    due = rounds.attempts.due(workspace_id, batch_id, now, limit)
     items = [
         {
             "workspace_id": workspace_id,
@@ -117,7 +121,7 @@ def prepare_round(
             "row": r.row,
             "attempts": r.attempts,
         }
-        for r in due
+        for r in _callable_now(rounds, batch, now)
     ]
     key = rounds.blobs.put_manifest(workspace_id, batch_id, round_number, items)
     return {
@@ -127,6 +131,35 @@ def prepare_round(
         "key": key,
         "max_concurrency": batch.settings.max_concurrent_calls,
     }
+
+
+def _callable_now(rounds: Rounds, batch: Batch, now: datetime) -> list[Due]:
+    """Up to a round's worth of due recipients whose calling window is open now. With
+    each recipient's local time, those whose window is closed are moved to its opening
+    as they are met (a bounded number a round), so no later round reads them again."""
+    limit = round_size(batch.settings.max_concurrent_calls)
+    window = batch.settings.calling_window
+    if rules.batch_opening(window, now) != now:
+        return []  # the batch-wide window is closed: FinishRound schedules its opening
+    if window is None or not window.recipient_local_time:
+        return rounds.attempts.due(batch.workspace_id, batch.batch_id, now, limit)
+    chosen: list[Due] = []
+    page: dict[str, Any] | None = None
+    for _ in range(MAX_PAGES_PER_ROUND):
+        due, page = rounds.attempts.due_page(batch.workspace_id, batch.batch_id, now, limit, page)
+        for recipient in due:
+            is_open, opening = rules.window_check(
+                window, recipient.phone_number, recipient.variables, now
+            )
+            if is_open:
+                chosen.append(recipient)
+            else:
+                rules.defer_or_skip(
+                    rounds.attempts, batch.workspace_id, batch.batch_id, recipient, opening
+                )
+        if len(chosen) >= limit or page is None:
+            break
+    return chosen[:limit]
 
 
 def finish_round(
@@ -141,19 +174,34 @@ def finish_round(
 
 
 def dial(rounds: Rounds, item: dict[str, Any], task_token: str) -> str:
-    """Claim the attempt, then place the call; never a second call for one attempt."""
+    """Check the calling rules at this moment, claim the attempt, then place the call;
+    never a second call for one attempt."""
     workspace_id, batch_id = str(item["workspace_id"]), str(item["batch_id"])
     recipient = DueRecipient(int(item["part"]), int(item["row"]), int(item["attempts"]))
     attempt = recipient.attempts + 1
     this_call = call_id(batch_id, recipient.part, recipient.row, attempt)
-    now = rounds.clock()
+    if rounds.attempts.call(this_call) is not None:
+        # A retried invocation of a claimed attempt: whether the first one reached the
+        # provider is unknown, so its callback or the timeout's reconciliation decides.
+        return "already claimed"
+    batch = rounds.database.get_batch(workspace_id, batch_id)
+    target = rounds.database.get_recipient(workspace_id, batch_id, recipient.part, recipient.row)
+    refused = None if batch is None else _refusal(rounds, batch, recipient, target)
+    if batch is None or refused is not None:
+        rounds.workflow.answer(task_token, {"dialled": False})
+        return refused or "not claimed: no batch"
+    caller = rules.caller_id(batch.settings, target)
     claimed = rounds.attempts.claim(
-        workspace_id, batch_id, recipient, call_id=this_call, task_token=task_token, now=now
+        workspace_id,
+        batch_id,
+        recipient,
+        call_id=this_call,
+        task_token=task_token,
+        now=rounds.clock(),
+        caller_id=caller,
     )
     if not claimed:
         if rounds.attempts.call(this_call) is not None:
-            # A retried invocation of a claimed attempt: whether the first one reached the
-            # provider is unknown, so its callback or the timeout's reconciliation decides.
             return "already claimed"
         rounds.workflow.answer(task_token, {"dialled": False})  # paused, no slot, or moved
         return "not claimed"
@@ -164,12 +212,11 @@ def dial(rounds: Rounds, item: dict[str, Any], task_token: str) -> str:
         rounds.attempts.release(call)  # paused or cancelled between the claim and now
         rounds.workflow.answer(task_token, {"dialled": False})
         return "released: the batch stopped"
-    target = rounds.database.get_recipient(workspace_id, batch_id, recipient.part, recipient.row)
     request = CallRequest(
         call_id=this_call,
         idempotency_key=idempotency_key(batch_id, recipient.part, recipient.row, attempt),
         to=target.phone_number,
-        from_number=batch.settings.from_phone_number,
+        from_number=caller,
         agent_id=batch.settings.agent_id,
         variables=target.variables,
         batch_id=batch_id,
@@ -177,11 +224,44 @@ def dial(rounds: Rounds, item: dict[str, Any], task_token: str) -> str:
     )
     try:
         placed = rounds.provider().place_call(request)
-    except PermanentCallError as refused:
-        record(rounds, call, Outcome.FAILED, str(refused))
+    except PermanentCallError as refused_call:
+        record(rounds, call, Outcome.FAILED, str(refused_call))
         return "refused by the provider"
     rounds.attempts.mark_placed(call, placed.provider_call_id)
     return "placed"
+
+
+def _refusal(
+    rounds: Rounds, batch: Batch, recipient: DueRecipient, target: Recipient
+) -> str | None:
+    """Why this recipient may not be called at this moment (None: it may). A suppressed
+    number is skipped; outside its window it is due again at the opening; without a
+    free call start (pacing) it stays due for a later round. None of these is an
+    attempt."""
+    workspace_id, batch_id = batch.workspace_id, batch.batch_id
+    if batch.status is not BatchStatus.RUNNING:
+        return "not claimed: the batch is not running"
+    if target.status not in _DUE_STATUSES or target.attempts != recipient.attempts:
+        return "not claimed: the recipient moved"
+    if rounds.database.is_suppressed(workspace_id, target.phone_number):
+        rounds.attempts.skip(workspace_id, batch_id, recipient, rules.SUPPRESSED)
+        return "skipped: suppressed"
+    workspace = rounds.database.get_workspace(workspace_id)
+    limits = (
+        batch.settings.max_calls_per_second,
+        None if workspace is None else workspace.max_calls_per_second,
+    )
+    if not rules.reserve_call_start(
+        rounds.attempts, workspace_id, batch_id, limits, clock=rounds.clock, sleep=rounds.sleep
+    ):
+        return "put back: no call start free (pacing)"
+    is_open, opening = rules.window_check(
+        batch.settings.calling_window, target.phone_number, target.variables, rounds.clock()
+    )
+    if not is_open:
+        rules.defer_or_skip(rounds.attempts, workspace_id, batch_id, recipient, opening)
+        return "put back: outside the calling window"
+    return None
 
 
 def record(rounds: Rounds, call: CallRecord, outcome: Outcome, reported: str | None = None) -> bool:
@@ -191,6 +271,16 @@ def record(rounds: Rounds, call: CallRecord, outcome: Outcome, reported: str | N
     if batch is None:
         return False
     decision = decide(outcome, call.attempt, batch.settings.retry_config, now)
+    window = batch.settings.calling_window
+    if decision.next_attempt_at is not None and window is not None:
+        # A retry that falls outside the window waits for its next opening.
+        target = rounds.database.get_recipient(
+            call.workspace_id, call.batch_id, call.part, call.row
+        )
+        due_at = rules.due_after_retry_wait(
+            window, target.phone_number, target.variables, decision.next_attempt_at
+        )
+        decision = dataclasses.replace(decision, due_at=due_at)
     recorded = rounds.attempts.record_outcome(
         call,
         reported or str(outcome),

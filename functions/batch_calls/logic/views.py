@@ -3,7 +3,8 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from batch_calls.domain.batch import Batch, Recipient
+from batch_calls.domain.batch import Batch, BatchStatus, Recipient
+from batch_calls.logic.calling_rules import CALLING_WINDOW, SCHEDULED_START
 
 
 def batch_view(batch: Batch) -> dict[str, Any]:
@@ -32,6 +33,9 @@ def batch_view(batch: Batch) -> dict[str, Any]:
             if settings.calling_window is None
             else settings.calling_window.model_dump(mode="json")
         ),
+        "from_phone_numbers": list(settings.from_phone_numbers),
+        "max_calls_per_second": settings.max_calls_per_second,
+        **_waiting(batch),
         "on_invalid_rows": settings.on_invalid_rows,
         "dedupe": settings.dedupe,
         "variables": batch.variables,
@@ -40,6 +44,21 @@ def batch_view(batch: Batch) -> dict[str, Any]:
             "recipients": f"{path}/recipients",
             "report": f"{path}/report",
         },
+    }
+
+
+def _waiting(batch: Batch) -> dict[str, Any]:
+    """When the batch calls next and why it is not calling now: its scheduled start, a
+    retry wait or a closed calling window (null while it calls, is paused or is over)."""
+    at, reason = None, None
+    if batch.status is BatchStatus.SCHEDULED:
+        at, reason = batch.settings.scheduled_at, SCHEDULED_START
+    elif batch.status is BatchStatus.RUNNING and batch.active_round is None:
+        at, reason = batch.next_round_at, batch.waiting_for
+    return {
+        "next_attempt_at": _utc(at),
+        "waiting_for": reason,
+        "waiting_for_window": reason == CALLING_WINDOW,
     }
 
 
@@ -53,6 +72,8 @@ def recipient_view(recipient: Recipient) -> dict[str, Any]:
         "last_attempt_at": _utc(recipient.last_attempt_at),
         "last_outcome": recipient.last_outcome,
         "call_id": recipient.call_id,
+        "caller_id": recipient.caller_id,
+        "next_attempt_at": _utc(recipient.next_attempt_at),
         "skip_reason": recipient.skip_reason,
         "variables": recipient.variables,
     }

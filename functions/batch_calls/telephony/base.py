@@ -50,6 +50,8 @@ class CallEvent:
     provider_status: str
     duration_seconds: float | None = None
     detail: Mapping[str, str] = field(default_factory=dict)
+    # The person asked not to be called again: the number joins the suppression list.
+    opted_out: bool = False
 
 
 class InvalidSignature(Exception):
