@@ -117,12 +117,19 @@ def open_in_all(window: CallingWindow, zones: Sequence[str], at: datetime) -> bo
 
 @cache
 def zones_of_number(e164: str) -> tuple[str, ...]:
-    """The IANA zones phonenumbers knows for a number; () when it knows none."""
+    """The IANA zones phonenumbers knows for a number; () when it knows none. A number
+    that is not geographic (toll-free, many mobiles) gets its country's zones from
+    phonenumbers: kept for a country with one zone, unknown for a country with several
+    (all of the US's zones are never open at once)."""
     try:
         number = phonenumbers.parse(e164)
     except phonenumbers.NumberParseException:
         return ()
-    return tuple(name for name in phone_zones.time_zones_for_number(number) if is_zone(name))
+    zones = tuple(name for name in phone_zones.time_zones_for_number(number) if is_zone(name))
+    geographic = phonenumbers.is_number_type_geographical(
+        phonenumbers.number_type(number), number.country_code
+    )
+    return zones if geographic or len(zones) == 1 else ()
 
 
 def recipient_zones(window: CallingWindow, e164: str, variables: dict[str, str]) -> tuple[str, ...]:

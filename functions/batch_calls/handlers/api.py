@@ -57,6 +57,7 @@ from batch_calls.handlers.api_models import (
     BatchChanges,
     BatchList,
     BatchView,
+    CreatedBatch,
     RecipientList,
     SuppressionAdded,
     SuppressionList,
@@ -105,7 +106,10 @@ JsonText = str | dict[str, Any]
     "/batch-calls",
     summary="Create a batch call (multipart file, upload_id or JSON)",
     responses={
-        201: documented("the batch, as GET /batch-calls/{batch_id} shows it", BatchView),
+        201: documented(
+            "the batch, as GET /batch-calls/{batch_id} shows it, and the upload's warnings",
+            CreatedBatch,
+        ),
         400: CONTACTS_REJECTED,
         **AUTH,
         404: documented("this API key's workspace no longer exists (not_found)", ApiError),
@@ -314,7 +318,9 @@ def update_batch(
     "/batch-calls/<batch_id>/contacts",
     summary="Add contacts to a draft batch",
     responses={
-        200: documented("the batch with the new contacts counted", BatchView),
+        200: documented(
+            "the batch with the new contacts counted, and their warnings", CreatedBatch
+        ),
         400: CONTACTS_REJECTED,
         **AUTH,
         404: NOT_FOUND,

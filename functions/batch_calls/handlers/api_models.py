@@ -275,6 +275,15 @@ class ValidationFailedError(_View):
     warnings: list[ValidationIssue]
 
 
+class CreatedBatch(BatchView):
+    """The batch, with the warnings of the contacts just uploaded."""
+
+    warnings: list[ValidationIssue] = Field(
+        description="duplicate_phone_number, suppressed (skipped: on the suppression list), "
+        "unknown_time_zone (recipient_local_time: called in the batch's zone), ..."
+    )
+
+
 class GatewayError(BaseModel):
     """An answer API Gateway gives itself (401/403 from the authorizer, 413 over its
     limits); the API's own errors have this shape too, with `error`."""

@@ -105,7 +105,7 @@ def create_batch(
         raise InvalidField("file", "is required (or upload_id, or start=false for a draft)")
 
     if batch_id is not None and (existing := services.database.get_batch(workspace_id, batch_id)):
-        return batch_view(existing)
+        return _with_warnings(batch_view(existing), None)
     batch_id = batch_id or new_batch_id()
     result = (
         None if contacts is None else _validated(services, workspace, settings, region, contacts)
@@ -125,11 +125,11 @@ def create_batch(
     )
     if result is not None and contacts is not None:
         _store_part(services, batch, 1, contacts, result)
-    if not services.database.create_batch(batch):
-        return get_batch(services, workspace_id, batch_id)  # created by a concurrent twin
+    if not services.database.create_batch(batch):  # created by a concurrent twin
+        return _with_warnings(get_batch(services, workspace_id, batch_id), result)
     if result is not None:
         services.load_queue.request_load(workspace_id, batch_id, 1)
-    return batch_view(batch)
+    return _with_warnings(batch_view(batch), result)
 
 
 def add_contacts(
@@ -154,7 +154,13 @@ def add_contacts(
     if updated is None:  # it was started, or another file was added, at the same moment
         raise InvalidState("the batch changed while the contacts were added; try again")
     services.load_queue.request_load(workspace_id, batch_id, part)
-    return batch_view(updated)
+    return _with_warnings(batch_view(updated), result)
+
+
+def _with_warnings(view: dict[str, Any], result: ValidationResult | None) -> dict[str, Any]:
+    """The batch with its upload's warnings (duplicates, suppressed numbers, unknown
+    time zones)."""
+    return {**view, "warnings": [] if result is None else result.body()["warnings"]}
 
 
 def _validated(

@@ -47,13 +47,16 @@ def batch_view(batch: Batch) -> dict[str, Any]:
     }
 
 
+_STARTED = frozenset({BatchStatus.INITIATED, BatchStatus.RUNNING})
+
+
 def _waiting(batch: Batch) -> dict[str, Any]:
     """When the batch calls next and why it is not calling now: its scheduled start, a
     retry wait or a closed calling window (null while it calls, is paused or is over)."""
     at, reason = None, None
     if batch.status is BatchStatus.SCHEDULED:
         at, reason = batch.settings.scheduled_at, SCHEDULED_START
-    elif batch.status is BatchStatus.RUNNING and batch.active_round is None:
+    elif batch.status in _STARTED and batch.active_round is None:
         at, reason = batch.next_round_at, batch.waiting_for
     return {
         "next_attempt_at": _utc(at),
