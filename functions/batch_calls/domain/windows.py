@@ -127,7 +127,7 @@ def zones_of_number(e164: str) -> tuple[str, ...]:
         return ()
     zones = tuple(name for name in phone_zones.time_zones_for_number(number) if is_zone(name))
     geographic = phonenumbers.is_number_type_geographical(
-        phonenumbers.number_type(number), number.country_code
+        phonenumbers.number_type(number), number.country_code or 0
     )
     return zones if geographic or len(zones) == 1 else ()
 
