@@ -5,6 +5,8 @@ after `POST /batch-calls` answered: 100,000 items take longer than API Gateway w
 then let the batch advance. Idempotent: a part already loaded is skipped, and rewriting a
 part not yet marked loaded writes the same items again.
 `cancel`: everyone still pending or waiting for a retry becomes cancelled.
+`window_reset`: the batch's calling window changed: those waiting for an opening of the
+old one are due again, checked against the new one.
 `suppression_sweep`: in a workspace's active batches, everyone waiting whose number is on
 its suppression list becomes skipped (logic/suppression.py).
 """
@@ -18,7 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from batch_calls.domain.batch import Recipient
 from batch_calls.handlers.wiring import rounds
 from batch_calls.logic import suppression
-from batch_calls.logic.rounds import Rounds, advance
+from batch_calls.logic.rounds import Rounds, advance, reset_window_waits
 
 logger = Logger(service="batch-calls-load-recipients")
 
@@ -57,6 +59,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         workspace_id, batch_id = request["workspace_id"], request["batch_id"]
         if request.get("action") == "cancel":
             done = cancel_waiting(rounds(), workspace_id, batch_id)
+        elif request.get("action") == "window_reset":
+            done = reset_window_waits(rounds(), workspace_id, batch_id)
         else:
             done = load_part(rounds(), workspace_id, batch_id, int(request["part"]))
         logger.info("batch work done", extra={**request, "recipients": done})

@@ -392,6 +392,8 @@ def update_batch(
     )
     if updated is None:
         raise InvalidState("the batch changed at the same moment; read it and try again")
+    if settings.calling_window != batch.settings.calling_window and batch.parts:
+        services.load_queue.request_window_reset(workspace_id, batch_id)
     return batch_view(updated)
 
 

@@ -91,6 +91,22 @@ def advance(rounds: Rounds, batch: Batch) -> str:
     return f"scheduled round {next_round} at {due_at.isoformat()} ({reason})"
 
 
+def reset_window_waits(rounds: Rounds, workspace_id: str, batch_id: str) -> int:
+    """The batch's calling window changed: everyone waiting for an opening of the old
+    one is due again at the end of its retry wait (or now), and the next round is
+    planned afresh (the one scheduled for the old opening is withdrawn)."""
+    reset = sum(
+        rounds.attempts.undefer(workspace_id, batch_id, due)
+        for due in rounds.attempts.waiting(workspace_id, batch_id)
+        if due.due_at is not None and due.due_at != due.retry_at
+    )
+    batch = rounds.database.get_batch(workspace_id, batch_id)
+    if batch is not None and batch.active_round is None:
+        rounds.workflow.unschedule(execution_name(batch_id, batch.round + 1))
+        advance(rounds, batch)
+    return reset
+
+
 def prepare_round(
     rounds: Rounds, workspace_id: str, batch_id: str, round_number: int
 ) -> dict[str, Any]:

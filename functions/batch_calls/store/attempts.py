@@ -287,6 +287,26 @@ class Attempts:
             ]
         )
 
+    def undefer(self, workspace_id: str, batch_id: str, recipient: Due) -> bool:
+        """A recipient waiting for a window's opening: due again at the end of its retry
+        wait (or now), so the next round checks it against the window as it is now."""
+        return self._transact(
+            [
+                _update(
+                    batch_pk(workspace_id, batch_id),
+                    recipient_sk(recipient.part, recipient.row),
+                    "SET due_key = :due",
+                    "#status IN (:pending, :waiting) AND attempts = :attempts",
+                    {
+                        ":due": due_key(recipient.retry_at, recipient.part, recipient.row),
+                        ":pending": str(RecipientStatus.PENDING),
+                        ":waiting": str(RecipientStatus.WAITING_RETRY),
+                        ":attempts": recipient.attempts,
+                    },
+                )
+            ]
+        )
+
     def skip(self, workspace_id: str, batch_id: str, recipient: DueRecipient, reason: str) -> bool:
         """pending|waiting_retry -> skipped with `reason` (a suppressed number, a
         window that never opens): it will not be called."""

@@ -23,6 +23,9 @@ class LoadQueue:
     def request_cancel(self, workspace_id: str, batch_id: str) -> None:
         self._send({"action": "cancel", "workspace_id": workspace_id, "batch_id": batch_id})
 
+    def request_window_reset(self, workspace_id: str, batch_id: str) -> None:
+        self._send({"action": "window_reset", "workspace_id": workspace_id, "batch_id": batch_id})
+
     def request_suppression_sweep(self, workspace_id: str) -> None:
         self._send({"action": "suppression_sweep", "workspace_id": workspace_id})
 
