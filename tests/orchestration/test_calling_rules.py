@@ -16,8 +16,10 @@ from batch_calls import store
 from batch_calls.domain.batch import CallingWindow
 from batch_calls.domain.windows import open_in_all, recipient_zones
 from batch_calls.telephony.signing import sign
+from cli.main import main
 from local.clock import ShiftedClock
-from tests.api.client import multipart
+from local.demo import seed_workspace
+from tests.api.client import Client, multipart
 from tests.orchestration.conftest import Product, moment
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -242,3 +244,47 @@ def test_suppressed_numbers_never_reach_the_simulator(product: Product) -> None:
     }
     assert client.request("DELETE", f"/suppression-list/{listed}").status == 200
     assert client.request("DELETE", f"/suppression-list/{listed}").status == 404
+
+
+def test_a_changed_window_is_applied_to_those_waiting_for_the_old_one(
+    product: Product, clock: ShiftedClock
+) -> None:
+    clock.set(datetime(2026, 11, 23, 4, 30, tzinfo=UTC))  # 20:30 in Los Angeles
+    window = {"start": "09:00", "end": "17:00", "recipient_local_time": True}
+    batch_id = product.create(
+        rows("+14155552401", "+14155552402"), calling_window=json.dumps(window)
+    )
+    waiting(product, batch_id, "calling_window")
+    product.act(batch_id, "pause")
+    evenings = {**window, "start": "18:00", "end": "23:00"}
+    change = product.client.request(
+        "PATCH", f"/batch-calls/{batch_id}", json_body={"calling_window": evenings}
+    )
+    assert change.status == 200, change.body
+    product.act(batch_id, "resume")
+    product.wait_for(batch_id, "completed", timeout=60)  # now, not at the old 09:00
+    assert all(
+        t < datetime(2026, 11, 23, 17, 0, tzinfo=UTC) for t in call_times(product, clock, batch_id)
+    )
+
+
+def test_a_batch_without_a_window_gets_its_workspaces_default(
+    product: Product, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tenant = seed_workspace(store.database(), name="Windows")
+    workspace_id = tenant.workspace.workspace_id
+    admin = ["admin", "--table", store.database().table.name, "configure", "--workspace"]
+    default = {"timezone": "Asia/Kolkata", "start": "10:00", "end": "19:00"}
+    argv = [*admin, workspace_id, "--calling-window", json.dumps(default)]
+    assert main([*argv, "--max-calls-per-second", "20"]) == 0
+    workspace = store.database().get_workspace(workspace_id)
+    assert workspace is not None and workspace.max_calls_per_second == 20
+    assert main([*admin, workspace_id, "--calling-window", '{"start": "25:00"}']) == 2
+    assert "'25:00' is not a time of day" in capsys.readouterr().err
+
+    form = {"agent_id": "agt_demo", "from_phone_number": "+912234567890", "start": "false"}
+    body, content_type = multipart(form, {"file": ("c.csv", rows("+919876500100").encode())})
+    client = Client(product.local.gateway.url, tenant.api_key)
+    created = client.request("POST", "/batch-calls", body=body, content_type=content_type)
+    assert created.status == 201, created.body
+    assert {k: created.body["calling_window"][k] for k in default} == default
