@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from batch_calls.domain.batch import BatchSettings, Recipient, RecipientStatus
-from batch_calls.logic.calling_rules import caller_id, reserve_call_start
+from batch_calls.logic.calling_rules import UNPACED, caller_id, reserve_call_start
 from batch_calls.store.attempts import Attempts
 
 POOL = ["+14155550100", "+14155550101", "+912234567890"]
@@ -66,7 +66,8 @@ def test_pacing_waits_for_the_next_free_second_and_gives_up_beyond_two() -> None
     started = []
     for _ in range(4):
         took = reserve_call_start(attempts, "ws", "b", (1, None), clock=clock, sleep=clock.sleep)
-        started.append(int(clock.now.timestamp()) if took else None)
+        assert took is None or took == int(clock.now.timestamp())
+        started.append(took)
         clock.now = datetime(2026, 11, 23, 9, 0, 0, 250_000, tzinfo=UTC)
     first = int(datetime(2026, 11, 23, 9, 0, 0, tzinfo=UTC).timestamp())
     assert started == [first, first + 1, first + 2, None]
@@ -75,7 +76,7 @@ def test_pacing_waits_for_the_next_free_second_and_gives_up_beyond_two() -> None
 def test_no_cap_takes_no_counter() -> None:
     counters = Counters()
     clock = FakeClock(datetime(2026, 11, 23, tzinfo=UTC))
-    assert reserve_call_start(
+    taken = reserve_call_start(
         cast(Attempts, counters), "ws", "b", (None, None), clock=clock, sleep=clock.sleep
     )
-    assert counters.taken == {}
+    assert (taken, counters.taken) == (UNPACED, {})

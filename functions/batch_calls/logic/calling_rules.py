@@ -41,6 +41,7 @@ CALLING_WINDOW = "calling_window"
 # A Dial waits at most this many clock seconds ahead for a free call start; beyond, the
 # recipient is put back and a later round takes it (no Map slot idles for long).
 PACE_LOOKAHEAD_SECONDS = 2
+UNPACED = -1  # no pace applies: a call may start at any moment
 
 
 # -- windows ---------------------------------------------------------------------------
@@ -109,25 +110,30 @@ def reserve_call_start(
     *,
     clock: Callable[[], datetime],
     sleep: Callable[[float], None] = time.sleep,
-) -> bool:
-    """Take a call start in this clock second or one of the next few, and wait for it;
-    False when none is free (the caller puts the recipient back)."""
+) -> int | None:
+    """Take a call start in this clock second or one of the next few and wait for it:
+    the second (epoch) taken, UNPACED when no cap applies, None when none is free (the
+    caller puts the recipient back)."""
     batch_limit, workspace_limit = limits
     if batch_limit is None and workspace_limit is None:
-        return True
+        return UNPACED
     for _ in range(2):
-        now = clock().timestamp()
-        second = int(now)
+        second = int(clock().timestamp())
         for ahead in range(PACE_LOOKAHEAD_SECONDS + 1):
             target = second + ahead
             if attempts.reserve_start(workspace_id, batch_id, target, *limits):
                 sleep(max(0.0, target - clock().timestamp()))
-                if int(clock().timestamp()) == target:
-                    return True
+                if within(target, clock):
+                    return target
                 break  # overslept into a later second: that start is lost, take another
         else:
-            return False
-    return False
+            return None
+    return None
+
+
+def within(second: int, clock: Callable[[], datetime]) -> bool:
+    """Whether a call may start now under the start taken for `second`."""
+    return second == UNPACED or int(clock().timestamp()) == second
 
 
 # -- uploads ---------------------------------------------------------------------------

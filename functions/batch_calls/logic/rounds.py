@@ -190,8 +190,9 @@ def finish_round(
 
 
 def dial(rounds: Rounds, item: dict[str, Any], task_token: str) -> str:
-    """Check the calling rules at this moment, claim the attempt, then place the call;
-    never a second call for one attempt."""
+    """Check the calling rules, claim the attempt, take a call start (pacing), check the
+    rules again at that moment, then place the call; never a second call for one
+    attempt. A recipient not called is put back, and no attempt is counted."""
     workspace_id, batch_id = str(item["workspace_id"]), str(item["batch_id"])
     recipient = DueRecipient(int(item["part"]), int(item["row"]), int(item["attempts"]))
     attempt = recipient.attempts + 1
@@ -202,10 +203,10 @@ def dial(rounds: Rounds, item: dict[str, Any], task_token: str) -> str:
         return "already claimed"
     batch = rounds.database.get_batch(workspace_id, batch_id)
     target = rounds.database.get_recipient(workspace_id, batch_id, recipient.part, recipient.row)
-    refused = None if batch is None else _refusal(rounds, batch, recipient, target)
+    refused = "no batch" if batch is None else _refusal(rounds, batch, recipient, target)
     if batch is None or refused is not None:
         rounds.workflow.answer(task_token, {"dialled": False})
-        return refused or "not claimed: no batch"
+        return f"not claimed: {refused}"
     caller = rules.caller_id(batch.settings, target)
     claimed = rounds.attempts.claim(
         workspace_id,
@@ -222,12 +223,23 @@ def dial(rounds: Rounds, item: dict[str, Any], task_token: str) -> str:
         rounds.workflow.answer(task_token, {"dialled": False})  # paused, no slot, or moved
         return "not claimed"
     call = rounds.attempts.call(this_call)
-    batch = rounds.database.get_batch(workspace_id, batch_id)
     assert call is not None
+    batch = rounds.database.get_batch(workspace_id, batch_id)
     if batch is None or batch.status is not BatchStatus.RUNNING:
-        rounds.attempts.release(call)  # paused or cancelled between the claim and now
-        rounds.workflow.answer(task_token, {"dialled": False})
-        return "released: the batch stopped"
+        return _put_back(rounds, call, "the batch stopped")  # paused or cancelled meanwhile
+    second = _call_start(rounds, batch)
+    if second is None:
+        return _put_back(rounds, call, "no call start free (pacing)")
+    if second != rules.UNPACED:  # it waited for its start: is the window still open?
+        is_open, opening = rules.window_check(
+            batch.settings.calling_window, target.phone_number, target.variables, rounds.clock()
+        )
+        if not is_open:
+            put_back = _put_back(rounds, call, "the window closed while it waited")
+            rules.defer_or_skip(rounds.attempts, workspace_id, batch_id, recipient, opening)
+            return put_back
+    if not rules.within(second, rounds.clock):
+        return _put_back(rounds, call, "its call start passed")
     request = CallRequest(
         call_id=this_call,
         idempotency_key=idempotency_key(batch_id, recipient.part, recipient.row, attempt),
@@ -247,36 +259,50 @@ def dial(rounds: Rounds, item: dict[str, Any], task_token: str) -> str:
     return "placed"
 
 
-def _refusal(
-    rounds: Rounds, batch: Batch, recipient: DueRecipient, target: Recipient
-) -> str | None:
-    """Why this recipient may not be called at this moment (None: it may). A suppressed
-    number is skipped; outside its window it is due again at the opening; without a
-    free call start (pacing) it stays due for a later round. None of these is an
-    attempt."""
-    workspace_id, batch_id = batch.workspace_id, batch.batch_id
-    if batch.status is not BatchStatus.RUNNING:
-        return "not claimed: the batch is not running"
-    if target.status not in _DUE_STATUSES or target.attempts != recipient.attempts:
-        return "not claimed: the recipient moved"
-    if rounds.database.is_suppressed(workspace_id, target.phone_number):
-        rounds.attempts.skip(workspace_id, batch_id, recipient, rules.SUPPRESSED)
-        return "skipped: suppressed"
-    workspace = rounds.database.get_workspace(workspace_id)
+def _put_back(rounds: Rounds, call: CallRecord, why: str) -> str:
+    """Undo a claim whose call is not placed (it was never an attempt)."""
+    rounds.attempts.release(call)
+    if call.task_token:
+        rounds.workflow.answer(call.task_token, {"dialled": False})
+    return f"put back: {why}"
+
+
+def _call_start(rounds: Rounds, batch: Batch) -> int | None:
+    """A call start of the batch's and the workspace's pace (see calling_rules)."""
+    workspace = rounds.database.get_workspace(batch.workspace_id)
     limits = (
         batch.settings.max_calls_per_second,
         None if workspace is None else workspace.max_calls_per_second,
     )
-    if not rules.reserve_call_start(
-        rounds.attempts, workspace_id, batch_id, limits, clock=rounds.clock, sleep=rounds.sleep
-    ):
-        return "put back: no call start free (pacing)"
+    return rules.reserve_call_start(
+        rounds.attempts,
+        batch.workspace_id,
+        batch.batch_id,
+        limits,
+        clock=rounds.clock,
+        sleep=rounds.sleep,
+    )
+
+
+def _refusal(
+    rounds: Rounds, batch: Batch, recipient: DueRecipient, target: Recipient
+) -> str | None:
+    """Why this recipient may not be called at this moment (None: it may). A suppressed
+    number is skipped; outside its window it is due again at the opening."""
+    workspace_id, batch_id = batch.workspace_id, batch.batch_id
+    if batch.status is not BatchStatus.RUNNING:
+        return "the batch is not running"
+    if target.status not in _DUE_STATUSES or target.attempts != recipient.attempts:
+        return "the recipient moved"
+    if rounds.database.is_suppressed(workspace_id, target.phone_number):
+        rounds.attempts.skip(workspace_id, batch_id, recipient, rules.SUPPRESSED)
+        return "suppressed"
     is_open, opening = rules.window_check(
         batch.settings.calling_window, target.phone_number, target.variables, rounds.clock()
     )
     if not is_open:
         rules.defer_or_skip(rounds.attempts, workspace_id, batch_id, recipient, opening)
-        return "put back: outside the calling window"
+        return "outside the calling window"
     return None
 
 
