@@ -86,6 +86,10 @@ def advance(rounds: Rounds, batch: Batch) -> str:
     if due_at <= now:
         rounds.workflow.start(name, round_payload(batch, next_round))
         return f"started round {next_round}"
+    if batch.next_round_at is not None and due_at < batch.next_round_at:
+        # Someone became due before the round already scheduled: schedule it earlier
+        # (a schedule of the same name would otherwise stand).
+        rounds.workflow.unschedule(name)
     rounds.workflow.schedule(name, due_at, round_payload(batch, next_round))
     rounds.database.set_waiting(batch.workspace_id, batch.batch_id, due_at, reason)
     return f"scheduled round {next_round} at {due_at.isoformat()} ({reason})"
