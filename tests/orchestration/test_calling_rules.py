@@ -206,6 +206,11 @@ def test_suppressed_numbers_never_reach_the_simulator(product: Product) -> None:
     reply = client.request("POST", "/suppression-list", json_body={"phone_numbers": [listed]})
     assert reply.status == 200 and reply.body["added"] == 1
 
+    only_listed = _create(product, rows(listed))
+    assert only_listed["http"] == 400
+    assert "suppression list" in only_listed["message"]
+    assert only_listed["warnings"][0]["reason"] == "suppressed"
+
     numbers = [opted_out, listed, *(f"+1415555{2302 + i:04d}" for i in range(3)), added_later]
     created = _create(product, rows(*numbers))
     assert created["http"] == 201, created

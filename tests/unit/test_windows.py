@@ -141,3 +141,18 @@ def test_the_next_opening_is_open_and_nothing_before_it_is(
     while probe < opening - timedelta(hours=1):
         assert not is_open(window, window.timezone, probe)
         probe += timedelta(minutes=15)
+
+
+@settings(max_examples=150, deadline=None)
+@given(windows(), st.lists(st.sampled_from(ZONES), min_size=2, max_size=3, unique=True), moments)
+def test_with_several_zones_the_opening_is_open_in_all_and_none_comes_before(
+    window: CallingWindow, zones: list[str], after: datetime
+) -> None:
+    opening = next_opening(window, zones, after)
+    probe = after
+    end = (opening or after + timedelta(days=8)) - timedelta(hours=1)
+    while probe < end:
+        assert not open_in_all(window, zones, probe)
+        probe += timedelta(minutes=15)
+    if opening is not None:
+        assert opening >= after and open_in_all(window, zones, opening)

@@ -112,6 +112,11 @@ class ValidationResult:
                     message += ": no row is left to call"
             else:
                 message = "every row was a duplicate: no row is left to call"
+                if WarningReason.SUPPRESSED in self.warnings:
+                    message = (
+                        "every row is a duplicate or on the workspace's suppression list: "
+                        "no row is left to call"
+                    )
             return {
                 "error": "validation_failed",
                 "message": message,
