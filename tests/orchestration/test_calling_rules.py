@@ -293,3 +293,16 @@ def test_a_batch_without_a_window_gets_its_workspaces_default(
     created = client.request("POST", "/batch-calls", body=body, content_type=content_type)
     assert created.status == 201, created.body
     assert {k: created.body["calling_window"][k] for k in default} == default
+
+
+def test_a_batch_waiting_for_a_retry_says_so(product: Product) -> None:
+    batch_id = product.create(
+        rows("+14155552501", outcomes="no_answer,completed"),
+        retry_config=json.dumps({"max_retries": 1, "retry_interval_minutes": 30}),
+    )
+    batch = waiting(product, batch_id, "retry_wait")
+    [recipient] = product.recipients(batch_id)
+    assert batch["waiting_for_window"] is False
+    assert batch["next_attempt_at"] == recipient["next_attempt_at"]
+    assert product.act(batch_id, "pause")["waiting_for"] is None
+    product.act(batch_id, "cancel")
