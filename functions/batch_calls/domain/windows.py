@@ -13,7 +13,7 @@ the window is open in all of them.
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -115,7 +115,7 @@ def open_in_all(window: CallingWindow, zones: Sequence[str], at: datetime) -> bo
     return all(is_open(window, name, at) for name in zones)
 
 
-@cache
+@lru_cache(maxsize=65_536)  # bounded: a warm Lambda sees many batches' numbers
 def zones_of_number(e164: str) -> tuple[str, ...]:
     """The IANA zones phonenumbers knows for a number; () when it knows none. A number
     that is not geographic (toll-free, many mobiles) gets its country's zones from

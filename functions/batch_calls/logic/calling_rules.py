@@ -15,7 +15,7 @@
 import time
 from collections.abc import Callable
 from datetime import datetime
-from functools import cache
+from functools import lru_cache
 
 from batch_calls.domain.batch import BatchSettings, CallingWindow, Recipient
 from batch_calls.domain.windows import (
@@ -82,7 +82,7 @@ def due_after_retry_wait(
 # -- caller IDs ------------------------------------------------------------------------
 
 
-@cache
+@lru_cache(maxsize=1024)  # the batches' caller numbers
 def _region(e164: str) -> str | None:
     return region_of(e164)
 
