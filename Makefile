@@ -35,6 +35,7 @@ serve: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.orchestration
+	$(BIN)/python -m bench.pacing
 
 # The CloudFormation template and assets in cdk.out/, offline, bundling the functions
 # without Docker (the first run downloads the Lambda wheels from PyPI into build/).

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from batch_calls.domain.batch import CallingWindow
 from batch_calls.domain.telephony_config import TelephonyConfig
 from batch_calls.domain.workspace import DEFAULT_CONCURRENCY_LIMIT
 from cli.common import EXIT_OK, EXIT_REJECTED, UsageError, load_local_env
@@ -66,6 +67,15 @@ def register(commands: Any) -> None:
         metavar="NAME",
         help="telephony provider of the workspace: simulated, http, twilio, amazon_connect, "
         "or default (the deployment's TELEPHONY_PROVIDER)",
+    )
+    configure.add_argument(
+        "--calling-window",
+        metavar="JSON",
+        help='default window of batches without one: {"timezone": "America/New_York", '
+        '"start": "09:00", "end": "20:00", "days": [1,2,3,4,5]}',
+    )
+    configure.add_argument(
+        "--max-calls-per-second", type=int, help="call starts per second across all batches"
     )
     configure.set_defaults(run=_configure)
 
@@ -154,6 +164,13 @@ def _configure(args: argparse.Namespace) -> int:
     if args.telephony is not None:
         telephony = _telephony(TelephonyConfig.model_validate_json, _read(args.telephony))
 
+    window = None
+    if args.calling_window is not None:
+        try:
+            window = CallingWindow.model_validate_json(args.calling_window)
+        except ValidationError as error:
+            raise UsageError(f"not a valid calling window: {error.errors()[0]['msg']}") from None
+
     def configure() -> None:
         workspace = admin.configure(
             _database(args),
@@ -161,6 +178,8 @@ def _configure(args: argparse.Namespace) -> int:
             telephony,
             args.max_concurrent_calls,
             telephony_provider=args.provider,
+            calling_window=window,
+            max_calls_per_second=args.max_calls_per_second,
         )
         print(workspace.model_dump_json(indent=2, exclude={"webhook_secret"}))
 

@@ -23,8 +23,9 @@ import sys
 import threading
 import urllib.request
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -100,6 +101,10 @@ class _Running:
     instance: EmbeddedAws | None = None
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class EmbeddedAws:
     """A moto server with the stack's resources, for tests and for running the product.
 
@@ -125,6 +130,7 @@ class EmbeddedAws:
         secrets: tuple[SecretSpec, ...] = SECRETS,
         secret_values: Mapping[str, str] | None = None,
         rules: tuple[RuleSpec, ...] = RULES,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.functions = functions
         self.secrets = secrets
@@ -133,6 +139,7 @@ class EmbeddedAws:
         if unknown:
             raise ValueError(f"secret_values names no secret of the stack: {sorted(unknown)}")
         self.rules = rules
+        self.clock = clock  # the scheduler pump's (the product's) clock; None: real time
         # Values of the functions' `${Name}` settings (infra.resources.setting).
         self.settings = dict(settings or {})
         # A state machine is created only when its functions are among `functions`.
@@ -234,6 +241,7 @@ class EmbeddedAws:
             self.client("scheduler"),
             self.resources[SCHEDULER_GROUP].name,
             lambda_runtime.invoke,
+            clock=self.clock or _utc_now,
         )
         self._pump.start()
 

@@ -20,6 +20,7 @@ from infra.resources import (
 )
 from local.api_gateway import DEFAULT_PUBLIC_ROUTES, LocalApiGateway
 from local.aws import EmbeddedAws
+from local.clock import ShiftedClock
 from local.demo import seed_workspace
 from local.simulator_api import LOCAL_FUNCTIONS, LOCAL_ROUTES, local_settings
 
@@ -32,6 +33,7 @@ class LocalRuntime:
     aws: EmbeddedAws
     gateway: LocalApiGateway
     demo: NewWorkspace
+    clock: ShiftedClock
 
     def env(self) -> dict[str, str]:
         """What a shell needs to use this runtime with curl and the AWS CLI."""
@@ -84,10 +86,12 @@ def running(
     settings and credentials, docs/providers/), `telephony_provider` the deployment's
     default provider (simulated when None).
 
-    The gateway is made first: its URL is where providers call back.
+    The gateway is made first: its URL is where providers call back. The product runs
+    on `clock` (LocalRuntime.clock), which tests may move.
     CloudWatch metrics are off: on a terminal their EMF lines are noise (Powertools
     still collects them, so the code paths are the deployed ones)."""
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    clock = ShiftedClock()
     gateway = LocalApiGateway(
         port=port,
         prefix_functions={**LOCAL_ROUTES, PROVIDER_EVENTS: CALL_EVENTS_FUNCTION.logical_id},
@@ -101,10 +105,13 @@ def running(
         settings=settings,
         dial_settings=dial_settings,
         secret_values={TELEPHONY_SECRET.logical_id: telephony_secret} if telephony_secret else {},
+        clock=clock.now,
     ) as aws:
         forget_clients()
+        wiring.use_clock(clock.now)
         try:
             with gateway:
-                yield LocalRuntime(aws, gateway, seed_workspace(store.database()))
+                yield LocalRuntime(aws, gateway, seed_workspace(store.database()), clock)
         finally:
+            wiring.use_clock(wiring.utc_now)
             forget_clients()

@@ -24,6 +24,10 @@ OPERATIONS: dict[tuple[str, str], set[int]] = {
         ("post", f"/batch-calls/{{batch_id}}/{action}"): {200, 404, 409}
         for action in ("start", "pause", "resume", "cancel")
     },
+    ("post", "/suppression-list"): {200, 400, 415},
+    ("get", "/suppression-list"): {200, 400},
+    ("post", "/suppression-list/upload"): {200, 400, 413, 415},
+    ("delete", "/suppression-list/{phone_number}"): {200, 400, 404},
 }
 
 
@@ -93,6 +97,9 @@ def test_success_bodies_are_the_views_with_every_field_required(document: dict[s
         "finished_at",
         "calling_window",
         "webhooks",
+        "max_calls_per_second",
+        "next_attempt_at",
+        "waiting_for",
     }
     assert set(schemas["Counts"]["required"]) == {
         "total",
@@ -117,7 +124,8 @@ def test_success_bodies_are_the_views_with_every_field_required(document: dict[s
     }
     paths = document["paths"]
     created = paths["/batch-calls"]["post"]["responses"]["201"]["content"]["application/json"]
-    assert created["schema"] == {"$ref": "#/components/schemas/BatchView"}
+    assert created["schema"] == {"$ref": "#/components/schemas/CreatedBatch"}
+    assert set(schemas["CreatedBatch"]["required"]) == {*batch["required"], "warnings"}
 
 
 def test_errors_document_their_shape(document: dict[str, Any]) -> None:
@@ -163,6 +171,8 @@ def test_patch_documents_the_changeable_settings(document: dict[str, Any]) -> No
         "max_concurrent_calls",
         "retry_config",
         "calling_window",
+        "from_phone_numbers",
+        "max_calls_per_second",
     }
 
 

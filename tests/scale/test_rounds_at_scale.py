@@ -82,7 +82,8 @@ def test_rounds_select_in_file_order_among_100_000(embedded: None) -> None:
     size = round_size(50)
     first = attempts.due(WORKSPACE, BATCH, NOW, size)
     assert [r.row for r in first] == list(range(2, 2 + size))
-    assert attempts.earliest_due(WORKSPACE, BATCH) == "0000#001#0000002"
+    earliest = attempts.earliest_due(WORKSPACE, BATCH)
+    assert earliest is not None and (earliest.row, earliest.due_at) == (2, None)
 
 
 def _recipient_statuses(batch_id: str) -> Counter[str]:
@@ -122,7 +123,13 @@ def test_counters_follow_every_transition(embedded: None) -> None:
         r
         for r in first
         if attempts.claim(
-            WORKSPACE, BATCH, r, call_id=call_id(BATCH, 1, r.row, 1), task_token="t", now=NOW
+            WORKSPACE,
+            BATCH,
+            r,
+            call_id=call_id(BATCH, 1, r.row, 1),
+            task_token="t",
+            now=NOW,
+            caller_id="+14155550100",
         )
     ]
     assert len(claimed) == loaded.settings.max_concurrent_calls

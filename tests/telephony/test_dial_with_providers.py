@@ -24,6 +24,7 @@ from batch_calls.logic import admin
 from batch_calls.logic import rounds as logic
 from batch_calls.logic.call_events import Received, receive
 from batch_calls.logic.errors import InvalidField
+from batch_calls.logic.notifications import Notifications
 from batch_calls.telephony.base import (
     CallEvent,
     CallNotPlaced,
@@ -119,6 +120,13 @@ def ledger() -> Iterator[str]:
         yield workspace
 
 
+class Unheard:
+    """Events, webhooks and queued work: what these tests do not look at."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: None
+
+
 def rounds_with(*providers: ScriptedProvider, default: str = "simulated") -> logic.Rounds:
     by_name = {p.name: p for p in providers}
     return logic.Rounds(
@@ -127,6 +135,7 @@ def rounds_with(*providers: ScriptedProvider, default: str = "simulated") -> log
         None,  # type: ignore[arg-type]  # the dial and its outcomes need no bucket
         RecordingWorkflow(),  # type: ignore[arg-type]
         lambda name: by_name[name or default],  # type: ignore[arg-type, return-value]
+        Notifications(store.database(), Unheard(), Unheard(), Unheard()),  # type: ignore[arg-type]
         clock=lambda: NOW,
     )
 
@@ -153,10 +162,10 @@ def test_the_workspaces_provider_places_the_call_with_the_rendered_prompt(ledger
 
     # An event that names only the provider's id finds the call.
     event = CallEvent("", Outcome.VOICEMAIL, "VOICEMAIL_BEEP", provider_call_id="pc-7")
-    assert receive(rounds, "http", event) is Received.RECORDED
+    assert receive(rounds, Unheard(), "http", event) is Received.RECORDED
     assert recipient(ledger).last_outcome == "voicemail"
-    assert receive(rounds, "http", event) is Received.ALREADY_RECORDED
-    assert receive(rounds, "twilio", event) is Received.UNKNOWN_CALL
+    assert receive(rounds, Unheard(), "http", event) is Received.ALREADY_RECORDED
+    assert receive(rounds, Unheard(), "twilio", event) is Received.UNKNOWN_CALL
 
 
 def test_back_to_the_default_provider(ledger: str) -> None:

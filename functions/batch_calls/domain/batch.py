@@ -2,16 +2,25 @@
 
 import re
 import secrets
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 MAX_RETRIES = 10
 MAX_RETRY_WAIT_MINUTES = 7 * 24 * 60
+MAX_CALLS_PER_SECOND = 1000
+MAX_CALLER_NUMBERS = 100
 
 
 class BatchStatus(StrEnum):
@@ -109,6 +118,8 @@ class CallingWindow(_Strict):
     end: str = "18:00"
     days: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)
     recipient_local_time: bool = False
+    # Local dates (YYYY-MM-DD) on which the window does not open (public holidays).
+    blackout_dates: tuple[str, ...] = ()
 
     @field_validator("timezone")
     @classmethod
@@ -132,6 +143,18 @@ class CallingWindow(_Strict):
         if not days or any(day not in range(7) for day in days):
             raise ValueError("days must list at least one weekday, 0 (Sunday) to 6 (Saturday)")
         return tuple(sorted(set(days)))
+
+    @field_validator("blackout_dates")
+    @classmethod
+    def _dates(cls, dates: tuple[str, ...]) -> tuple[str, ...]:
+        for value in dates:
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"{value!r} is not a date written YYYY-MM-DD") from None
+            if len(value) != len("2026-12-25"):
+                raise ValueError(f"{value!r} is not a date written YYYY-MM-DD")
+        return tuple(sorted(set(dates)))
 
     @model_validator(mode="after")
     def _not_empty(self) -> "CallingWindow":
@@ -193,6 +216,30 @@ class BatchSettings(_Strict):
     on_invalid_rows: Literal["reject", "skip"] = "reject"
     dedupe: bool = True
     webhooks: Webhooks | None = None
+    # Caller IDs rotated across calls (seed 004's callingNumbers); from_phone_number is
+    # the first of them and the region national numbers in the file are read in.
+    from_phone_numbers: tuple[str, ...] = Field(default=(), validate_default=True)
+    # Call starts per second (seed 003's maxCallsPerSecond); None: no pace of its own.
+    max_calls_per_second: int | None = Field(default=None, ge=1, le=MAX_CALLS_PER_SECOND)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _first_caller_number(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("from_phone_number"):
+            numbers = data.get("from_phone_numbers")
+            if isinstance(numbers, list | tuple) and numbers:
+                return {**data, "from_phone_number": numbers[0]}
+        return data
+
+    @field_validator("from_phone_numbers")
+    @classmethod
+    def _pool(cls, numbers: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        """from_phone_number first, then the others, each once."""
+        first = info.data.get("from_phone_number")
+        pool = tuple(dict.fromkeys(((first,) if first else ()) + numbers))
+        if len(pool) > MAX_CALLER_NUMBERS:
+            raise ValueError(f"lists more than {MAX_CALLER_NUMBERS} numbers")
+        return pool
 
     @field_validator("scheduled_at")
     @classmethod
@@ -239,6 +286,10 @@ class Batch(BaseModel):
     # The status before the last write that set it: tells whether a round's start moved
     # the batch to running (a lifecycle event) or found it running.
     previous_status: BatchStatus | None = None
+    # When the next round is scheduled while nobody is due, and why (retry_wait or
+    # calling_window); set by `advance`, cleared when a round begins.
+    next_round_at: datetime | None = None
+    waiting_for: str | None = None
 
     @property
     def total(self) -> int:
@@ -283,3 +334,4 @@ class Recipient(BaseModel):
     last_attempt_at: datetime | None = None
     next_attempt_at: datetime | None = None
     call_id: str | None = None
+    caller_id: str | None = None  # kept for every attempt of this recipient

@@ -29,6 +29,9 @@ class Decision:
 
     status: RecipientStatus
     next_attempt_at: datetime | None = None
+    # When a round may pick it up: next_attempt_at, or its calling window's next opening
+    # when that is later (None: next_attempt_at).
+    due_at: datetime | None = None
 
 
 def decide(

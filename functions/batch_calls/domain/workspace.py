@@ -8,6 +8,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from batch_calls.domain.batch import MAX_CALLS_PER_SECOND, CallingWindow
 from batch_calls.domain.telephony_config import TelephonyConfig
 
 API_KEY_PREFIX = "bck_"
@@ -38,6 +39,11 @@ class Workspace(BaseModel):
         if name is not None and name not in TELEPHONY_PROVIDERS:
             raise ValueError(f"{name!r} is not one of {', '.join(TELEPHONY_PROVIDERS)}")
         return name
+
+    # Applied to a batch created without a calling_window of its own.
+    calling_window: CallingWindow | None = None
+    # Call starts per second across all the workspace's batches (the provider's limit).
+    max_calls_per_second: int | None = Field(default=None, ge=1, le=MAX_CALLS_PER_SECOND)
 
 
 class Agent(BaseModel):

@@ -56,14 +56,19 @@ from batch_calls.handlers.api_models import (
     BatchChanges,
     BatchList,
     BatchView,
+    CreatedBatch,
     RecipientList,
+    SuppressionAdded,
+    SuppressionList,
+    SuppressionRemoved,
+    SuppressionRequest,
     Upload,
     documented,
     finish_document,
     inline_schema,
 )
 from batch_calls.handlers.wiring import services
-from batch_calls.logic import batches, reports
+from batch_calls.logic import batches, reports, suppression
 from batch_calls.logic.batches import Contacts
 from batch_calls.logic.errors import (
     Conflict,
@@ -106,7 +111,10 @@ JsonText = str | dict[str, Any]
     "/batch-calls",
     summary="Create a batch call (multipart file, upload_id or JSON)",
     responses={
-        201: documented("the batch, as GET /batch-calls/{batch_id} shows it", BatchView),
+        201: documented(
+            "the batch, as GET /batch-calls/{batch_id} shows it, and the upload's warnings",
+            CreatedBatch,
+        ),
         400: CONTACTS_REJECTED,
         **AUTH,
         404: documented("this API key's workspace no longer exists (not_found)", ApiError),
@@ -129,6 +137,10 @@ def create_batch(  # noqa: PLR0917 - each form field is a parameter, as the Open
         JsonText | None,
         Form(description='JSON object: {"on_call_complete": url, "on_batch_complete": url}'),
     ] = None,
+    from_phone_numbers: Annotated[
+        str | None, Form(description="caller IDs to rotate: JSON list or comma-separated")
+    ] = None,
+    max_calls_per_second: Annotated[int | None, Form(ge=1)] = None,
     on_invalid_rows: Annotated[str | None, Form(description="reject (default) or skip")] = None,
     dedupe: Annotated[bool | None, Form()] = None,
     start: Annotated[bool | None, Form(description="false stages a draft")] = None,
@@ -148,6 +160,8 @@ def create_batch(  # noqa: PLR0917 - each form field is a parameter, as the Open
             "retry_config": retry_config,
             "calling_window": calling_window,
             "webhooks": webhooks,
+            "from_phone_numbers": from_phone_numbers,
+            "max_calls_per_second": max_calls_per_second,
             "on_invalid_rows": on_invalid_rows,
             "dedupe": dedupe,
         }
@@ -317,6 +331,7 @@ def get_report(batch_id: str) -> Response[str]:
 # -- change ----------------------------------------------------------------------------
 
 BATCH_CHANGES = inline_schema(BatchChanges)
+SUPPRESSION_BODY = inline_schema(SuppressionRequest)
 
 
 @app.patch(
@@ -345,7 +360,9 @@ def update_batch(
     "/batch-calls/<batch_id>/contacts",
     summary="Add contacts to a draft batch",
     responses={
-        200: documented("the batch with the new contacts counted", BatchView),
+        200: documented(
+            "the batch with the new contacts counted, and their warnings", CreatedBatch
+        ),
         400: CONTACTS_REJECTED,
         **AUTH,
         404: NOT_FOUND,
@@ -390,6 +407,76 @@ for _action in ("start", "pause", "resume", "cancel"):
             409: CONFLICT,
         },
     )(_control(_action))
+
+
+# -- suppression list ------------------------------------------------------------------
+
+
+@app.post(
+    "/suppression-list",
+    summary="Add numbers to the workspace's suppression list",
+    responses={
+        200: documented("how many were added", SuppressionAdded),
+        400: BAD_REQUEST,
+        **AUTH,
+        415: UNSUPPORTED_MEDIA,
+    },
+)
+def suppress(
+    numbers: Annotated[dict[str, Any], Body(embed=False, json_schema_extra=SUPPRESSION_BODY)],
+) -> Response[str]:
+    services_ = services()
+    view = suppression.add_numbers(services_.rounds, services_.load_queue, _workspace_id(), numbers)
+    return _json(HTTPStatus.OK, view)
+
+
+@app.post(
+    "/suppression-list/upload",
+    summary="Add the numbers of a file's phone_number column to the suppression list",
+    responses={
+        200: documented("how many were added; rows that hold no valid number", SuppressionAdded),
+        400: CONTACTS_REJECTED,
+        **AUTH,
+        413: TOO_LARGE,
+        415: UNSUPPORTED_MEDIA,
+    },
+)
+def upload_suppressed(
+    file: Annotated[UploadFile, File(description="CSV, XLSX, XLS or JSON")],
+) -> Response[str]:
+    services_ = services()
+    view = suppression.upload_numbers(
+        services_.rounds, services_.load_queue, _workspace_id(), file.content, file.filename
+    )
+    return _json(HTTPStatus.OK, view)
+
+
+@app.get(
+    "/suppression-list",
+    summary="The suppression list, in number order",
+    responses={200: documented("a page of numbers", SuppressionList), 400: BAD_REQUEST, **AUTH},
+)
+def list_suppressed(
+    cursor: Annotated[str | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=suppression.MAX_PAGE_SIZE)] = 100,
+) -> Response[str]:
+    view = suppression.list_numbers(services().rounds, _workspace_id(), cursor, limit)
+    return _json(HTTPStatus.OK, view)
+
+
+@app.delete(
+    "/suppression-list/<phone_number>",
+    summary="Remove a number from the suppression list",
+    responses={
+        200: documented("the number removed", SuppressionRemoved),
+        400: BAD_REQUEST,
+        **AUTH,
+        404: documented("the number is not on the list (not_found)", ApiError),
+    },
+)
+def unsuppress(phone_number: str) -> Response[str]:
+    view = suppression.remove_number(services().rounds, _workspace_id(), phone_number)
+    return _json(HTTPStatus.OK, view)
 
 
 # -- documentation and errors ----------------------------------------------------------

@@ -13,7 +13,13 @@ from typing import Any, Literal
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from batch_calls.domain.batch import BatchStatus, CallingWindow, RecipientStatus, RetryConfig
+from batch_calls.domain.batch import (
+    MAX_CALLS_PER_SECOND,
+    BatchStatus,
+    CallingWindow,
+    RecipientStatus,
+    RetryConfig,
+)
 
 
 class _View(BaseModel):
@@ -56,6 +62,7 @@ class CallingWindowView(_View):
     end: str = Field(description="HH:MM, local time")
     days: list[int] = Field(description="allowed weekdays, 0 (Sunday) to 6 (Saturday)")
     recipient_local_time: bool
+    blackout_dates: list[str] = Field(description="local dates (YYYY-MM-DD) with no calls")
 
 
 class WebhooksView(_View):
@@ -92,6 +99,17 @@ class BatchView(_View):
     max_concurrent_calls: int
     retry_config: RetryConfigView
     calling_window: CallingWindowView | None
+    from_phone_numbers: list[str] = Field(
+        description="caller IDs rotated across calls, from_phone_number first"
+    )
+    max_calls_per_second: int | None = Field(description="call starts per second; null: no cap")
+    next_attempt_at: datetime | None = Field(
+        description="when the batch calls next, while it waits (scheduled, running)"
+    )
+    waiting_for: Literal["scheduled_start", "retry_wait", "calling_window"] | None = Field(
+        description="why it is not calling now; null while calling, paused or over"
+    )
+    waiting_for_window: bool = Field(description="waiting_for is calling_window")
     on_invalid_rows: Literal["reject", "skip"]
     dedupe: bool
     webhooks: WebhooksView | None
@@ -122,6 +140,8 @@ class RecipientView(_View):
     last_attempt_at: datetime | None
     last_outcome: str | None
     call_id: str | None
+    caller_id: str | None = Field(description="the caller ID its calls use")
+    next_attempt_at: datetime | None = Field(description="waiting_retry: when its retry is due")
     skip_reason: str | None
     variables: dict[str, str]
 
@@ -143,7 +163,40 @@ class Upload(_View):
     expires_at: datetime
 
 
+class SuppressionAdded(_View):
+    added: int = Field(description="numbers new to the list")
+    already_listed: int
+    phone_numbers: int = Field(description="distinct valid numbers sent")
+    invalid_rows: list[int] | None = Field(
+        default=None, description="upload: spreadsheet rows with no valid number"
+    )
+
+
+class SuppressedNumber(_View):
+    phone_number: str = Field(description="E.164")
+    source: str = Field(description="api, upload or opt_out (a provider reported it)")
+    added_at: datetime
+
+
+class SuppressionList(_View):
+    data: list[SuppressedNumber]
+    next_cursor: str | None
+
+
+class SuppressionRemoved(_View):
+    removed: str
+
+
 # -- requests --------------------------------------------------------------------------
+
+
+class SuppressionRequest(BaseModel):
+    """POST /suppression-list: the numbers never to call, in E.164 form."""
+
+    model_config = ConfigDict(extra="forbid", title="SuppressionRequest")
+
+    phone_numbers: list[str] | None = Field(default=None, min_length=1, max_length=1000)
+    phone_number: str | None = Field(default=None, description="one number")
 
 
 class BatchChanges(BaseModel):
@@ -159,6 +212,10 @@ class BatchChanges(BaseModel):
     )
     retry_config: RetryConfig | None = None
     calling_window: CallingWindow | None = None
+    from_phone_numbers: list[str] | None = Field(
+        default=None, description="caller IDs the workspace owns, rotated across calls"
+    )
+    max_calls_per_second: int | None = Field(default=None, ge=1, le=MAX_CALLS_PER_SECOND)
 
 
 def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
@@ -224,6 +281,15 @@ class ValidationFailedError(_View):
     invalid_rows: int
     errors: list[ValidationIssue]
     warnings: list[ValidationIssue]
+
+
+class CreatedBatch(BatchView):
+    """The batch, with the warnings of the contacts just uploaded."""
+
+    warnings: list[ValidationIssue] = Field(
+        description="duplicate_phone_number, suppressed (skipped: on the suppression list), "
+        "unknown_time_zone (recipient_local_time: called in the batch's zone), ..."
+    )
 
 
 class GatewayError(BaseModel):

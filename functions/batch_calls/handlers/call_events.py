@@ -17,7 +17,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from batch_calls import monitoring, telephony
+from batch_calls import monitoring, store, telephony
 from batch_calls.handlers.wiring import rounds
 from batch_calls.logic.call_events import Received, receive
 from batch_calls.telephony.amazon_connect import AmazonConnectProvider, read_contact_event
@@ -78,7 +78,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     except ValueError as error:
         return _reply(HTTPStatus.BAD_REQUEST, {"error": "invalid_event", "message": str(error)})
     logger.append_keys(call_id=call_event.call_id)
-    received = receive(rounds(), provider.name, call_event)
+    received = receive(rounds(), store.load_queue(), provider.name, call_event)
     logger.info(
         "call event",
         extra={
@@ -120,7 +120,7 @@ def contact_events(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             logger.exception("unreadable contact event", extra={"id": record["messageId"]})
             failures.append({"itemIdentifier": record["messageId"]})
             continue
-        received = receive(rounds(), AmazonConnectProvider.name, call_event)
+        received = receive(rounds(), store.load_queue(), AmazonConnectProvider.name, call_event)
         logger.info(
             "contact event",
             extra={

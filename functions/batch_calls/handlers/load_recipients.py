@@ -6,6 +6,10 @@ then let the batch advance. Idempotent: a part already loaded is skipped, and re
 part not yet marked loaded writes the same items again.
 `cancel`: everyone still pending or waiting for a retry becomes cancelled.
 `report`: the batch ended: write its report next to its upload once it has settled.
+`window_reset`: the batch's calling window changed: those waiting for an opening of the
+old one are due again, checked against the new one.
+`suppression_sweep`: in a workspace's active batches, everyone waiting whose number is on
+its suppression list becomes skipped (logic/suppression.py).
 """
 
 import json
@@ -16,8 +20,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from batch_calls import monitoring
 from batch_calls.domain.batch import Recipient
 from batch_calls.handlers.wiring import rounds
+from batch_calls.logic import suppression
 from batch_calls.logic.reports import store_final_report
-from batch_calls.logic.rounds import Rounds, advance
+from batch_calls.logic.rounds import Rounds, advance, reset_window_waits
 
 logger = monitoring.logger("load-recipients")
 
@@ -54,6 +59,10 @@ def cancel_waiting(services: Rounds, workspace_id: str, batch_id: str) -> int:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     for message in event["Records"]:
         request = json.loads(message["body"])
+        if request.get("action") == "suppression_sweep":
+            done = suppression.sweep(rounds(), request["workspace_id"])
+            logger.info("batch work done", extra={**request, "recipients": done})
+            continue
         workspace_id, batch_id = request["workspace_id"], request["batch_id"]
         logger.append_keys(batch_id=batch_id)
         if request.get("action") == "cancel":
@@ -62,6 +71,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             done = int(
                 store_final_report(rounds().database, rounds().blobs, workspace_id, batch_id)
             )
+        elif request.get("action") == "window_reset":
+            done = reset_window_waits(rounds(), workspace_id, batch_id)
         else:
             done = load_part(rounds(), workspace_id, batch_id, int(request["part"]))
         logger.info("batch work done", extra={**request, "recipients": done})

@@ -1,11 +1,30 @@
 """The services each handler gets, built once per cold start from its environment."""
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import cache
 
 from batch_calls import store, telephony
 from batch_calls.logic.batches import Services
 from batch_calls.logic.notifications import Notifications
 from batch_calls.logic.rounds import Rounds
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+# The product's clock. The embedded runtime replaces it to move time (tests of calling
+# windows); in AWS it is the system clock.
+_clock: list[Callable[[], datetime]] = [utc_now]
+
+
+def use_clock(clock: Callable[[], datetime]) -> None:
+    _clock[0] = clock
+
+
+def _now() -> datetime:
+    return _clock[0]()
 
 
 @cache
@@ -20,6 +39,7 @@ def rounds() -> Rounds:
         store.workflow(),
         telephony.provider,
         notifications,
+        clock=_now,
     )
 
 

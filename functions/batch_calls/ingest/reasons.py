@@ -16,6 +16,8 @@ class RowReason(StrEnum):
     UNSUPPORTED_PREFIX = "unsupported_prefix"
     # Not in the seed: a cell or row too large to store or inject into a prompt.
     VALUE_TOO_LONG = "value_too_long"
+    # Not in the seed: with recipient_local_time, a timezone cell that is no IANA zone.
+    INVALID_TIMEZONE = "invalid_timezone"
 
 
 class FileReason(StrEnum):
@@ -34,3 +36,5 @@ class WarningReason(StrEnum):
     DUPLICATE_PHONE_NUMBER = "duplicate_phone_number"
     EXTRA_CELLS = "extra_cells"
     READ_AS_INTERNATIONAL = "read_as_international"
+    SUPPRESSED = "suppressed"  # on the workspace's suppression list: skipped
+    UNKNOWN_TIME_ZONE = "unknown_time_zone"  # local time asked, none known: batch zone

@@ -89,6 +89,15 @@ class ValidationResult:
             return False
         return self.on_invalid_rows == "skip" or not self.errors
 
+    def flag(self, reason: RowReason | WarningReason, row: int, value: str) -> None:
+        """A row issue found after validation (calling rules: logic/calling_rules.py);
+        errors stay in the contract's reason order."""
+        if isinstance(reason, WarningReason):
+            self.warnings.setdefault(reason, _Group()).add(row, value)
+            return
+        self.errors.setdefault(reason, _Group()).add(row, value)
+        self.errors = {r: self.errors[r] for r in RowReason if r in self.errors}
+
     def variables_of(self, row: AcceptedRow | SkippedRow) -> dict[str, str]:
         return dict(zip(self.variables, row.values, strict=True))
 
@@ -105,6 +114,11 @@ class ValidationResult:
                     message += ": no row is left to call"
             else:
                 message = "every row was a duplicate: no row is left to call"
+                if WarningReason.SUPPRESSED in self.warnings:
+                    message = (
+                        "every row is a duplicate or on the workspace's suppression list: "
+                        "no row is left to call"
+                    )
             return {
                 "error": "validation_failed",
                 "message": message,
@@ -204,6 +218,12 @@ def _row_message(reason: RowReason, group: _Group, default_region: str | None) -
                 f"{rows} start with a prefix that is blocked or not among enabled_prefixes: "
                 "change the telephony config's prefixes or remove the rows"
             )
+        case RowReason.INVALID_TIMEZONE:
+            return (
+                f"{rows} have a timezone that is not an IANA time zone: write zones such as "
+                "Asia/Kolkata or America/Los_Angeles, or leave the cell empty to use the "
+                "number's zone"
+            )
         case RowReason.VALUE_TOO_LONG:
             return (
                 f"{rows} have a cell longer than {MAX_CELL_CHARS:,} characters or more than "
@@ -220,6 +240,13 @@ def _warning_message(reason: WarningReason, group: _Group, *, dedupe_dropped: bo
         case WarningReason.EXTRA_CELLS:
             return (
                 f"{rows} have more cells than the header has columns; the extra cells are ignored"
+            )
+        case WarningReason.SUPPRESSED:
+            return f"{rows} are on the workspace's suppression list; they are skipped"
+        case WarningReason.UNKNOWN_TIME_ZONE:
+            return (
+                f"{rows} have a number with no known time zone and no timezone cell; the "
+                "calling window is checked in the batch's time zone for them"
             )
         case WarningReason.READ_AS_INTERNATIONAL:
             return (

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from batch_calls.domain.batch import MAX_CALLS_PER_SECOND, CallingWindow
 from batch_calls.domain.telephony_config import TelephonyConfig
 from batch_calls.domain.workspace import (
     DEFAULT_CONCURRENCY_LIMIT,
@@ -91,7 +92,10 @@ def configure(
     workspace_id: str,
     telephony: TelephonyConfig | None = None,
     max_concurrent_calls: int | None = None,
+    *,
     telephony_provider: str | None = None,
+    calling_window: CallingWindow | None = None,
+    max_calls_per_second: int | None = None,
 ) -> Workspace:
     """Change what is given (None: unchanged). `telephony_provider` "default" goes back
     to the deployment's default provider."""
@@ -107,6 +111,14 @@ def configure(
         changes["telephony_provider"] = (
             None if telephony_provider == DEFAULT_PROVIDER_CHOICE else telephony_provider
         )
+    if calling_window is not None:
+        changes["calling_window"] = calling_window
+    if max_calls_per_second is not None:
+        if not 1 <= max_calls_per_second <= MAX_CALLS_PER_SECOND:
+            raise InvalidField(
+                "max_calls_per_second", f"must be between 1 and {MAX_CALLS_PER_SECOND}"
+            )
+        changes["max_calls_per_second"] = max_calls_per_second
     if telephony is not None:
         changes["telephony"] = telephony
     if max_concurrent_calls is not None:

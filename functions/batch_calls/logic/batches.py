@@ -30,6 +30,7 @@ from batch_calls.ingest.validate import (
     validate_file,
     validate_table,
 )
+from batch_calls.logic.calling_rules import apply_upload_rules
 from batch_calls.logic.errors import (
     InvalidField,
     InvalidState,
@@ -96,6 +97,9 @@ def create_batch(
     if not fields.get("from_phone_number"):
         fields["from_phone_number"] = _default_caller_number(services, workspace_id)
     settings = parse_settings(fields, base={"name": f"Batch {now:%Y-%m-%d %H:%M} UTC"})
+    if settings.calling_window is None and workspace.calling_window is not None:
+        # The workspace's default window, copied so the batch shows the one it keeps.
+        settings = settings.model_copy(update={"calling_window": workspace.calling_window})
     region = check_against_workspace(settings, workspace, services.database, now)
     if settings.webhooks is not None and not workspace.webhook_secret:
         raise InvalidField(
@@ -107,7 +111,7 @@ def create_batch(
         raise InvalidField("file", "is required (or upload_id, or start=false for a draft)")
 
     if batch_id is not None and (existing := services.database.get_batch(workspace_id, batch_id)):
-        return batch_view(existing)
+        return _with_warnings(batch_view(existing), None)
     batch_id = batch_id or new_batch_id()
     result = (
         None if contacts is None else _validated(services, workspace, settings, region, contacts)
@@ -128,12 +132,12 @@ def create_batch(
     )
     if result is not None and contacts is not None:
         _store_part(services, batch, 1, contacts, result)
-    if not services.database.create_batch(batch):
-        return get_batch(services, workspace_id, batch_id)  # created by a concurrent twin
+    if not services.database.create_batch(batch):  # created by a concurrent twin
+        return _with_warnings(get_batch(services, workspace_id, batch_id), result)
     services.rounds.notifications.batch_status_changed(batch, None)
     if result is not None:
         services.load_queue.request_load(workspace_id, batch_id, 1)
-    return batch_view(batch)
+    return _with_warnings(batch_view(batch), result)
 
 
 def add_contacts(
@@ -159,7 +163,13 @@ def add_contacts(
     if updated is None:  # it was started, or another file was added, at the same moment
         raise InvalidState("the batch changed while the contacts were added; try again")
     services.load_queue.request_load(workspace_id, batch_id, part)
-    return batch_view(updated)
+    return _with_warnings(batch_view(updated), result)
+
+
+def _with_warnings(view: dict[str, Any], result: ValidationResult | None) -> dict[str, Any]:
+    """The batch with its upload's warnings (duplicates, suppressed numbers, unknown
+    time zones)."""
+    return {**view, "warnings": [] if result is None else result.body()["warnings"]}
 
 
 def _validated(
@@ -176,6 +186,12 @@ def _validated(
         result = validate_table(contacts.table, options)
     else:
         result = validate_file(contacts.data or b"", contacts.filename, options)
+    if result.file_error is None:
+        apply_upload_rules(
+            result,
+            settings.calling_window,
+            services.database.suppressed_numbers(workspace.workspace_id),
+        )
     if not result.is_accepted:
         raise ValidationFailed(result.body())
     agent = services.database.get_agent(workspace.workspace_id, settings.agent_id)
@@ -386,6 +402,8 @@ def update_batch(
     )
     if updated is None:
         raise InvalidState("the batch changed at the same moment; read it and try again")
+    if settings.calling_window != batch.settings.calling_window and batch.parts:
+        services.load_queue.request_window_reset(workspace_id, batch_id)
     return batch_view(updated)
 
 

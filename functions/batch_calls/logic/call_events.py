@@ -1,11 +1,14 @@
 """A verified provider event about one of our calls, whichever way it came (a signed
 webhook, or an EventBridge event through a queue): find the call, then record the
-outcome (first) and release the waiting Dial task (then), or note that it is alive."""
+outcome (first) and release the waiting Dial task (then), or note that it is alive. A
+person who asked not to be called again joins the workspace's suppression list."""
 
 from enum import StrEnum
 
 from batch_calls.logic import rounds as logic
+from batch_calls.logic import suppression
 from batch_calls.logic.rounds import Rounds
+from batch_calls.store.queues import LoadQueue
 from batch_calls.telephony.base import CallEvent
 
 
@@ -16,7 +19,7 @@ class Received(StrEnum):
     ALREADY_RECORDED = "already_recorded"  # a repeated or late event: nothing changes
 
 
-def receive(rounds: Rounds, provider: str, event: CallEvent) -> Received:
+def receive(rounds: Rounds, load_queue: LoadQueue, provider: str, event: CallEvent) -> Received:
     if event.call_id:
         call = rounds.attempts.call(event.call_id)
     elif event.provider_call_id:
@@ -25,6 +28,13 @@ def receive(rounds: Rounds, provider: str, event: CallEvent) -> Received:
         call = None
     if call is None:
         return Received.UNKNOWN_CALL
+    if event.opted_out:
+        recipient = rounds.database.get_recipient(
+            call.workspace_id, call.batch_id, call.part, call.row
+        )
+        suppression.suppress_opted_out(
+            rounds, load_queue, call.workspace_id, recipient.phone_number
+        )
     if event.outcome is None:
         if call.task_token and call.outcome is None:
             rounds.workflow.heartbeat(call.task_token)

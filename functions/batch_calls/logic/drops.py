@@ -26,6 +26,8 @@ _METADATA_FIELDS = {
     "scheduled-at": "scheduled_at",
     "retry-config": "retry_config",
     "calling-window": "calling_window",
+    "from-phone-numbers": "from_phone_numbers",
+    "max-calls-per-second": "max_calls_per_second",
     "on-invalid-rows": "on_invalid_rows",
     "dedupe": "dedupe",
     "webhooks": "webhooks",

@@ -13,7 +13,7 @@ from batch_calls.logic.settings import SETTINGS_FIELDS
 
 _MS_PER_MINUTE = 60_000
 # Accepted so clients of comparable products are not refused, but not acted on yet.
-IGNORED_OPTIONS = frozenset({"priority", "tags", "maxCallsPerSecond", "timezone"})
+IGNORED_OPTIONS = frozenset({"priority", "tags", "timezone"})
 # Seed 003's webhook names, and ours.
 _WEBHOOK_NAMES = {"onCallComplete": "on_call_complete", "onBatchComplete": "on_batch_complete"}
 
@@ -27,6 +27,7 @@ def json_request(body: Any) -> tuple[dict[str, Any], Contacts | None, bool]:
         ("agentId", "agent_id"),
         ("fromPhoneNumber", "from_phone_number"),
         ("batchName", "name"),
+        ("callingNumbers", "from_phone_numbers"),  # seed 004: E.164 numbers here
     ):
         if camel in body and snake not in fields:
             fields[snake] = body[camel]
@@ -60,6 +61,8 @@ def _from_options(options: Mapping[str, Any], fields: Mapping[str, Any]) -> dict
         if not isinstance(hooks, Mapping):
             raise InvalidField("options.webhooks", "must be a JSON object")
         mapped["webhooks"] = {_WEBHOOK_NAMES.get(name, name): url for name, url in hooks.items()}
+    if "maxCallsPerSecond" in options and "max_calls_per_second" not in fields:
+        mapped["max_calls_per_second"] = options["maxCallsPerSecond"]
     strategy = options.get("retryStrategy")
     if strategy is not None and "retry_config" not in fields:
         mapped["retry_config"] = _retry_strategy(strategy)

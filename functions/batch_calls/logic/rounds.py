@@ -5,13 +5,15 @@ place that decides what a batch with no running round does next: start a round n
 schedule one for when the next recipient is due, wait for live calls, or complete.
 """
 
+import dataclasses
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from batch_calls import monitoring
-from batch_calls.domain.batch import Batch, BatchStatus, Outcome
+from batch_calls.domain.batch import Batch, BatchStatus, Outcome, Recipient, RecipientStatus
 from batch_calls.domain.calls import (
     UNKNOWN_OUTCOME,
     call_id,
@@ -21,11 +23,11 @@ from batch_calls.domain.calls import (
     round_size,
     status_after,
 )
+from batch_calls.logic import calling_rules as rules
 from batch_calls.logic.notifications import Notifications
-from batch_calls.store.attempts import Attempts, CallRecord, DueRecipient
+from batch_calls.store.attempts import Attempts, CallRecord, Due, DueRecipient
 from batch_calls.store.blobs import Blobs
 from batch_calls.store.database import Database
-from batch_calls.store.keys import ALWAYS
 from batch_calls.store.workflow import Workflow
 from batch_calls.telephony.base import (
     CallNotPlaced,
@@ -35,6 +37,9 @@ from batch_calls.telephony.base import (
     ProviderNotConfigured,
 )
 
+# A round with recipient-local windows reads at most this many pages of due recipients.
+MAX_PAGES_PER_ROUND = 10
+_DUE_STATUSES = frozenset({RecipientStatus.PENDING, RecipientStatus.WAITING_RETRY})
 _RUNNABLE = frozenset({BatchStatus.INITIATED, BatchStatus.SCHEDULED, BatchStatus.RUNNING})
 
 
@@ -52,6 +57,7 @@ class Rounds:
     provider: Callable[[str | None], Provider]
     notifications: Notifications
     clock: Callable[[], datetime] = _utc_now
+    sleep: Callable[[float], None] = time.sleep  # pacing waits (fractions of a second)
 
 
 def round_payload(batch: Batch, round_number: int) -> dict[str, Any]:
@@ -83,19 +89,39 @@ def advance(rounds: Rounds, batch: Batch) -> str:
     earliest = rounds.attempts.earliest_due(batch.workspace_id, batch.batch_id)
     if earliest is None:
         return "nothing: nobody due"
-    due_at = _due_time(earliest)
-    if due_at is None or due_at <= now:
+    due_at = max(earliest.due_at or now, now)
+    reason = rules.waiting_reason(due_at, earliest.retry_at)
+    opening = rules.batch_opening(batch.settings.calling_window, due_at)
+    if opening is None:
+        return "nothing: the calling window never opens"
+    if opening > due_at:
+        due_at, reason = opening, rules.CALLING_WINDOW
+    if due_at <= now:
         rounds.workflow.start(name, round_payload(batch, next_round))
         return f"started round {next_round}"
+    if batch.next_round_at is not None and due_at < batch.next_round_at:
+        # Someone became due before the round already scheduled: schedule it earlier
+        # (a schedule of the same name would otherwise stand).
+        rounds.workflow.unschedule(name)
     rounds.workflow.schedule(name, due_at, round_payload(batch, next_round))
-    return f"scheduled round {next_round} at {due_at.isoformat()}"
+    rounds.database.set_waiting(batch.workspace_id, batch.batch_id, due_at, reason)
+    return f"scheduled round {next_round} at {due_at.isoformat()} ({reason})"
 
 
-def _due_time(due_key: str) -> datetime | None:
-    when = due_key.split("#", 1)[0]
-    if when == ALWAYS:
-        return None
-    return datetime.strptime(when, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+def reset_window_waits(rounds: Rounds, workspace_id: str, batch_id: str) -> int:
+    """The batch's calling window changed: everyone waiting for an opening of the old
+    one is due again at the end of its retry wait (or now), and the next round is
+    planned afresh (the one scheduled for the old opening is withdrawn)."""
+    reset = sum(
+        rounds.attempts.undefer(workspace_id, batch_id, due)
+        for due in rounds.attempts.waiting(workspace_id, batch_id)
+        if due.due_at is not None and due.due_at != due.retry_at
+    )
+    batch = rounds.database.get_batch(workspace_id, batch_id)
+    if batch is not None and batch.active_round is None:
+        rounds.workflow.unschedule(execution_name(batch_id, batch.round + 1))
+        advance(rounds, batch)
+    return reset
 
 
 def prepare_round(
@@ -122,8 +148,6 @@ def prepare_round(
         return not_owned
     if batch.previous_status is not BatchStatus.RUNNING:
         rounds.notifications.batch_status_changed(batch, batch.previous_status)
-    limit = round_size(batch.settings.max_concurrent_calls)
-    due = rounds.attempts.due(workspace_id, batch_id, now, limit)
     items = [
         {
             "workspace_id": workspace_id,
@@ -132,7 +156,7 @@ def prepare_round(
             "row": r.row,
             "attempts": r.attempts,
         }
-        for r in due
+        for r in _callable_now(rounds, batch, now)
     ]
     key = rounds.blobs.put_manifest(workspace_id, batch_id, round_number, items)
     return {
@@ -142,6 +166,35 @@ def prepare_round(
         "key": key,
         "max_concurrency": batch.settings.max_concurrent_calls,
     }
+
+
+def _callable_now(rounds: Rounds, batch: Batch, now: datetime) -> list[Due]:
+    """Up to a round's worth of due recipients whose calling window is open now. With
+    each recipient's local time, those whose window is closed are moved to its opening
+    as they are met (a bounded number a round), so no later round reads them again."""
+    limit = round_size(batch.settings.max_concurrent_calls)
+    window = batch.settings.calling_window
+    if rules.batch_opening(window, now) != now:
+        return []  # the batch-wide window is closed: FinishRound schedules its opening
+    if window is None or not window.recipient_local_time:
+        return rounds.attempts.due(batch.workspace_id, batch.batch_id, now, limit)
+    chosen: list[Due] = []
+    page: dict[str, Any] | None = None
+    for _ in range(MAX_PAGES_PER_ROUND):
+        due, page = rounds.attempts.due_page(batch.workspace_id, batch.batch_id, now, limit, page)
+        for recipient in due:
+            is_open, opening = rules.window_check(
+                window, recipient.phone_number, recipient.variables, now
+            )
+            if is_open:
+                chosen.append(recipient)
+            else:
+                rules.defer_or_skip(
+                    rounds.attempts, batch.workspace_id, batch.batch_id, recipient, opening
+                )
+        if len(chosen) >= limit or page is None:
+            break
+    return chosen[:limit]
 
 
 def finish_round(
@@ -156,36 +209,62 @@ def finish_round(
 
 
 def dial(rounds: Rounds, item: dict[str, Any], task_token: str) -> str:
-    """Claim the attempt, then place the call; never a second call for one attempt."""
+    """Check the calling rules, claim the attempt, take a call start (pacing), check the
+    rules again at that moment, then place the call; never a second call for one
+    attempt. A recipient not called is put back, and no attempt is counted."""
     workspace_id, batch_id = str(item["workspace_id"]), str(item["batch_id"])
     recipient = DueRecipient(int(item["part"]), int(item["row"]), int(item["attempts"]))
     attempt = recipient.attempts + 1
     this_call = call_id(batch_id, recipient.part, recipient.row, attempt)
-    now = rounds.clock()
+    if rounds.attempts.call(this_call) is not None:
+        # A retried invocation of a claimed attempt: whether the first one reached the
+        # provider is unknown, so its callback or the timeout's reconciliation decides.
+        return "already claimed"
+    batch = rounds.database.get_batch(workspace_id, batch_id)
+    target = rounds.database.get_recipient(workspace_id, batch_id, recipient.part, recipient.row)
+    refused = "no batch" if batch is None else _refusal(rounds, batch, recipient, target)
+    if batch is None or refused is not None:
+        rounds.workflow.answer(task_token, {"dialled": False})
+        return f"not claimed: {refused}"
+    caller = rules.caller_id(batch.settings, target)
     claimed = rounds.attempts.claim(
-        workspace_id, batch_id, recipient, call_id=this_call, task_token=task_token, now=now
+        workspace_id,
+        batch_id,
+        recipient,
+        call_id=this_call,
+        task_token=task_token,
+        now=rounds.clock(),
+        caller_id=caller,
     )
     if not claimed:
         if rounds.attempts.call(this_call) is not None:
-            # A retried invocation of a claimed attempt: whether the first one reached the
-            # provider is unknown, so its callback or the timeout's reconciliation decides.
             return "already claimed"
         rounds.workflow.answer(task_token, {"dialled": False})  # paused, no slot, or moved
         return "not claimed"
     call = rounds.attempts.call(this_call)
-    batch = rounds.database.get_batch(workspace_id, batch_id)
     assert call is not None
+    batch = rounds.database.get_batch(workspace_id, batch_id)
     if batch is None or batch.status is not BatchStatus.RUNNING:
-        rounds.attempts.release(call)  # paused or cancelled between the claim and now
-        rounds.workflow.answer(task_token, {"dialled": False})
-        return "released: the batch stopped"
-    target = rounds.database.get_recipient(workspace_id, batch_id, recipient.part, recipient.row)
+        return _put_back(rounds, call, "the batch stopped")  # paused or cancelled meanwhile
+    second = _call_start(rounds, batch)
+    if second is None:
+        return _put_back(rounds, call, "no call start free (pacing)")
+    if second != rules.UNPACED:  # it waited for its start: is the window still open?
+        is_open, opening = rules.window_check(
+            batch.settings.calling_window, target.phone_number, target.variables, rounds.clock()
+        )
+        if not is_open:
+            put_back = _put_back(rounds, call, "the window closed while it waited")
+            rules.defer_or_skip(rounds.attempts, workspace_id, batch_id, recipient, opening)
+            return put_back
+    if not rules.within(second, rounds.clock):
+        return _put_back(rounds, call, "its call start passed")
     agent = rounds.database.get_agent(workspace_id, batch.settings.agent_id)
     request = CallRequest(
         call_id=this_call,
         idempotency_key=idempotency_key(batch_id, recipient.part, recipient.row, attempt),
         to=target.phone_number,
-        from_number=batch.settings.from_phone_number,
+        from_number=caller,
         agent_id=batch.settings.agent_id,
         variables=target.variables,
         batch_id=batch_id,
@@ -216,6 +295,53 @@ def _workspace_provider(rounds: Rounds, workspace_id: str, name: str | None = No
     return rounds.provider(name)
 
 
+def _put_back(rounds: Rounds, call: CallRecord, why: str) -> str:
+    """Undo a claim whose call is not placed (it was never an attempt)."""
+    rounds.attempts.release(call)
+    if call.task_token:
+        rounds.workflow.answer(call.task_token, {"dialled": False})
+    return f"put back: {why}"
+
+
+def _call_start(rounds: Rounds, batch: Batch) -> int | None:
+    """A call start of the batch's and the workspace's pace (see calling_rules)."""
+    workspace = rounds.database.get_workspace(batch.workspace_id)
+    limits = (
+        batch.settings.max_calls_per_second,
+        None if workspace is None else workspace.max_calls_per_second,
+    )
+    return rules.reserve_call_start(
+        rounds.attempts,
+        batch.workspace_id,
+        batch.batch_id,
+        limits,
+        clock=rounds.clock,
+        sleep=rounds.sleep,
+    )
+
+
+def _refusal(
+    rounds: Rounds, batch: Batch, recipient: DueRecipient, target: Recipient
+) -> str | None:
+    """Why this recipient may not be called at this moment (None: it may). A suppressed
+    number is skipped; outside its window it is due again at the opening."""
+    workspace_id, batch_id = batch.workspace_id, batch.batch_id
+    if batch.status is not BatchStatus.RUNNING:
+        return "the batch is not running"
+    if target.status not in _DUE_STATUSES or target.attempts != recipient.attempts:
+        return "the recipient moved"
+    if rounds.database.is_suppressed(workspace_id, target.phone_number):
+        rounds.attempts.skip(workspace_id, batch_id, recipient, rules.SUPPRESSED)
+        return "suppressed"
+    is_open, opening = rules.window_check(
+        batch.settings.calling_window, target.phone_number, target.variables, rounds.clock()
+    )
+    if not is_open:
+        rules.defer_or_skip(rounds.attempts, workspace_id, batch_id, recipient, opening)
+        return "outside the calling window"
+    return None
+
+
 def record(rounds: Rounds, call: CallRecord, outcome: Outcome, reported: str | None = None) -> bool:
     """Record an attempt's outcome (first) and release its Dial task (then)."""
     now = rounds.clock()
@@ -223,6 +349,16 @@ def record(rounds: Rounds, call: CallRecord, outcome: Outcome, reported: str | N
     if batch is None:
         return False
     decision = decide(outcome, call.attempt, batch.settings.retry_config, now)
+    window = batch.settings.calling_window
+    if decision.next_attempt_at is not None and window is not None:
+        # A retry that falls outside the window waits for its next opening.
+        target = rounds.database.get_recipient(
+            call.workspace_id, call.batch_id, call.part, call.row
+        )
+        due_at = rules.due_after_retry_wait(
+            window, target.phone_number, target.variables, decision.next_attempt_at
+        )
+        decision = dataclasses.replace(decision, due_at=due_at)
     cancelled = batch.status is BatchStatus.CANCELLED
     recorded = rounds.attempts.record_outcome(
         call, reported or str(outcome), decision, now, cancelled=cancelled

@@ -17,7 +17,15 @@ from batch_calls.store.database import Database
 # or draft).
 SETTINGS_FIELDS = frozenset(BatchSettings.model_fields)
 CHANGEABLE_FIELDS = frozenset(
-    {"name", "scheduled_at", "max_concurrent_calls", "retry_config", "calling_window"}
+    {
+        "name",
+        "scheduled_at",
+        "max_concurrent_calls",
+        "retry_config",
+        "calling_window",
+        "from_phone_numbers",
+        "max_calls_per_second",
+    }
 )
 _JSON_FIELDS = ("retry_config", "calling_window", "webhooks")
 # A scheduled_at this close to now counts as "now" (clocks differ a little).
@@ -32,6 +40,9 @@ def parse_settings(fields: Mapping[str, Any], base: dict[str, Any] | None = None
         if value is None or value == "":
             continue
         data[name] = _decoded(name, value)
+    numbers = data.get("from_phone_numbers")
+    if fields.get("from_phone_numbers") and not fields.get("from_phone_number") and numbers:
+        data["from_phone_number"] = numbers[0]  # a new list of caller IDs replaces the old
     try:
         return BatchSettings.model_validate(data)
     except ValidationError as error:
@@ -55,11 +66,14 @@ def check_against_workspace(
         raise InvalidField(
             "from_phone_number", "is not a valid phone number in E.164 form (+14155550100)"
         )
-    if not database.has_caller_number(workspace.workspace_id, settings.from_phone_number):
-        raise InvalidField(
-            "from_phone_number",
-            f"{settings.from_phone_number} is not a caller number of this workspace",
-        )
+    for field, number in [
+        ("from_phone_number", settings.from_phone_number),
+        *(("from_phone_numbers", n) for n in settings.from_phone_numbers[1:]),
+    ]:
+        if region_of(number) is None:
+            raise InvalidField(field, f"{number!r} is not a valid phone number in E.164 form")
+        if not database.has_caller_number(workspace.workspace_id, number):
+            raise InvalidField(field, f"{number} is not a caller number of this workspace")
     if settings.scheduled_at is not None and settings.scheduled_at < now - _CLOCK_SKEW:
         raise InvalidField("scheduled_at", "is in the past")
     if settings.scheduled_at is not None and settings.scheduled_at > now + MAX_SCHEDULE_AHEAD:
@@ -73,12 +87,17 @@ def check_against_workspace(
 
 
 def _decoded(name: str, value: Any) -> Any:
-    """Form fields carry JSON objects as text."""
-    if name in _JSON_FIELDS and isinstance(value, str):
+    """Form fields carry JSON objects as text, and a list as JSON or comma-separated."""
+    if not isinstance(value, str):
+        return value
+    is_list = name == "from_phone_numbers"
+    if name in _JSON_FIELDS or (is_list and value.lstrip().startswith("[")):
         try:
             return json.loads(value)
         except json.JSONDecodeError as error:
             raise InvalidField(name, f"is not valid JSON ({error.msg})") from None
+    if is_list:
+        return [number.strip() for number in value.split(",") if number.strip()]
     return value
 
 

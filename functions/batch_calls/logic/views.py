@@ -3,7 +3,8 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from batch_calls.domain.batch import Batch, Recipient
+from batch_calls.domain.batch import Batch, BatchStatus, Recipient
+from batch_calls.logic.calling_rules import CALLING_WINDOW, SCHEDULED_START
 
 
 def batch_view(batch: Batch) -> dict[str, Any]:
@@ -32,6 +33,9 @@ def batch_view(batch: Batch) -> dict[str, Any]:
             if settings.calling_window is None
             else settings.calling_window.model_dump(mode="json")
         ),
+        "from_phone_numbers": list(settings.from_phone_numbers),
+        "max_calls_per_second": settings.max_calls_per_second,
+        **_waiting(batch),
         "on_invalid_rows": settings.on_invalid_rows,
         "dedupe": settings.dedupe,
         "webhooks": (
@@ -46,6 +50,24 @@ def batch_view(batch: Batch) -> dict[str, Any]:
     }
 
 
+_STARTED = frozenset({BatchStatus.INITIATED, BatchStatus.RUNNING})
+
+
+def _waiting(batch: Batch) -> dict[str, Any]:
+    """When the batch calls next and why it is not calling now: its scheduled start, a
+    retry wait or a closed calling window (null while it calls, is paused or is over)."""
+    at, reason = None, None
+    if batch.status is BatchStatus.SCHEDULED:
+        at, reason = batch.settings.scheduled_at, SCHEDULED_START
+    elif batch.status in _STARTED and batch.active_round is None:
+        at, reason = batch.next_round_at, batch.waiting_for
+    return {
+        "next_attempt_at": utc_text(at),
+        "waiting_for": reason,
+        "waiting_for_window": reason == CALLING_WINDOW,
+    }
+
+
 def recipient_view(recipient: Recipient) -> dict[str, Any]:
     return {
         "part": recipient.part,
@@ -56,6 +78,8 @@ def recipient_view(recipient: Recipient) -> dict[str, Any]:
         "last_attempt_at": utc_text(recipient.last_attempt_at),
         "last_outcome": recipient.last_outcome,
         "call_id": recipient.call_id,
+        "caller_id": recipient.caller_id,
+        "next_attempt_at": utc_text(recipient.next_attempt_at),
         "skip_reason": recipient.skip_reason,
         "variables": recipient.variables,
     }

@@ -8,8 +8,8 @@ which is what makes every handler safe to run twice (invariants 1 and 4). The ba
 """
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -20,14 +20,17 @@ from botocore.exceptions import ClientError
 from batch_calls.domain.batch import BatchStatus, RecipientStatus
 from batch_calls.domain.calls import Decision, status_after
 from batch_calls.store.keys import (
+    ALWAYS,
     DUE_INDEX,
     META,
+    MOMENT_FORMAT,
     batch_pk,
     call_pk,
     due_key,
     due_until,
     provider_call_pk,
     recipient_sk,
+    workspace_pk,
 )
 
 _serialize = TypeSerializer().serialize
@@ -35,6 +38,8 @@ _deserialize = TypeDeserializer().deserialize
 _LIVE = (RecipientStatus.DIALING, RecipientStatus.IN_PROGRESS)
 _WAITING = (RecipientStatus.PENDING, RecipientStatus.WAITING_RETRY)
 _TRANSACTION_LIMIT = 100
+PACE_PREFIX = "PACE#"
+PACE_RETENTION_SECONDS = 3600  # counters of past seconds expire (the table's TTL)
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,30 @@ class DueRecipient:
     part: int
     row: int
     attempts: int
+
+
+@dataclass(frozen=True)
+class Due(DueRecipient):
+    """A recipient in the due index, with what its calling rules are checked on."""
+
+    phone_number: str = ""
+    variables: dict[str, str] = field(default_factory=dict)
+    due_at: datetime | None = None  # None: due since always (never deferred)
+    retry_at: datetime | None = None  # when its retry wait ends, if it waits for one
+
+    @classmethod
+    def of(cls, item: dict[str, Any]) -> "Due":
+        when = str(item["due_key"]).split("#", 1)[0]
+        retry = item.get("next_attempt_at")
+        return cls(
+            int(item["part"]),
+            int(item["row"]),
+            int(item.get("attempts", 0)),
+            str(item.get("phone_number", "")),
+            {str(k): str(v) for k, v in (item.get("variables") or {}).items()},
+            None if when == ALWAYS else datetime.strptime(when, MOMENT_FORMAT).replace(tzinfo=UTC),
+            None if retry is None else datetime.fromisoformat(str(retry)),
+        )
 
 
 @dataclass(frozen=True)
@@ -69,43 +98,49 @@ class Attempts:
 
     # -- what is due --------------------------------------------------------------------
 
-    def due(
-        self, workspace_id: str, batch_id: str, now: datetime, limit: int
-    ) -> list[DueRecipient]:
+    def due(self, workspace_id: str, batch_id: str, now: datetime, limit: int) -> list[Due]:
         """Recipients pending or whose retry is due, earliest first, file order within."""
-        response = self.table.query(
-            IndexName=DUE_INDEX,
-            KeyConditionExpression=Key("due_pk").eq(batch_pk(workspace_id, batch_id))
-            & Key("due_key").lte(due_until(now)),
-            Limit=limit,
-        )
-        return [
-            DueRecipient(int(i["part"]), int(i["row"]), int(i.get("attempts", 0)))
-            for i in response["Items"]
-        ]
+        return self.due_page(workspace_id, batch_id, now, limit)[0]
 
-    def earliest_due(self, workspace_id: str, batch_id: str) -> str | None:
-        """The due key of the next recipient to become due, None when nobody waits."""
+    def due_page(
+        self,
+        workspace_id: str,
+        batch_id: str,
+        now: datetime,
+        limit: int,
+        page: dict[str, Any] | None = None,
+    ) -> tuple[list[Due], dict[str, Any] | None]:
+        """A page of `due`, and where the next one starts (None: no more)."""
+        query: dict[str, Any] = {
+            "IndexName": DUE_INDEX,
+            "KeyConditionExpression": Key("due_pk").eq(batch_pk(workspace_id, batch_id))
+            & Key("due_key").lte(due_until(now)),
+            "Limit": limit,
+        }
+        if page is not None:
+            query["ExclusiveStartKey"] = page
+        response = self.table.query(**query)
+        return [Due.of(item) for item in response["Items"]], response.get("LastEvaluatedKey")
+
+    def earliest_due(self, workspace_id: str, batch_id: str) -> Due | None:
+        """The next recipient to become due, None when nobody waits."""
         response = self.table.query(
             IndexName=DUE_INDEX,
             KeyConditionExpression=Key("due_pk").eq(batch_pk(workspace_id, batch_id)),
             Limit=1,
         )
         items = response["Items"]
-        return str(items[0]["due_key"]) if items else None
+        return Due.of(items[0]) if items else None
 
-    def waiting(self, workspace_id: str, batch_id: str) -> Iterator[DueRecipient]:
-        """Everyone still waiting for a call (for cancellation)."""
+    def waiting(self, workspace_id: str, batch_id: str) -> Iterator[Due]:
+        """Everyone still waiting for a call (for cancellation and suppression)."""
         query: dict[str, Any] = {
             "IndexName": DUE_INDEX,
             "KeyConditionExpression": Key("due_pk").eq(batch_pk(workspace_id, batch_id)),
         }
         while True:
             response = self.table.query(**query)
-            for item in response["Items"]:
-                yield DueRecipient(
-                    int(item["part"]), int(item["row"]), int(item.get("attempts", 0))
-                )
+            yield from (Due.of(item) for item in response["Items"])
             if "LastEvaluatedKey" not in response:
                 return
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
@@ -121,6 +156,7 @@ class Attempts:
         call_id: str,
         task_token: str,
         now: datetime,
+        caller_id: str,
     ) -> bool:
         """pending|waiting_retry -> dialing(attempt), a concurrency slot taken and the call
         item created, all or nothing; only while the batch is running with a free slot."""
@@ -140,13 +176,15 @@ class Attempts:
                     pk,
                     recipient_sk(recipient.part, recipient.row),
                     "SET #status = :dialing, attempts = :attempt, call_id = :call, "
-                    "last_attempt_at = :now REMOVE due_pk, due_key, next_attempt_at",
+                    "last_attempt_at = :now, caller_id = :caller "
+                    "REMOVE due_pk, due_key, next_attempt_at",
                     "#status IN (:pending, :waiting) AND attempts = :previous",
                     {
                         ":dialing": str(RecipientStatus.DIALING),
                         ":attempt": attempt,
                         ":previous": recipient.attempts,
                         ":call": call_id,
+                        ":caller": caller_id,
                         ":now": now.isoformat(),
                         ":pending": str(RecipientStatus.PENDING),
                         ":waiting": str(RecipientStatus.WAITING_RETRY),
@@ -241,6 +279,71 @@ class Attempts:
             ]
         )
 
+    def defer(
+        self, workspace_id: str, batch_id: str, recipient: DueRecipient, until: datetime
+    ) -> bool:
+        """A due recipient whose calling window is closed: due again at its opening (its
+        status, attempts and retry time stay as they are)."""
+        return self._transact(
+            [
+                _update(
+                    batch_pk(workspace_id, batch_id),
+                    recipient_sk(recipient.part, recipient.row),
+                    "SET due_key = :due",
+                    "#status IN (:pending, :waiting) AND attempts = :attempts",
+                    {
+                        ":due": due_key(until, recipient.part, recipient.row),
+                        ":pending": str(RecipientStatus.PENDING),
+                        ":waiting": str(RecipientStatus.WAITING_RETRY),
+                        ":attempts": recipient.attempts,
+                    },
+                )
+            ]
+        )
+
+    def undefer(self, workspace_id: str, batch_id: str, recipient: Due) -> bool:
+        """A recipient waiting for a window's opening: due again at the end of its retry
+        wait (or now), so the next round checks it against the window as it is now."""
+        return self._transact(
+            [
+                _update(
+                    batch_pk(workspace_id, batch_id),
+                    recipient_sk(recipient.part, recipient.row),
+                    "SET due_key = :due",
+                    "#status IN (:pending, :waiting) AND attempts = :attempts",
+                    {
+                        ":due": due_key(recipient.retry_at, recipient.part, recipient.row),
+                        ":pending": str(RecipientStatus.PENDING),
+                        ":waiting": str(RecipientStatus.WAITING_RETRY),
+                        ":attempts": recipient.attempts,
+                    },
+                )
+            ]
+        )
+
+    def skip(self, workspace_id: str, batch_id: str, recipient: DueRecipient, reason: str) -> bool:
+        """pending|waiting_retry -> skipped with `reason` (a suppressed number, a
+        window that never opens): it will not be called."""
+        pk = batch_pk(workspace_id, batch_id)
+        return self._transact(
+            [
+                _update(
+                    pk,
+                    recipient_sk(recipient.part, recipient.row),
+                    "SET #status = :skipped, skip_reason = :reason "
+                    "REMOVE due_pk, due_key, next_attempt_at",
+                    "#status IN (:pending, :waiting)",
+                    {
+                        ":skipped": str(RecipientStatus.SKIPPED),
+                        ":reason": reason,
+                        ":pending": str(RecipientStatus.PENDING),
+                        ":waiting": str(RecipientStatus.WAITING_RETRY),
+                    },
+                ),
+                _counters(pk, {"pending": -1, "skipped": 1}),
+            ]
+        )
+
     def record_outcome(
         self,
         call: CallRecord,
@@ -267,7 +370,7 @@ class Attempts:
             values |= {
                 ":next": decision.next_attempt_at.isoformat(),
                 ":pk": pk,
-                ":due": due_key(decision.next_attempt_at, call.part, call.row),
+                ":due": due_key(decision.due_at or decision.next_attempt_at, call.part, call.row),
             }
         counter = "pending" if status is RecipientStatus.WAITING_RETRY else status.value
         return self._transact(
@@ -327,6 +430,39 @@ class Attempts:
         return sum(
             self._transact([update, _counters(pk, {"pending": -1, "cancelled": 1})])
             for update in updates
+        )
+
+    # -- pacing -------------------------------------------------------------------------
+
+    def reserve_start(
+        self,
+        workspace_id: str,
+        batch_id: str,
+        second: int,
+        batch_limit: int | None,
+        workspace_limit: int | None,
+    ) -> bool:
+        """Take one call start in the clock second `second` (epoch) from the batch's and
+        the workspace's pace, both or neither: one counter item per scope and second."""
+        scopes = [
+            (pk, limit)
+            for pk, limit in (
+                (batch_pk(workspace_id, batch_id), batch_limit),
+                (workspace_pk(workspace_id), workspace_limit),
+            )
+            if limit is not None
+        ]
+        return not scopes or self._transact(
+            [
+                _update(
+                    pk,
+                    f"{PACE_PREFIX}{second}",
+                    "ADD starts :one SET expires_at = :expires",
+                    "attribute_not_exists(starts) OR starts < :limit",
+                    {":one": 1, ":limit": limit, ":expires": second + PACE_RETENTION_SECONDS},
+                )
+                for pk, limit in scopes
+            ]
         )
 
     def call(self, call_id: str) -> CallRecord | None:

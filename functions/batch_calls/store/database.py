@@ -16,7 +16,14 @@ import boto3
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
-from batch_calls.domain.batch import Batch, BatchSettings, BatchStatus, Recipient, RecipientStatus
+from batch_calls.domain.batch import (
+    FINAL_BATCH_STATUSES,
+    Batch,
+    BatchSettings,
+    BatchStatus,
+    Recipient,
+    RecipientStatus,
+)
 from batch_calls.domain.workspace import Agent, Workspace
 from batch_calls.store.keys import (
     META,
@@ -29,6 +36,7 @@ from batch_calls.store.keys import (
 )
 
 _CURSOR = re.compile(r"^R#\d{3}#\d{7}$")
+SUPPRESSED_PREFIX = "SUPPRESSED#"
 
 
 class InvalidCursor(ValueError):
@@ -108,6 +116,84 @@ class Database:
 
     def has_caller_number(self, workspace_id: str, e164: str) -> bool:
         return self._get(workspace_pk(workspace_id), f"NUMBER#{e164}") is not None
+
+    # Suppression list: numbers never to call (one item each, under the workspace) --
+
+    def suppress(
+        self, workspace_id: str, numbers: Iterable[str], source: str, now: datetime
+    ) -> int:
+        """Add numbers (already there: kept, with their first source); how many were new."""
+        added = 0
+        for e164 in dict.fromkeys(numbers):
+            try:
+                self.table.put_item(
+                    Item={
+                        "PK": workspace_pk(workspace_id),
+                        "SK": SUPPRESSED_PREFIX + e164,
+                        "phone_number": e164,
+                        "source": source,
+                        "added_at": now.isoformat(),
+                    },
+                    ConditionExpression=Attr("PK").not_exists(),
+                )
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+            else:
+                added += 1
+        return added
+
+    def unsuppress(self, workspace_id: str, e164: str) -> bool:
+        response = self.table.delete_item(
+            Key={"PK": workspace_pk(workspace_id), "SK": SUPPRESSED_PREFIX + e164},
+            ReturnValues="ALL_OLD",
+        )
+        return "Attributes" in response
+
+    def is_suppressed(self, workspace_id: str, e164: str) -> bool:
+        return self._get(workspace_pk(workspace_id), SUPPRESSED_PREFIX + e164) is not None
+
+    def suppressed_numbers(self, workspace_id: str) -> set[str]:
+        query = {
+            "KeyConditionExpression": Key("PK").eq(workspace_pk(workspace_id))
+            & Key("SK").begins_with(SUPPRESSED_PREFIX),
+            "ProjectionExpression": "phone_number",
+        }
+        return {str(item["phone_number"]) for item in self._query_all(query)}
+
+    def list_suppressed(
+        self, workspace_id: str, cursor: str | None, limit: int
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of the suppression list in number order, and the next page's cursor."""
+        query: dict[str, Any] = {
+            "KeyConditionExpression": Key("PK").eq(workspace_pk(workspace_id))
+            & Key("SK").begins_with(SUPPRESSED_PREFIX),
+            "Limit": limit,
+        }
+        if cursor is not None:
+            sort_key = _decode(cursor)
+            if not sort_key.startswith(SUPPRESSED_PREFIX):
+                raise InvalidCursor(cursor)
+            query["ExclusiveStartKey"] = {"PK": workspace_pk(workspace_id), "SK": sort_key}
+        response = self.table.query(**query)
+        last = response.get("LastEvaluatedKey")
+        entries = [
+            {k: item[k] for k in ("phone_number", "source", "added_at")}
+            for item in response["Items"]
+        ]
+        return entries, None if last is None else _encode_cursor(str(last["SK"]))
+
+    def active_batch_ids(self, workspace_id: str) -> list[str]:
+        """Batches that may still call someone."""
+        query: dict[str, Any] = {
+            "IndexName": "GSI1",
+            "KeyConditionExpression": Key("GSI1PK").eq(batches_index_pk(workspace_id)),
+            "FilterExpression": Attr("status").is_in(
+                [str(s) for s in BatchStatus if s not in FINAL_BATCH_STATUSES]
+            ),
+            "ProjectionExpression": "batch_id",
+        }
+        return [str(item["batch_id"]) for item in self._query_all(query)]
 
     def put_agent(self, workspace_id: str, agent: Agent) -> None:
         item = _to_item(agent.model_dump(mode="json"))
@@ -193,7 +279,7 @@ class Database:
             batch_id,
             "SET previous_status = #status, #status = :running, #round = :n, active_round = :n, "
             "updated_at = :now, "
-            "started_at = if_not_exists(started_at, :now)",
+            "started_at = if_not_exists(started_at, :now) REMOVE next_round_at, waiting_for",
             "#status IN (:initiated, :scheduled, :running) AND #round < :n "
             "AND attribute_not_exists(active_round)",
             {
@@ -203,6 +289,18 @@ class Database:
                 ":initiated": str(BatchStatus.INITIATED),
                 ":scheduled": str(BatchStatus.SCHEDULED),
             },
+        )
+
+    def set_waiting(
+        self, workspace_id: str, batch_id: str, at: datetime, reason: str
+    ) -> Batch | None:
+        """Record when the next round is scheduled and why, while no round runs."""
+        return self._update_batch(
+            workspace_id,
+            batch_id,
+            "SET next_round_at = :at, waiting_for = :reason",
+            "attribute_exists(PK) AND attribute_not_exists(active_round)",
+            {":at": at.isoformat(), ":reason": reason},
         )
 
     def end_round(self, workspace_id: str, batch_id: str, round_number: int) -> Batch | None:
@@ -389,12 +487,16 @@ def _encode_cursor(sort_key: str) -> str:
     return base64.urlsafe_b64encode(sort_key.encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> str:
+def _decode(cursor: str) -> str:
     """Only the sort key travels in a cursor; the partition is always the caller's."""
     try:
-        sort_key = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidCursor(cursor) from None
+
+
+def _decode_cursor(cursor: str) -> str:
+    sort_key = _decode(cursor)
     if not _CURSOR.match(sort_key):
         raise InvalidCursor(cursor)
     return sort_key

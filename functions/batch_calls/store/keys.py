@@ -6,6 +6,8 @@ META = "META"
 RECIPIENT_PREFIX = "R#"
 # The sparse "due" index holds a recipient only while it is pending or waiting for a
 # retry: due_pk is its batch, due_key "<when>#<part>#<row>" (pending: due since always).
+# <when> is the earliest it may be called: the end of its retry wait, or the opening of
+# its calling window when that is later.
 DUE_INDEX = "DUE"
 ALWAYS = "0000"
 
@@ -35,9 +37,12 @@ def provider_call_pk(provider: str, provider_call_id: str) -> str:
     return f"PCALL#{provider}#{provider_call_id}"
 
 
+MOMENT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
 def moment(when: datetime) -> str:
     """Fixed-width UTC text, so due keys sort by time."""
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return when.astimezone(UTC).strftime(MOMENT_FORMAT)
 
 
 def due_key(when: datetime | None, part: int, row: int) -> str:

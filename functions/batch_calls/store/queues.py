@@ -8,7 +8,8 @@ import boto3
 
 class LoadQueue:
     """Work on a batch's recipients that takes longer than a request: writing a contact
-    file's recipient items, cancelling everyone still waiting (load_recipients)."""
+    file's recipient items, cancelling everyone still waiting, skipping suppressed
+    numbers (load_recipients)."""
 
     def __init__(self, queue_url: str, client: Any = None) -> None:
         self.queue_url = queue_url
@@ -24,6 +25,12 @@ class LoadQueue:
 
     def request_report(self, workspace_id: str, batch_id: str) -> None:
         self._send({"action": "report", "workspace_id": workspace_id, "batch_id": batch_id})
+
+    def request_window_reset(self, workspace_id: str, batch_id: str) -> None:
+        self._send({"action": "window_reset", "workspace_id": workspace_id, "batch_id": batch_id})
+
+    def request_suppression_sweep(self, workspace_id: str) -> None:
+        self._send({"action": "suppression_sweep", "workspace_id": workspace_id})
 
     def _send(self, message: dict[str, object]) -> None:
         self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps(message))

@@ -64,7 +64,7 @@ class CallEvent:
     duration_seconds: float | None = None
     detail: Mapping[str, str] = field(default_factory=dict)
     provider_call_id: str | None = None
-    # The person asked not to be called again (a provider or agent that reports it).
+    # The person asked not to be called again: the number joins the suppression list.
     opted_out: bool = False
 
 

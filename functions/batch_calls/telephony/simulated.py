@@ -381,4 +381,5 @@ def parse_callback(body: bytes) -> CallEvent:
         outcome=outcome,
         provider_status=str(status),
         duration_seconds=None if duration is None else float(duration),
+        opted_out=data.get("opted_out") is True,
     )

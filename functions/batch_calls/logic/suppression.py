@@ -1,0 +1,141 @@
+"""The workspace's suppression list: numbers never to call (`/suppression-list`).
+
+Numbers are stored in E.164. Adding numbers also sweeps the workspace's active batches
+(on the load queue: it reads every waiting recipient): anyone pending or waiting for a
+retry on the list becomes `skipped` with reason `suppressed`. The Dial checks the list
+again at the moment of dialling, so a number added while its recipient is being picked
+is not called either.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from batch_calls.ingest.phones import read_contact_number
+from batch_calls.ingest.readers import read_table
+from batch_calls.ingest.table import FileRejected
+from batch_calls.ingest.validate import PHONE_COLUMN, rejected_file_body
+from batch_calls.logic.calling_rules import SUPPRESSED
+from batch_calls.logic.errors import InvalidField, NotFound, ValidationFailed
+from batch_calls.logic.rounds import Rounds, advance
+from batch_calls.store.database import InvalidCursor
+from batch_calls.store.queues import LoadQueue
+
+MAX_NUMBERS_PER_REQUEST = 1000
+MAX_PAGE_SIZE = 1000
+# How a number came onto the list.
+SOURCE_API = "api"
+SOURCE_UPLOAD = "upload"
+SOURCE_OPT_OUT = "opt_out"
+
+
+def e164_of(raw: object) -> str | None:
+    """A number as the list stores it: E.164, read as international (a leading +)."""
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    reading = read_contact_number(raw.strip(), None)
+    return None if reading is None else reading.phone.e164
+
+
+def add_numbers(rounds: Rounds, queue: LoadQueue, workspace_id: str, body: Any) -> dict[str, Any]:
+    """POST /suppression-list: {"phone_numbers": [...]} or {"phone_number": "..."}."""
+    if not isinstance(body, dict):
+        raise InvalidField("body", 'must be a JSON object such as {"phone_numbers": ["+1..."]}')
+    raw = body.get("phone_numbers", [body["phone_number"]] if "phone_number" in body else None)
+    if not isinstance(raw, list) or not raw:
+        raise InvalidField("phone_numbers", "must be a non-empty list of numbers in E.164 form")
+    if len(raw) > MAX_NUMBERS_PER_REQUEST:
+        raise InvalidField(
+            "phone_numbers",
+            f"lists {len(raw)} numbers; send at most {MAX_NUMBERS_PER_REQUEST}, "
+            "or upload a CSV to /suppression-list/upload",
+        )
+    numbers = []
+    for index, value in enumerate(raw):
+        e164 = e164_of(value)
+        if e164 is None:
+            raise InvalidField(
+                f"phone_numbers.{index}",
+                f"{value!r} is not a valid phone number in E.164 form (+14155550100)",
+            )
+        numbers.append(e164)
+    return _added(rounds, queue, workspace_id, numbers, SOURCE_API)
+
+
+def upload_numbers(
+    rounds: Rounds, queue: LoadQueue, workspace_id: str, data: bytes, filename: str | None
+) -> dict[str, Any]:
+    """POST /suppression-list/upload: a file with a phone_number column (any format a
+    contact file may have); rows that are no valid number are listed, the rest added."""
+    try:
+        table = read_table(data, filename)
+        if PHONE_COLUMN not in table.header:
+            raise InvalidField("file", "has no phone_number column: name the numbers' column so")
+        column = table.header.index(PHONE_COLUMN)
+        numbers, invalid = [], []
+        for row, cells in table.rows:
+            e164 = e164_of(cells[column] if column < len(cells) else "")
+            if e164 is None:
+                invalid.append(row)
+            else:
+                numbers.append(e164)
+    except FileRejected as rejected:
+        raise ValidationFailed(rejected_file_body(rejected)) from None
+    return {**_added(rounds, queue, workspace_id, numbers, SOURCE_UPLOAD), "invalid_rows": invalid}
+
+
+def _added(
+    rounds: Rounds, queue: LoadQueue, workspace_id: str, numbers: list[str], source: str
+) -> dict[str, Any]:
+    added = rounds.database.suppress(workspace_id, numbers, source, rounds.clock())
+    if added:
+        queue.request_suppression_sweep(workspace_id)
+    unique = len(set(numbers))
+    return {"added": added, "already_listed": unique - added, "phone_numbers": unique}
+
+
+def suppress_opted_out(rounds: Rounds, queue: LoadQueue, workspace_id: str, e164: str) -> None:
+    """A provider reported that the person asked not to be called again."""
+    _added(rounds, queue, workspace_id, [e164], SOURCE_OPT_OUT)
+
+
+def remove_number(rounds: Rounds, workspace_id: str, phone_number: str) -> dict[str, Any]:
+    e164 = e164_of(phone_number)
+    if e164 is None:
+        raise InvalidField("phone_number", "is not a valid phone number in E.164 form")
+    if not rounds.database.unsuppress(workspace_id, e164):
+        raise NotFound(f"{e164} is not on this workspace's suppression list")
+    return {"removed": e164}
+
+
+def list_numbers(
+    rounds: Rounds, workspace_id: str, cursor: str | None, limit: int
+) -> dict[str, Any]:
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise InvalidField("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
+    try:
+        entries, next_cursor = rounds.database.list_suppressed(workspace_id, cursor or None, limit)
+    except InvalidCursor:
+        raise InvalidField("cursor", "is not a cursor this API returned") from None
+    return {"data": entries, "next_cursor": next_cursor}
+
+
+def sweep(rounds: Rounds, workspace_id: str) -> int:
+    """Skip everyone waiting in an active batch whose number is on the list."""
+    suppressed = rounds.database.suppressed_numbers(workspace_id)
+    skipped = 0
+    for batch_id in rounds.database.active_batch_ids(workspace_id) if suppressed else ():
+        skipped += _skip(rounds, workspace_id, batch_id, suppressed)
+    return skipped
+
+
+def _skip(rounds: Rounds, workspace_id: str, batch_id: str, suppressed: set[str]) -> int:
+    hits: Iterable[Any] = [
+        due
+        for due in rounds.attempts.waiting(workspace_id, batch_id)
+        if due.phone_number in suppressed
+    ]
+    skipped = sum(rounds.attempts.skip(workspace_id, batch_id, due, SUPPRESSED) for due in hits)
+    batch = rounds.database.get_batch(workspace_id, batch_id) if skipped else None
+    if batch is not None:
+        advance(rounds, batch)  # nobody left waiting: the batch may be complete
+    return skipped
