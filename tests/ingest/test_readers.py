@@ -1,6 +1,7 @@
 """File readers: format sniffing, CSV dialects and encodings, spreadsheets, JSON contacts,
 and hostile files (bombs, dense ranges, damage) rejected with a message, never a crash."""
 
+import csv
 import datetime
 import io
 import itertools
@@ -130,6 +131,21 @@ def test_line_endings(newline: str) -> None:
     table, rows = read(text.encode())
     assert table.header == ["phone_number", "name"]
     assert rows == [(2, ["1", "a"]), (3, ["2", "b"])]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    text=st.text(
+        alphabet=st.sampled_from(list("ab ,;\t|\r\n\x0b\x0c\u2028\x85\ufeff")), max_size=40
+    ),
+    delimiter=st.sampled_from([",", ";", "\t", "|"]),
+)
+def test_text_without_quotes_is_split_as_the_csv_module_splits_it(
+    text: str, delimiter: str
+) -> None:
+    expected = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
+    records = [cells if cells != [""] else [] for cells in readers._csv_records(text, delimiter)]
+    assert records == expected
 
 
 def test_quoted_fields_keep_newlines_delimiters_and_quotes_and_count_as_one_row() -> None:

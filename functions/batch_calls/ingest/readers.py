@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import itertools
 import json
 import math
 import re
@@ -395,17 +396,8 @@ def _detect_delimiter(text: str) -> str:
 
 
 def _read_csv(text: str) -> Table:
-    if csv.field_size_limit() < MAX_FILE_BYTES + 1:
-        csv.field_size_limit(MAX_FILE_BYTES + 1)
-    reader = csv.reader(
-        io.StringIO(text, newline=""),
-        delimiter=_detect_delimiter(text),
-        quotechar='"',
-        doublequote=True,
-        skipinitialspace=False,
-        strict=False,
-    )
-    records = enumerate(reader, start=1)
+    delimiter = _detect_delimiter(text)
+    records = enumerate(_csv_records(text, delimiter), start=1)
     try:
         for row_number, cells in records:
             if not _is_blank(cells):
@@ -414,6 +406,31 @@ def _read_csv(text: str) -> Table:
     except csv.Error as exc:
         _reject(FileReason.UNREADABLE_FILE, f"The CSV could not be read ({exc}). {_SUPPORTED}")
     _reject(FileReason.EMPTY_FILE, "The file has no rows with any content.")
+
+
+def _csv_records(text: str, delimiter: str) -> Iterator[list[str]]:
+    """The CSV's records, as the csv module reads them.
+
+    Without a quote character the csv module only splits lines (at CR, LF or CRLF) and
+    then cells at the delimiter, so such text (most exports) is split with str.split,
+    in bulk and several times faster. (An empty line then reads as one empty cell, not
+    none: a blank row either way.)
+    """
+    if '"' not in text:
+        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        if not lines[-1]:
+            lines.pop()  # the line break ending the last record
+        return map(str.split, lines, itertools.repeat(delimiter))
+    if csv.field_size_limit() < MAX_FILE_BYTES + 1:
+        csv.field_size_limit(MAX_FILE_BYTES + 1)
+    return csv.reader(
+        io.StringIO(text, newline=""),
+        delimiter=delimiter,
+        quotechar='"',
+        doublequote=True,
+        skipinitialspace=False,
+        strict=False,
+    )
 
 
 def _csv_rows(records: Iterator[tuple[int, list[str]]], width: int) -> Iterator[Row]:
@@ -430,7 +447,8 @@ def _csv_rows(records: Iterator[tuple[int, list[str]]], width: int) -> Iterator[
 
 
 def _is_blank(cells: list[str]) -> bool:
-    return all(not cell or cell.isspace() for cell in cells)
+    # str.strip removes exactly the characters for which str.isspace holds
+    return not "".join(cells).strip()
 
 
 def _clean_header_cell(cell: str) -> str:
