@@ -944,3 +944,31 @@ def test_fast_sheet_scan_matches_an_xml_parser(document: bytes, chunk: int) -> N
     assert where == (exact.cells, exact.top, exact.bottom, exact.left, exact.right)
     assert fast.text >= exact.text
     assert fast.longest >= exact.longest
+    try:
+        quick = scan(readers._QuickSheetScan(strings))
+    except readers._QuickScanUnsure:
+        return
+    assert quick.cells >= exact.cells
+    if exact.cells:  # the quick bounds hold every cell
+        assert (quick.top, quick.left) <= (exact.top, exact.left)
+        assert quick.bottom >= exact.bottom
+        assert quick.right >= exact.right
+    assert quick.text >= exact.text
+    assert quick.longest >= exact.longest
+
+
+def test_a_stray_cell_far_down_a_big_sheet_is_found() -> None:
+    """The quick scan learns the columns from the sheet's start; a cell outside them or
+    below the last possible contact row, megabytes later, still gets the sheet rejected."""
+    rows = b"".join(
+        b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>+1415555%04d</t></is></c>'
+        b'<c r="B%d"><v>%d</v></c><c r="C%d"><v>7</v></c></row>' % (r, r, r % 10_000, r, r, r)
+        for r in range(1, 40_001)
+    )
+    for stray, reason in [
+        (b'<row r="40001"><c r="XFD40001"><v>1</v></c></row>', FileReason.TOO_MANY_COLUMNS),
+        (b'<row r="1048576"><c r="C1048576"><v>1</v></c></row>', FileReason.TOO_MANY_ROWS),
+    ]:
+        assert rejected(handmade_xlsx(sheet(iter([rows, stray])))).reason == reason
+    table = read_table(handmade_xlsx(sheet(iter([rows]))))
+    assert sum(1 for _ in table.rows) == 39_999

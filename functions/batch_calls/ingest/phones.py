@@ -28,8 +28,23 @@ from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata, PhoneNumber
 _MIN_NSN_LENGTH = 2
 _MAX_NSN_LENGTH = 17
 _NON_GEO_REGION = "001"
-# Country codes as they are written, to split one off a number by prefix lookups.
-_COUNTRY_CODES = {str(code): code for code in COUNTRY_CODE_TO_REGION_CODE}
+
+
+def _country_code_prefixes() -> dict[str, tuple[int, int]]:
+    """(country code, its length) by a number's first three digits, as phonenumbers'
+    _extract_country_code finds it (the shortest code that exists; none after a 0)."""
+    codes = {str(code): code for code in COUNTRY_CODE_TO_REGION_CODE}
+    table = {}
+    for first in range(100, 1000):
+        digits = str(first)
+        for length in (1, 2, 3):
+            if digits[:length] in codes:
+                table[digits] = (codes[digits[:length]], length)
+                break
+    return table
+
+
+_COUNTRY_CODE_PREFIXES = _country_code_prefixes()
 
 
 class Phone(NamedTuple):
@@ -187,33 +202,42 @@ def _region_rules(region: str) -> _Rules | None:
     return None if metadata is None else _Rules(metadata)
 
 
-@cache
-def _country_rules(country_code: int) -> tuple[tuple[str, _Rules], ...]:
+class _Country:
     """The regions sharing a country code, in phonenumbers' order, with their rules."""
-    compiled = []
-    for region in COUNTRY_CODE_TO_REGION_CODE[country_code]:
-        if region == _NON_GEO_REGION:
-            metadata = PhoneMetadata.metadata_for_nongeo_region(country_code, None)
-            if metadata is not None:
-                compiled.append((region, _Rules(metadata)))
-        else:
-            rules = _region_rules(region)
-            if rules is not None:
-                compiled.append((region, rules))
-    return tuple(compiled)
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+        self.plus_code = f"+{code}"
+        regions = []
+        for region in COUNTRY_CODE_TO_REGION_CODE[code]:
+            if region == _NON_GEO_REGION:
+                metadata = PhoneMetadata.metadata_for_nongeo_region(code, None)
+                if metadata is not None:
+                    regions.append((region, _Rules(metadata)))
+            else:
+                rules = _region_rules(region)
+                if rules is not None:
+                    regions.append((region, rules))
+        self.regions = tuple(regions)
+        self.main = regions[0][1]  # its rules parse numbers of the country code
+
+
+@cache
+def _country(code: int) -> _Country:
+    return _Country(code)
 
 
 class _Fallback(Exception):
     """The fast path cannot answer for this input exactly; ask phonenumbers."""
 
 
-def _split_country_code(digits: str) -> tuple[int, str]:
-    if digits[0] != "0":
-        for length in (1, 2, 3):
-            code = _COUNTRY_CODES.get(digits[:length])
-            if code is not None:
-                return code, digits[length:]
-    return 0, digits
+def _split_country_code(digits: str) -> tuple[_Country, str]:
+    """The country and national number of at least three digits written after a `+`."""
+    found = _COUNTRY_CODE_PREFIXES.get(digits[:3])
+    if found is None:
+        raise _Fallback  # parse then retries without the plus
+    code, length = found
+    return _country(code), digits[length:]
 
 
 def _fast_check(has_plus: bool, digits: str, default: _Rules | None) -> Phone | None:
@@ -221,14 +245,12 @@ def _fast_check(has_plus: bool, digits: str, default: _Rules | None) -> Phone | 
     whose rules are `default`. Raises _Fallback where phonenumbers would take a rarer
     branch."""
     if has_plus:
-        country_code, nsn = _split_country_code(digits)
-        if country_code == 0:
-            raise _Fallback  # parse then retries without the plus
-        rules = _country_rules(country_code)[0][1]
+        country, nsn = _split_country_code(digits)
+        rules = country.main
     elif default is None:
         raise _Fallback
     else:
-        country_code, nsn, rules = _national_or_idd(digits, default)
+        country, nsn, rules = _national_or_idd(digits, default)
 
     if len(nsn) < _MIN_NSN_LENGTH:
         return None
@@ -237,11 +259,16 @@ def _fast_check(has_plus: bool, digits: str, default: _Rules | None) -> Phone | 
         nsn = stripped
     if len(nsn) > _MAX_NSN_LENGTH:
         return None
-    return _verdict(country_code, nsn)
+    if len(country.regions) == 1:
+        region, rules = country.regions[0]
+        premium = rules.verdict(nsn)
+        return None if premium is None else Phone(country.plus_code + nsn, region, premium)
+    return _shared_code_verdict(country, nsn)
 
 
-def _national_or_idd(digits: str, default: _Rules) -> tuple[int, str, _Rules]:
-    """The country code and national number of a number written without `+`."""
+def _national_or_idd(digits: str, default: _Rules) -> tuple[_Country, str, _Rules]:
+    """The country and national number of a number written without `+`, and the rules
+    that parse it further."""
     idd = default.idd
     if idd is not None:
         found = idd.match(digits)
@@ -249,43 +276,34 @@ def _national_or_idd(digits: str, default: _Rules) -> tuple[int, str, _Rules]:
             rest = digits[found.end() :]
             if len(rest) <= _MIN_NSN_LENGTH:
                 raise _Fallback  # TOO_SHORT_AFTER_IDD
-            country_code, nsn = _split_country_code(rest)
-            if country_code == 0:
-                raise _Fallback
-            return country_code, nsn, _country_rules(country_code)[0][1]
+            country, nsn = _split_country_code(rest)
+            return country, nsn, country.main
     own_code = default.own_code
     if digits.startswith(own_code):
         without_code = default.strip_national_prefix(digits[len(own_code) :])
         if (
             not default.matches_general(digits) and default.matches_general(without_code)
         ) or default.is_too_long(digits):
-            code = default.country_code
-            return code, without_code, _country_rules(code)[0][1]
-    return default.country_code, digits, default
+            country = _country(default.country_code)
+            return country, without_code, country.main
+    return _country(default.country_code), digits, default
 
 
-def _verdict(country_code: int, nsn: str) -> Phone | None:
-    """is_valid_number and number_type, with the region found as region_code_for_number
-    does: the only region of the country code, else the first whose leading digits
-    match, or (without leading digits) whose patterns know the number."""
-    regions = _country_rules(country_code)
-    if len(regions) == 1:
-        region, rules = regions[0]
-        return _phone(country_code, nsn, region, rules.verdict(nsn))
-    for region, rules in regions:
+def _shared_code_verdict(country: _Country, nsn: str) -> Phone | None:
+    """is_valid_number and number_type where regions share the country code, with the
+    region found as region_code_for_number does: the first whose leading digits match,
+    or (without leading digits) whose patterns know the number."""
+    for region, rules in country.regions:
         leading = rules.leading_digits
         if leading is not None:
             if leading.match(nsn):
-                return _phone(country_code, nsn, region, rules.verdict(nsn))
+                premium = rules.verdict(nsn)
+                return None if premium is None else Phone(country.plus_code + nsn, region, premium)
         else:
             premium = rules.verdict(nsn)
             if premium is not None:
-                return _phone(country_code, nsn, region, premium)
+                return Phone(country.plus_code + nsn, region, premium)
     return None
-
-
-def _phone(country_code: int, nsn: str, region: str, premium: bool | None) -> Phone | None:
-    return None if premium is None else Phone(f"+{country_code}{nsn}", region, premium)
 
 
 def check_with_phonenumbers(raw: str, default_region: str | None) -> Phone | None:

@@ -436,7 +436,7 @@ def _csv_records(text: str, delimiter: str) -> Iterator[list[str]]:
 def _csv_rows(records: Iterator[tuple[int, list[str]]], width: int) -> Iterator[Row]:
     contacts = 0
     for row_number, cells in records:
-        if _is_blank(cells):
+        if not "".join(cells).strip():  # _is_blank, inlined: this runs for every row
             continue
         contacts += 1
         if contacts > MAX_CONTACT_ROWS:
@@ -707,11 +707,15 @@ class _Extent:
         return self.height * self.width
 
 
+def _first_sheet_fits(extent: _Extent) -> bool:
+    return extent.width <= MAX_COLUMNS and extent.height * extent.width <= MAX_SHEET_CELLS
+
+
 def _check_first_sheet(extent: _Extent) -> None:
     """Reject a first sheet whose used range calamine could not hold."""
-    height, width = extent.height, extent.width
-    if width <= MAX_COLUMNS and height * width <= MAX_SHEET_CELLS:
+    if _first_sheet_fits(extent):
         return
+    height, width = extent.height, extent.width
     span = (
         f"{_column_name(extent.left)}{extent.top + 1}:"
         f"{_column_name(extent.right)}{extent.bottom + 1}"
@@ -1022,6 +1026,100 @@ class _SheetScan:
             self._run = len(block) - last - 1 if last > block.rfind(b"<") else 0
 
 
+def _numbers_up_to(limit: int) -> bytes:
+    """A regex matching the decimal numbers 1 to `limit`, written without leading zeros."""
+    digits = str(limit)
+    branches = [rb"[1-9][0-9]{0,%d}" % (len(digits) - 2)] if len(digits) > 1 else []
+    for at, digit in enumerate(digits):
+        lowest = 1 if at == 0 else 0
+        if int(digit) > lowest:
+            rest = len(digits) - at - 1
+            branches.append(
+                b"%s[%d-%d][0-9]{%d}" % (digits[:at].encode(), lowest, int(digit) - 1, rest)
+            )
+    branches.append(digits.encode())
+    return b"(?:" + b"|".join(branches) + b")"
+
+
+# A contact list's sheet uses at most its header row and MAX_CONTACT_ROWS rows.
+_QUICK_LAST_ROW: Final = MAX_CONTACT_ROWS + 1
+_QUICK_ROWS: Final = _numbers_up_to(_QUICK_LAST_ROW)
+_QUICK_LONGEST_RUN: Final = 1 << 16
+_LONG_TEXT_RUN: Final = re.compile(rb">[^<]{%d}" % _QUICK_LONGEST_RUN)
+_ANY_UNPREFIXED_ROW_OR_C: Final = re.compile(rb"<(?:row|c)[\s/>]")
+
+
+class _QuickScanUnsure(Exception):
+    """The sheet is not of the shape `_QuickSheetScan` vouches for; scan it cell by cell."""
+
+
+class _QuickSheetScan:
+    """Upper bounds of what `_SheetScan` measures, without any work per cell, for a sheet
+    of the usual shape: unprefixed cells, each with its reference as first attribute,
+    all within the columns of the first block's cells and the first 100,001 rows.
+
+    Each block is only searched for a cell outside those bounds (or of another shape),
+    which is not found in such a sheet; then the used range is taken as all those rows
+    and columns, the cells as the `<c r=` tags, the text as the blocks' bytes and the
+    longest text run as under 128 KB (a piece of 64 KB is searched for). Anything else
+    raises `_QuickScanUnsure`, and so does a range this rough that would be rejected.
+    """
+
+    def __init__(self, strings: array[int]) -> None:
+        self.extent = _Extent()
+        self._longest_string = max(strings, default=0)
+        self._blocks = _Blocks()
+        self._outside: re.Pattern[bytes] | None = None
+
+    def feed(self, chunk: bytes) -> None:
+        self._block(self._blocks.feed(chunk))
+
+    def finish(self) -> None:
+        self._block(self._blocks.rest())
+        extent = self.extent
+        if extent.cells:
+            extent.top, extent.bottom = 0, _QUICK_LAST_ROW - 1
+        if not _first_sheet_fits(extent):
+            raise _QuickScanUnsure
+
+    def _block(self, block: bytes) -> None:
+        if b"<!" in block or b"\x00" in block or (b"'" in block and _QUOTED_TAG.search(block)):
+            raise _QuickScanUnsure
+        if _PREFIXED_C.search(block) or _PREFIXED_ROW.search(block):
+            raise _QuickScanUnsure
+        if self._outside is None and _ANY_UNPREFIXED_ROW_OR_C.search(block):
+            self._learn_columns(block)
+        if self._outside is not None and self._outside.search(block):
+            raise _QuickScanUnsure
+        first_tag = block.find(b"<")
+        if first_tag < 0:
+            first_tag = len(block)
+        if first_tag >= _QUICK_LONGEST_RUN or _LONG_TEXT_RUN.search(block):
+            raise _QuickScanUnsure
+        extent = self.extent
+        extent.cells += block.count(b'<c r="')
+        extent.merges += block.count(b"mergeCell")
+        extent.text += len(block) * self._blocks.multiplier
+        extent.text += block.count(b'"s"') * self._longest_string
+        # A run may continue from the end of the block before: two pieces, each shorter.
+        extent.longest = 2 * _QUICK_LONGEST_RUN * self._blocks.multiplier
+
+    def _learn_columns(self, block: bytes) -> None:
+        letters = set(map(itemgetter(0), _PLAIN_VALUE_C.findall(block)))
+        if not letters:
+            raise _QuickScanUnsure
+        columns = sorted(map(_column_index, letters))
+        if (columns[-1] - columns[0] + 1) * _QUICK_LAST_ROW > MAX_SHEET_CELLS:
+            raise _QuickScanUnsure  # such a range would not fit: measure it exactly
+        self.extent.left, self.extent.right = columns[0], columns[-1]
+        names = b"|".join(
+            _column_name(column).encode() for column in range(columns[0], columns[-1] + 1)
+        )
+        self._outside = re.compile(
+            rb'<c(?=[\s/>])(?! r="(?:' + names + rb")" + _QUICK_ROWS + rb'")'
+        )
+
+
 class _ExactScan:
     """The same measures as the fast scans, with expat, following calamine's rules."""
 
@@ -1187,9 +1285,10 @@ def _guard_xlsx(data: bytes) -> bytes:
             lengths = found
         estimate.add_strings(len(found), text, max(found, default=0))
     sheet_parts = _first_sheet_parts(parts, members)
+    memory_left = MAX_WORKBOOK_MEMORY - estimate.total
     costliest = _Extent()
     for name in sheet_parts:
-        extent = _scan_sheet(data, members[name], lengths, budget)
+        extent = _scan_sheet(data, members[name], lengths, budget, memory_left)
         _check_first_sheet(extent)
         if _sheet_cost(extent) > _sheet_cost(costliest):
             costliest = extent
@@ -1329,9 +1428,22 @@ def _scan_strings(data: bytes, info: zipfile.ZipInfo, budget: _Budget) -> tuple[
 
 
 def _scan_sheet(
-    data: bytes, info: zipfile.ZipInfo, strings: array[int], budget: _Budget
+    data: bytes, info: zipfile.ZipInfo, strings: array[int], budget: _Budget, memory_left: int
 ) -> _Extent:
+    """The first sheet's measures: bounds from the quick scan when they are within the
+    limits and `memory_left`, else exact ones from the fast (or the XML parser's) scan."""
     used = budget.used
+    quick = _QuickSheetScan(strings)
+    try:
+        for chunk in _inflate(data, info, budget.left):
+            budget.add(len(chunk))
+            quick.feed(chunk)
+        quick.finish()
+        if _sheet_cost(quick.extent) <= memory_left:
+            return quick.extent
+    except _QuickScanUnsure:
+        pass
+    budget.used = used
     for tokens in (False, True):
         scan = _SheetScan(strings, tokens)
         try:

@@ -5,7 +5,9 @@ alike by the CLI, the API and the S3 drop: `body()` is the summary (accepted) or
 error body (rejected), and the accepted rows are what gets dialled.
 """
 
+import gc
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, Literal, NamedTuple
@@ -367,12 +369,27 @@ def validate_table(table: Table, options: ValidationOptions) -> ValidationResult
     """Validate every row of `table`; a file-level problem is returned in the result."""
     result = _empty_result(options)
     try:
-        _validate_rows(table, options, result)
+        with _cyclic_gc_paused():
+            _validate_rows(table, options, result)
     except FileRejected as rejected:
         result.file_error = rejected
         result.accepted.clear()
         result.skipped.clear()
     return result
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Validation keeps a few objects per row until it ends, none of them in a cycle. With
+    the cyclic collector on, Python walks them all again each time their number grows by
+    half: a fifth of the time of a 100,000-row file, for no garbage."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _validate_rows(table: Table, options: ValidationOptions, result: ValidationResult) -> None:
@@ -384,6 +401,7 @@ def _validate_rows(table: Table, options: ValidationOptions, result: ValidationR
     duplicate = str(WarningReason.DUPLICATE_PHONE_NUMBER)
 
     pick_values = _picker([i for i, _ in variable_columns])
+    check = checker.check
     accepted, skipped = result.accepted, result.skipped
     total = 0
     for row, row_cells in table.rows:
@@ -394,21 +412,20 @@ def _validate_rows(table: Table, options: ValidationOptions, result: ValidationR
             else _fit_to_header(row_cells, width, row, phone_index, checker)
         )
         raw = cells[phone_index].strip()
-        values = pick_values(cells)
-        reason, phone = checker.check(row, raw, cells)
+        reason, phone = check(row, raw, cells)
         if reason is not None:
             checker.fail(reason, row, raw, phone)
-            skipped.append(SkippedRow(row, str(reason), values, raw))
+            skipped.append(SkippedRow(row, str(reason), pick_values(cells), raw))
         elif phone is None:
             continue  # check gives a number to every row it finds no reason against
         elif first_row_of.setdefault(phone.e164, row) == row:
-            accepted.append(AcceptedRow(row, phone, values))
+            accepted.append(AcceptedRow(row, phone, pick_values(cells)))
         else:
             checker.warn(WarningReason.DUPLICATE_PHONE_NUMBER, row, raw)
             if options.dedupe:
-                skipped.append(SkippedRow(row, duplicate, values, raw))
+                skipped.append(SkippedRow(row, duplicate, pick_values(cells), raw))
             else:
-                accepted.append(AcceptedRow(row, phone, values))
+                accepted.append(AcceptedRow(row, phone, pick_values(cells)))
     result.total_rows = total
 
     result.errors = {r: checker.errors[r] for r in RowReason if r in checker.errors}
