@@ -21,14 +21,10 @@ import xlwt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from batch_calls.ingest import readers
-from batch_calls.ingest.readers import (
-    MAX_EXPANDED_BYTES,
-    MAX_SHEET_CELLS,
-    read_table,
-    table_from_contacts,
-)
+from batch_calls.ingest import readers, xlsx_guard
+from batch_calls.ingest.readers import read_table, table_from_contacts
 from batch_calls.ingest.reasons import FileReason
+from batch_calls.ingest.spreadsheets import MAX_EXPANDED_BYTES, MAX_SHEET_CELLS, _Extent
 from batch_calls.ingest.table import (
     MAX_COLUMNS,
     MAX_CONTACT_ROWS,
@@ -928,25 +924,27 @@ def sheet_documents(draw: st.DrawFn) -> bytes:
 @settings(max_examples=200, deadline=None)
 @given(document=sheet_documents(), chunk=st.integers(1, 64))
 def test_fast_sheet_scan_matches_an_xml_parser(document: bytes, chunk: int) -> None:
-    def scan(scanner: "readers._SheetScan | readers._ExactScan") -> "readers._Extent":
+    def scan(
+        scanner: "xlsx_guard._SheetScan | xlsx_guard._ExactScan | xlsx_guard._QuickSheetScan",
+    ) -> _Extent:
         for at in range(0, len(document), chunk):
             scanner.feed(document[at : at + chunk])
         scanner.finish()
         return scanner.extent
 
     strings: array[int] = array("Q")
-    exact = scan(readers._ExactScan(strings))
+    exact = scan(xlsx_guard._ExactScan(strings))
     try:
-        fast = scan(readers._SheetScan(strings, tokens=False))
-    except readers._NeedTokenScan:
-        fast = scan(readers._SheetScan(strings, tokens=True))
+        fast = scan(xlsx_guard._SheetScan(strings, tokens=False))
+    except xlsx_guard._NeedTokenScan:
+        fast = scan(xlsx_guard._SheetScan(strings, tokens=True))
     where = (fast.cells, fast.top, fast.bottom, fast.left, fast.right)
     assert where == (exact.cells, exact.top, exact.bottom, exact.left, exact.right)
     assert fast.text >= exact.text
     assert fast.longest >= exact.longest
     try:
-        quick = scan(readers._QuickSheetScan(strings))
-    except readers._QuickScanUnsure:
+        quick = scan(xlsx_guard._QuickSheetScan(strings))
+    except xlsx_guard._QuickScanUnsure:
         return
     assert quick.cells >= exact.cells
     if exact.cells:  # the quick bounds hold every cell
