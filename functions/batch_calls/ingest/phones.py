@@ -112,11 +112,12 @@ class _Rules:
         return _compiled(self._leading_digits)
 
     @cached_property
-    def verdict_regex(self) -> re.Pattern[str] | None:
+    def verdict_regex(self) -> re.Pattern[str]:
         """phonenumbers' _number_type_helper as one regex: the general pattern and
         length, then premium rate (group `premium`) before every other type, each with
-        its lengths. It fully matches exactly the numbers whose type is not UNKNOWN."""
-        return _compiled(self._verdict)
+        its lengths. It fully matches exactly the numbers whose type is not UNKNOWN.
+        (`verdict` uses it only for a region that has such a pattern.)"""
+        return re.compile(self._verdict or "(?!)")
 
     def matches_general(self, number: str) -> bool:
         general = self.general
@@ -128,7 +129,7 @@ class _Rules:
         # pattern of every region a junk cell's digits happen to name.
         if self._verdict is None or (self.general_lengths and len(nsn) not in self.general_lengths):
             return None
-        match = self.verdict_regex.fullmatch(nsn)  # type: ignore[union-attr]
+        match = self.verdict_regex.fullmatch(nsn)
         return None if match is None else match.start("premium") != -1
 
     def accepts_length(self, number: str) -> bool:
