@@ -829,6 +829,20 @@ def test_json_too_many_contacts() -> None:
     assert caught.value.reason == FileReason.TOO_MANY_ROWS
 
 
+@given(st.integers(-(2**53) + 1, 2**53 - 1))
+def test_whole_numbers_read_as_written(number: int) -> None:
+    assert readers._float_text(float(number)) == str(number)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(2.0**53, "9007199254740992"), (1e22, "10000000000000000000000"), (0.5, "0.5"),
+     (1.2345678901234567e20, "123456789012345670000"), (-0.0, "0"), (1e-7, "0.0000001")],
+)  # fmt: skip
+def test_other_numbers_without_exponent_or_invented_digits(value: float, text: str) -> None:
+    assert readers._float_text(value) == text
+
+
 def test_json_nested_too_deeply() -> None:
     error = rejected(b"[" * 100_000 + b"]" * 100_000, "c.json")
     assert error.reason == FileReason.UNREADABLE_FILE
@@ -953,6 +967,14 @@ def test_fast_sheet_scan_matches_an_xml_parser(document: bytes, chunk: int) -> N
         assert quick.right >= exact.right
     assert quick.text >= exact.text
     assert quick.longest >= exact.longest
+
+
+def test_a_tag_of_megabytes_is_read() -> None:
+    """The fast scans give up on it (they cut blocks at tags); the XML parser reads it."""
+    head = b'<row r="1"><c r="A1" t="inlineStr"><is><t>phone_number</t></is></c></row>'
+    big = b'<row r="2"><c r="A2" t="inlineStr" x="' + b"y" * (3 << 20) + b'"><is><t>+1415'
+    table, rows = read(handmade_xlsx(sheet(iter([head, big + b"5552671</t></is></c></row>"]))))
+    assert (table.header, rows) == (["phone_number"], [(2, ["+14155552671"])])
 
 
 def test_a_stray_cell_far_down_a_big_sheet_is_found() -> None:

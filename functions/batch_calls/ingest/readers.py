@@ -467,8 +467,14 @@ def _json_text(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+# Below 2**53 every whole number is a float of its own, and repr writes all its digits.
+_EXACT_WHOLE_FLOATS: Final = 2.0**53
+
+
 def _float_text(value: float) -> str:
     """A number as a person reads it: no ".0", no exponent, no invented digits."""
+    if value.is_integer() and -_EXACT_WHOLE_FLOATS < value < _EXACT_WHOLE_FLOATS:
+        return str(int(value))  # the same text, without repr's: most numeric cells
     if not math.isfinite(value):
         return repr(value)
     if value == 0:

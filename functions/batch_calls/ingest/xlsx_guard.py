@@ -303,8 +303,6 @@ def _numbers_up_to(limit: int) -> bytes:
 # A contact list's sheet uses at most its header row and MAX_CONTACT_ROWS rows.
 _QUICK_LAST_ROW: Final = MAX_CONTACT_ROWS + 1
 _QUICK_ROWS: Final = _numbers_up_to(_QUICK_LAST_ROW)
-_QUICK_LONGEST_RUN: Final = 1 << 16
-_LONG_TEXT_RUN: Final = re.compile(rb">[^<]{%d}" % _QUICK_LONGEST_RUN)
 _ANY_UNPREFIXED_ROW_OR_C: Final = re.compile(rb"<(?:row|c)[\s/>]")
 
 
@@ -320,8 +318,8 @@ class _QuickSheetScan:
     Each block is only searched for a cell outside those bounds (or of another shape),
     which is not found in such a sheet; then the used range is taken as all those rows
     and columns, the cells as the `<c r=` tags, the text as the blocks' bytes and the
-    longest text run as under 128 KB (a piece of 64 KB is searched for). Anything else
-    raises `_QuickScanUnsure`, and so does a range this rough that would be rejected.
+    longest text run as two blocks (each block holds a tag). Anything else raises
+    `_QuickScanUnsure`, and so does a range this rough that would be rejected.
     """
 
     def __init__(self, strings: array[int]) -> None:
@@ -329,6 +327,7 @@ class _QuickSheetScan:
         self._longest_string = max(strings, default=0)
         self._blocks = _Blocks()
         self._outside: re.Pattern[bytes] | None = None
+        self._longest_block = 0
 
     def feed(self, chunk: bytes) -> None:
         self._block(self._blocks.feed(chunk))
@@ -344,24 +343,23 @@ class _QuickSheetScan:
     def _block(self, block: bytes) -> None:
         if b"<!" in block or b"\x00" in block or (b"'" in block and _QUOTED_TAG.search(block)):
             raise _QuickScanUnsure
-        if _PREFIXED_C.search(block) or _PREFIXED_ROW.search(block):
+        if _PREFIXED_C.search(block):  # cells `_outside` would not see
             raise _QuickScanUnsure
         if self._outside is None and _ANY_UNPREFIXED_ROW_OR_C.search(block):
             self._learn_columns(block)
         if self._outside is not None and self._outside.search(block):
             raise _QuickScanUnsure
-        first_tag = block.find(b"<")
-        if first_tag < 0:
-            first_tag = len(block)
-        if first_tag >= _QUICK_LONGEST_RUN or _LONG_TEXT_RUN.search(block):
-            raise _QuickScanUnsure
+        if block and b"<" not in block:
+            raise _QuickScanUnsure  # a text run through a whole block: measure it exactly
         extent = self.extent
         extent.cells += block.count(b'<c r="')
         extent.merges += block.count(b"mergeCell")
         extent.text += len(block) * self._blocks.multiplier
-        extent.text += block.count(b'"s"') * self._longest_string
-        # A run may continue from the end of the block before: two pieces, each shorter.
-        extent.longest = 2 * _QUICK_LONGEST_RUN * self._blocks.multiplier
+        if self._longest_string:
+            extent.text += block.count(b'"s"') * self._longest_string
+        # A text run lies within a block, or continues from the end of the block before.
+        self._longest_block = max(self._longest_block, len(block))
+        extent.longest = 2 * self._longest_block * self._blocks.multiplier
 
     def _learn_columns(self, block: bytes) -> None:
         letters = set(map(itemgetter(0), _PLAIN_VALUE_C.findall(block)))
@@ -700,7 +698,7 @@ def _scan_sheet(
         quick.finish()
         if _sheet_cost(quick.extent) <= memory_left:
             return quick.extent
-    except _QuickScanUnsure:
+    except (_QuickScanUnsure, _NeedExactScan):  # the latter: a tag of over a megabyte
         pass
     budget.used = used
     for tokens in (False, True):
