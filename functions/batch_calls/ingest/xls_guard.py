@@ -26,9 +26,7 @@ from batch_calls.ingest.spreadsheets import (
     _Extent,
     _password_protected,
 )
-from batch_calls.ingest.table import (
-    FileRejected,
-)
+from batch_calls.ingest.table import FileRejected
 
 _MAX_XLS_SHEETS: Final = 1_000
 

@@ -38,9 +38,7 @@ from batch_calls.ingest.spreadsheets import (
     _first_sheet_fits,
     _password_protected,
 )
-from batch_calls.ingest.table import (
-    MAX_CONTACT_ROWS,
-)
+from batch_calls.ingest.table import MAX_CONTACT_ROWS
 
 _MAX_XML_PART_BYTES: Final = 4 * _MB  # xl/workbook.xml and its relationships
 _MAX_ZIP_MEMBERS: Final = 10_000
