@@ -100,12 +100,14 @@ def _load_config(path: Path) -> TelephonyConfig:
         raise UsageError(f"--config {path} is not a valid telephony config: {problems}") from None
 
 
+# One encoder for every line: json.dumps with options builds a new one per call.
+_encode_line = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _write_normalized(result: ValidationResult, path: Path) -> None:
     try:
         with path.open("w", encoding="utf-8") as out:
-            for record in iter_normalized(result):
-                out.write(json.dumps(record, ensure_ascii=False))
-                out.write("\n")
+            out.writelines(_encode_line(record) + "\n" for record in iter_normalized(result))
     except OSError as error:
         raise UsageError(f"cannot write --normalized {path}: {error.strerror}") from error
 

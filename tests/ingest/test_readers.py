@@ -1,6 +1,7 @@
 """File readers: format sniffing, CSV dialects and encodings, spreadsheets, JSON contacts,
 and hostile files (bombs, dense ranges, damage) rejected with a message, never a crash."""
 
+import csv
 import datetime
 import io
 import itertools
@@ -20,14 +21,10 @@ import xlwt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from batch_calls.ingest import readers
-from batch_calls.ingest.readers import (
-    MAX_EXPANDED_BYTES,
-    MAX_SHEET_CELLS,
-    read_table,
-    table_from_contacts,
-)
+from batch_calls.ingest import readers, xlsx_guard
+from batch_calls.ingest.readers import read_table, table_from_contacts
 from batch_calls.ingest.reasons import FileReason
+from batch_calls.ingest.spreadsheets import MAX_EXPANDED_BYTES, MAX_SHEET_CELLS, _Extent
 from batch_calls.ingest.table import (
     MAX_COLUMNS,
     MAX_CONTACT_ROWS,
@@ -130,6 +127,21 @@ def test_line_endings(newline: str) -> None:
     table, rows = read(text.encode())
     assert table.header == ["phone_number", "name"]
     assert rows == [(2, ["1", "a"]), (3, ["2", "b"])]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    text=st.text(
+        alphabet=st.sampled_from(list("ab ,;\t|\r\n\x0b\x0c\u2028\x85\ufeff")), max_size=40
+    ),
+    delimiter=st.sampled_from([",", ";", "\t", "|"]),
+)
+def test_text_without_quotes_is_split_as_the_csv_module_splits_it(
+    text: str, delimiter: str
+) -> None:
+    expected = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
+    records = [cells if cells != [""] else [] for cells in readers._csv_records(text, delimiter)]
+    assert records == expected
 
 
 def test_quoted_fields_keep_newlines_delimiters_and_quotes_and_count_as_one_row() -> None:
@@ -817,6 +829,20 @@ def test_json_too_many_contacts() -> None:
     assert caught.value.reason == FileReason.TOO_MANY_ROWS
 
 
+@given(st.integers(-(2**53) + 1, 2**53 - 1))
+def test_whole_numbers_read_as_written(number: int) -> None:
+    assert readers._float_text(float(number)) == str(number)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(2.0**53, "9007199254740992"), (1e22, "10000000000000000000000"), (0.5, "0.5"),
+     (1.2345678901234567e20, "123456789012345670000"), (-0.0, "0"), (1e-7, "0.0000001")],
+)  # fmt: skip
+def test_other_numbers_without_exponent_or_invented_digits(value: float, text: str) -> None:
+    assert readers._float_text(value) == text
+
+
 def test_json_nested_too_deeply() -> None:
     error = rejected(b"[" * 100_000 + b"]" * 100_000, "c.json")
     assert error.reason == FileReason.UNREADABLE_FILE
@@ -912,19 +938,57 @@ def sheet_documents(draw: st.DrawFn) -> bytes:
 @settings(max_examples=200, deadline=None)
 @given(document=sheet_documents(), chunk=st.integers(1, 64))
 def test_fast_sheet_scan_matches_an_xml_parser(document: bytes, chunk: int) -> None:
-    def scan(scanner: "readers._SheetScan | readers._ExactScan") -> "readers._Extent":
+    def scan(
+        scanner: "xlsx_guard._SheetScan | xlsx_guard._ExactScan | xlsx_guard._QuickSheetScan",
+    ) -> _Extent:
         for at in range(0, len(document), chunk):
             scanner.feed(document[at : at + chunk])
         scanner.finish()
         return scanner.extent
 
     strings: array[int] = array("Q")
-    exact = scan(readers._ExactScan(strings))
+    exact = scan(xlsx_guard._ExactScan(strings))
     try:
-        fast = scan(readers._SheetScan(strings, tokens=False))
-    except readers._NeedTokenScan:
-        fast = scan(readers._SheetScan(strings, tokens=True))
+        fast = scan(xlsx_guard._SheetScan(strings, tokens=False))
+    except xlsx_guard._NeedTokenScan:
+        fast = scan(xlsx_guard._SheetScan(strings, tokens=True))
     where = (fast.cells, fast.top, fast.bottom, fast.left, fast.right)
     assert where == (exact.cells, exact.top, exact.bottom, exact.left, exact.right)
     assert fast.text >= exact.text
     assert fast.longest >= exact.longest
+    try:
+        quick = scan(xlsx_guard._QuickSheetScan(strings))
+    except xlsx_guard._QuickScanUnsure:
+        return
+    assert quick.cells >= exact.cells
+    if exact.cells:  # the quick bounds hold every cell
+        assert (quick.top, quick.left) <= (exact.top, exact.left)
+        assert quick.bottom >= exact.bottom
+        assert quick.right >= exact.right
+    assert quick.text >= exact.text
+    assert quick.longest >= exact.longest
+
+
+def test_a_tag_of_megabytes_is_read() -> None:
+    """The fast scans give up on it (they cut blocks at tags); the XML parser reads it."""
+    head = b'<row r="1"><c r="A1" t="inlineStr"><is><t>phone_number</t></is></c></row>'
+    big = b'<row r="2"><c r="A2" t="inlineStr" x="' + b"y" * (3 << 20) + b'"><is><t>+1415'
+    table, rows = read(handmade_xlsx(sheet(iter([head, big + b"5552671</t></is></c></row>"]))))
+    assert (table.header, rows) == (["phone_number"], [(2, ["+14155552671"])])
+
+
+def test_a_stray_cell_far_down_a_big_sheet_is_found() -> None:
+    """The quick scan learns the columns from the sheet's start; a cell outside them or
+    below the last possible contact row, megabytes later, still gets the sheet rejected."""
+    rows = b"".join(
+        b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>+1415555%04d</t></is></c>'
+        b'<c r="B%d"><v>%d</v></c><c r="C%d"><v>7</v></c></row>' % (r, r, r % 10_000, r, r, r)
+        for r in range(1, 40_001)
+    )
+    for stray, reason in [
+        (b'<row r="40001"><c r="XFD40001"><v>1</v></c></row>', FileReason.TOO_MANY_COLUMNS),
+        (b'<row r="1048576"><c r="C1048576"><v>1</v></c></row>', FileReason.TOO_MANY_ROWS),
+    ]:
+        assert rejected(handmade_xlsx(sheet(iter([rows, stray])))).reason == reason
+    table = read_table(handmade_xlsx(sheet(iter([rows]))))
+    assert sum(1 for _ in table.rows) == 39_999

@@ -8,13 +8,17 @@ code, IDD, national prefix; then region and type) with the same metadata, compil
 per region. Every other shape (letters, extensions, `tel:` URIs, non-ASCII digits or
 punctuation) goes through phonenumbers itself. The differential tests in
 tests/ingest/test_phones_differential.py hold the two to identical verdicts.
+
+This runs once per row of a 100,000-row file, so the common path is written for speed:
+regexes are compiled once and kept on the rules, the region's rules are looked up once
+per file (`ContactNumberReader`), and the few steps are inlined rather than split into
+small functions.
 """
 
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Any, NamedTuple
 
 import phonenumbers
@@ -23,8 +27,24 @@ from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata, PhoneNumber
 # phonenumbers' own limits (phonenumberutil._MIN_LENGTH_FOR_NSN / _MAX_LENGTH_FOR_NSN).
 _MIN_NSN_LENGTH = 2
 _MAX_NSN_LENGTH = 17
-_MAX_COUNTRY_CODE_LENGTH = 3
 _NON_GEO_REGION = "001"
+
+
+def _country_code_prefixes() -> dict[str, tuple[int, int]]:
+    """(country code, its length) by a number's first three digits, as phonenumbers'
+    _extract_country_code finds it (the shortest code that exists; none after a 0)."""
+    codes = {str(code): code for code in COUNTRY_CODE_TO_REGION_CODE}
+    table = {}
+    for first in range(100, 1000):
+        digits = str(first)
+        for length in (1, 2, 3):
+            if digits[:length] in codes:
+                table[digits] = (codes[digits[:length]], length)
+                break
+    return table
+
+
+_COUNTRY_CODE_PREFIXES = _country_code_prefixes()
 
 
 class Phone(NamedTuple):
@@ -45,48 +65,71 @@ _SEPARATORS = str.maketrans("", "", " ().-/")
 _MAX_INPUT_LENGTH = 250  # phonenumbers' _MAX_INPUT_STRING_LENGTH
 
 
-@cache
-def _regex(pattern: str) -> re.Pattern[str]:
-    """Compiled on first use: a file touches a few regions' patterns, not all 250."""
-    return re.compile(pattern)
-
-
 def _exact_length(lengths: Iterable[int]) -> str:
     """A lookahead that holds when the whole number has one of `lengths` digits."""
     choices = "|".join(f"\\d{{{length}}}" for length in sorted(lengths))
     return f"(?=(?:{choices})\\Z)" if choices else ""
 
 
-@dataclass(frozen=True, slots=True)
-class _Rules:
-    """One region's metadata, in the form the checks `_fast_check` replays need."""
+def _compiled(pattern: str | None) -> re.Pattern[str] | None:
+    return None if not pattern else re.compile(pattern)
 
-    country_code: int
-    international_prefix: str | None
-    national_prefix: str | None
-    transform_rule: str | None
-    general_pattern: str | None
-    general_lengths: tuple[int, ...]
-    local_only_lengths: frozenset[int]
-    leading_digits: str | None
-    # phonenumbers' _number_type_helper as one regex: the general pattern and length,
-    # then premium rate (group `premium`) before every other type, each with its
-    # lengths. It fully matches exactly the numbers whose type is not UNKNOWN.
-    verdict_pattern: str | None
+
+class _Rules:
+    """One region's metadata, in the form the checks `_fast_check` replays need.
+
+    The patterns are compiled on first use: a file touches a few regions, not all 250.
+    """
+
+    def __init__(self, metadata: Any) -> None:
+        general = metadata.general_desc
+        self.country_code: int = metadata.country_code
+        self._idd: str | None = metadata.international_prefix or None
+        self._national_prefix: str | None = metadata.national_prefix_for_parsing or None
+        self.transform_rule: str | None = metadata.national_prefix_transform_rule
+        self._general: str | None = general.national_number_pattern or None
+        self.general_lengths = frozenset(general.possible_length)
+        self.longest = max(general.possible_length, default=0)
+        self.local_only_lengths = frozenset(general.possible_length_local_only)
+        self._leading_digits: str | None = metadata.leading_digits or None
+        self._verdict: str | None = _verdict_pattern(metadata)
+        self.own_code = str(metadata.country_code)
+
+    @cached_property
+    def idd(self) -> re.Pattern[str] | None:
+        return _compiled(self._idd)
+
+    @cached_property
+    def national_prefix(self) -> re.Pattern[str] | None:
+        return _compiled(self._national_prefix)
+
+    @cached_property
+    def general(self) -> re.Pattern[str] | None:
+        return _compiled(self._general)
+
+    @cached_property
+    def leading_digits(self) -> re.Pattern[str] | None:
+        return _compiled(self._leading_digits)
+
+    @cached_property
+    def verdict_regex(self) -> re.Pattern[str]:
+        """phonenumbers' _number_type_helper as one regex: the general pattern and
+        length, then premium rate (group `premium`) before every other type, each with
+        its lengths. It fully matches exactly the numbers whose type is not UNKNOWN.
+        (`verdict` uses it only for a region that has such a pattern.)"""
+        return re.compile(self._verdict or "(?!)")
 
     def matches_general(self, number: str) -> bool:
-        pattern = self.general_pattern
-        return pattern is not None and _regex(pattern).fullmatch(number) is not None
+        general = self.general
+        return general is not None and general.fullmatch(number) is not None
 
     def verdict(self, nsn: str) -> bool | None:
         """None for an invalid number, else whether it is premium rate."""
         # The length test is also in the pattern; doing it first spares compiling the
         # pattern of every region a junk cell's digits happen to name.
-        if self.verdict_pattern is None or (
-            self.general_lengths and len(nsn) not in self.general_lengths
-        ):
+        if self._verdict is None or (self.general_lengths and len(nsn) not in self.general_lengths):
             return None
-        match = _regex(self.verdict_pattern).fullmatch(nsn)
+        match = self.verdict_regex.fullmatch(nsn)
         return None if match is None else match.start("premium") != -1
 
     def accepts_length(self, number: str) -> bool:
@@ -95,17 +138,17 @@ class _Rules:
         length = len(number)
         if length in self.local_only_lengths:
             return False
-        return length in self.general_lengths or length > self.general_lengths[-1]
+        return length in self.general_lengths or length > self.longest
 
     def is_too_long(self, number: str) -> bool:
         length = len(number)
-        return length not in self.local_only_lengths and length > self.general_lengths[-1]
+        return length not in self.local_only_lengths and length > self.longest
 
     def strip_national_prefix(self, number: str) -> str:
         """phonenumbers' _maybe_strip_national_prefix_carrier_code, number part only."""
-        if not number or self.national_prefix is None:
+        prefix = self.national_prefix
+        if not number or prefix is None:
             return number
-        prefix = _regex(self.national_prefix)
         match = prefix.match(number)
         if not match:
             return number
@@ -131,7 +174,11 @@ def _verdict_pattern(metadata: Any) -> str | None:
     general = metadata.general_desc
     if not general.national_number_pattern:
         return None
+    # Any branch that matches makes the number valid, so the order of the branches after
+    # premium rate only decides how soon a match is found: the common types first.
     others = (
+        metadata.mobile,
+        metadata.fixed_line,
         metadata.toll_free,
         metadata.shared_cost,
         metadata.voip,
@@ -139,8 +186,6 @@ def _verdict_pattern(metadata: Any) -> str | None:
         metadata.pager,
         metadata.uan,
         metadata.voicemail,
-        metadata.fixed_line,
-        metadata.mobile,
     )
     branches = [branch for branch in map(_type_branch, others) if branch is not None]
     premium = _type_branch(metadata.premium_rate)
@@ -152,124 +197,114 @@ def _verdict_pattern(metadata: Any) -> str | None:
     return f"(?=(?:{general.national_number_pattern})\\Z){guard}(?:{'|'.join(branches)})"
 
 
-def _compile(metadata: Any) -> _Rules:
-    general = metadata.general_desc
-    return _Rules(
-        country_code=metadata.country_code,
-        international_prefix=metadata.international_prefix or None,
-        national_prefix=metadata.national_prefix_for_parsing or None,
-        transform_rule=metadata.national_prefix_transform_rule,
-        general_pattern=general.national_number_pattern or None,
-        general_lengths=tuple(general.possible_length),
-        local_only_lengths=frozenset(general.possible_length_local_only),
-        leading_digits=metadata.leading_digits or None,
-        verdict_pattern=_verdict_pattern(metadata),
-    )
-
-
 @cache
 def _region_rules(region: str) -> _Rules | None:
     metadata = PhoneMetadata.metadata_for_region(region, None)
-    return None if metadata is None else _compile(metadata)
+    return None if metadata is None else _Rules(metadata)
+
+
+class _Country:
+    """The regions sharing a country code, in phonenumbers' order, with their rules."""
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+        self.plus_code = f"+{code}"
+        regions = []
+        for region in COUNTRY_CODE_TO_REGION_CODE[code]:
+            if region == _NON_GEO_REGION:
+                metadata = PhoneMetadata.metadata_for_nongeo_region(code, None)
+                if metadata is not None:
+                    regions.append((region, _Rules(metadata)))
+            else:
+                rules = _region_rules(region)
+                if rules is not None:
+                    regions.append((region, rules))
+        self.regions = tuple(regions)
+        self.main = regions[0][1]  # its rules parse numbers of the country code
 
 
 @cache
-def _country_rules(country_code: int) -> tuple[tuple[str, _Rules], ...]:
-    """The regions sharing a country code, in phonenumbers' order, with their rules."""
-    compiled = []
-    for region in COUNTRY_CODE_TO_REGION_CODE[country_code]:
-        if region == _NON_GEO_REGION:
-            metadata = PhoneMetadata.metadata_for_nongeo_region(country_code, None)
-            if metadata is not None:
-                compiled.append((region, _compile(metadata)))
-        else:
-            rules = _region_rules(region)
-            if rules is not None:
-                compiled.append((region, rules))
-    return tuple(compiled)
+def _country(code: int) -> _Country:
+    return _Country(code)
 
 
 class _Fallback(Exception):
     """The fast path cannot answer for this input exactly; ask phonenumbers."""
 
 
-def _split_country_code(digits: str) -> tuple[int, str]:
-    if digits[0] != "0":
-        for length in range(1, min(len(digits), _MAX_COUNTRY_CODE_LENGTH) + 1):
-            code = int(digits[:length])
-            if code in COUNTRY_CODE_TO_REGION_CODE:
-                return code, digits[length:]
-    return 0, digits
+def _split_country_code(digits: str) -> tuple[_Country, str]:
+    """The country and national number of at least three digits written after a `+`."""
+    found = _COUNTRY_CODE_PREFIXES.get(digits[:3])
+    if found is None:
+        raise _Fallback  # parse then retries without the plus
+    code, length = found
+    return _country(code), digits[length:]
 
 
-def _fast_check(has_plus: bool, digits: str, default_region: str | None) -> Phone | None:
-    """parse + is_valid_number + number_type for (`+`?)(digits) in default_region.
-    Raises _Fallback where phonenumbers would take a rarer branch."""
+def _fast_check(has_plus: bool, digits: str, default: _Rules | None) -> Phone | None:
+    """parse + is_valid_number + number_type for (`+`?)(digits), dialled from the region
+    whose rules are `default`. Raises _Fallback where phonenumbers would take a rarer
+    branch."""
     if has_plus:
-        country_code, nsn = _split_country_code(digits)
-        if country_code == 0:
-            raise _Fallback  # parse then retries without the plus
-        rules = _country_rules(country_code)[0][1]
+        country, nsn = _split_country_code(digits)
+        rules = country.main
+    elif default is None:
+        raise _Fallback
     else:
-        default = _region_rules(default_region) if default_region else None
-        if default is None:
-            raise _Fallback
-        country_code, nsn, rules = _national_or_idd(digits, default)
+        country, nsn, rules = _national_or_idd(digits, default)
 
     if len(nsn) < _MIN_NSN_LENGTH:
         return None
     stripped = rules.strip_national_prefix(nsn)
-    if rules.accepts_length(stripped):
+    if stripped is not nsn and rules.accepts_length(stripped):
         nsn = stripped
     if len(nsn) > _MAX_NSN_LENGTH:
         return None
-    return _verdict(country_code, nsn)
+    if len(country.regions) == 1:
+        region, rules = country.regions[0]
+        premium = rules.verdict(nsn)
+        return None if premium is None else Phone(country.plus_code + nsn, region, premium)
+    return _shared_code_verdict(country, nsn)
 
 
-def _national_or_idd(digits: str, default: _Rules) -> tuple[int, str, _Rules]:
-    """The country code and national number of a number written without `+`."""
-    if default.international_prefix is not None:
-        idd = _regex(default.international_prefix).match(digits)
-        if idd and not digits[idd.end() :].startswith("0"):
-            rest = digits[idd.end() :]
+def _national_or_idd(digits: str, default: _Rules) -> tuple[_Country, str, _Rules]:
+    """The country and national number of a number written without `+`, and the rules
+    that parse it further."""
+    idd = default.idd
+    if idd is not None:
+        found = idd.match(digits)
+        if found and not digits[found.end() :].startswith("0"):
+            rest = digits[found.end() :]
             if len(rest) <= _MIN_NSN_LENGTH:
                 raise _Fallback  # TOO_SHORT_AFTER_IDD
-            country_code, nsn = _split_country_code(rest)
-            if country_code == 0:
-                raise _Fallback
-            return country_code, nsn, _country_rules(country_code)[0][1]
-    own_code = str(default.country_code)
+            country, nsn = _split_country_code(rest)
+            return country, nsn, country.main
+    own_code = default.own_code
     if digits.startswith(own_code):
         without_code = default.strip_national_prefix(digits[len(own_code) :])
         if (
             not default.matches_general(digits) and default.matches_general(without_code)
         ) or default.is_too_long(digits):
-            code = default.country_code
-            return code, without_code, _country_rules(code)[0][1]
-    return default.country_code, digits, default
+            country = _country(default.country_code)
+            return country, without_code, country.main
+    return _country(default.country_code), digits, default
 
 
-def _verdict(country_code: int, nsn: str) -> Phone | None:
-    """is_valid_number and number_type, with the region found as region_code_for_number
-    does: the only region of the country code, else the first whose leading digits
-    match, or (without leading digits) whose patterns know the number."""
-    regions = _country_rules(country_code)
-    if len(regions) == 1:
-        region, rules = regions[0]
-        return _phone(country_code, nsn, region, rules.verdict(nsn))
-    for region, rules in regions:
-        if rules.leading_digits is not None:
-            if _regex(rules.leading_digits).match(nsn):
-                return _phone(country_code, nsn, region, rules.verdict(nsn))
+def _shared_code_verdict(country: _Country, nsn: str) -> Phone | None:
+    """is_valid_number and number_type where regions share the country code, with the
+    region found as region_code_for_number does: the first whose leading digits match,
+    or (without leading digits) whose patterns know the number."""
+    for region, rules in country.regions:
+        leading = rules.leading_digits
+        if leading is not None:
+            if leading.match(nsn):
+                premium = rules.verdict(nsn)
+                return None if premium is None else Phone(country.plus_code + nsn, region, premium)
         else:
             premium = rules.verdict(nsn)
             if premium is not None:
-                return _phone(country_code, nsn, region, premium)
+                return Phone(country.plus_code + nsn, region, premium)
     return None
-
-
-def _phone(country_code: int, nsn: str, region: str, premium: bool | None) -> Phone | None:
-    return None if premium is None else Phone(f"+{country_code}{nsn}", region, premium)
 
 
 def check_with_phonenumbers(raw: str, default_region: str | None) -> Phone | None:
@@ -314,7 +349,15 @@ def _plain(raw: str) -> tuple[bool, str] | None:
     """(has a plus, digits) when `raw` is of the plain shape, else None."""
     if len(raw) > _MAX_INPUT_LENGTH:
         return None
-    if not raw.isascii():
+    # Nearly every cell: ASCII digits and separators, maybe one leading `+`. Deleting
+    # the separators gives the answer without the regex (which says the same).
+    digits = raw.translate(_SEPARATORS)
+    if digits.isascii():
+        if digits.isdigit():
+            return False, digits
+        if digits[:1] == "+" and digits[1:].isdigit():
+            return True, digits[1:]
+    else:
         raw = raw.translate(_ASCII_DIGITS)
     shape = _PLAIN_SHAPE.fullmatch(raw)
     if shape is None:
@@ -322,15 +365,28 @@ def _plain(raw: str) -> tuple[bool, str] | None:
     return bool(shape.group(1)), shape.group(2).translate(_SEPARATORS)
 
 
-def check(raw: str, default_region: str | None) -> Phone | None:
-    """The valid number `raw` denotes when dialled from `default_region`, or None."""
-    plain = _plain(raw)
-    if plain is not None and len(plain[1]) >= 3:
+def _check_plain(
+    plain: tuple[bool, str], raw: str, default_region: str | None, default: _Rules | None
+) -> Phone | None:
+    has_plus, digits = plain
+    if len(digits) >= 3:
         try:
-            return _fast_check(plain[0], plain[1], default_region)
+            return _fast_check(has_plus, digits, default)
         except _Fallback:
             pass
     return check_with_phonenumbers(raw, default_region)
+
+
+def _default_rules(default_region: str | None) -> _Rules | None:
+    return _region_rules(default_region) if default_region else None
+
+
+def check(raw: str, default_region: str | None) -> Phone | None:
+    """The valid number `raw` denotes when dialled from `default_region`, or None."""
+    plain = _plain(raw)
+    if plain is None:
+        return check_with_phonenumbers(raw, default_region)
+    return _check_plain(plain, raw, default_region, _default_rules(default_region))
 
 
 class ContactNumber(NamedTuple):
@@ -341,26 +397,36 @@ class ContactNumber(NamedTuple):
     read_as_international: bool
 
 
-def read_contact_number(raw: str, default_region: str | None) -> ContactNumber | None:
-    """The contract's reading of a phone cell (api-contract.md, "File rules").
+class ContactNumberReader:
+    """The contract's reading of a phone cell (api-contract.md, "File rules"), for the
+    contacts of one caller region.
 
     First as dialled from the caller's region; if that is not a valid number and the
     cell is digits only, as `+<digits>` (and, for a `00` international prefix the caller's
     region does not use, as `+<digits after 00>`).
     """
-    phone = check(raw, default_region)
-    if phone is not None:
-        return ContactNumber(phone, read_as_international=False)
-    plain = _plain(raw)
-    if plain is None or plain[0]:
+
+    def __init__(self, default_region: str | None) -> None:
+        self._region = default_region
+        self._rules = _default_rules(default_region)
+
+    def read(self, raw: str) -> ContactNumber | None:
+        plain = _plain(raw)
+        if plain is None:
+            phone = check_with_phonenumbers(raw, self._region)
+            return None if phone is None else ContactNumber(phone, read_as_international=False)
+        phone = _check_plain(plain, raw, self._region, self._rules)
+        if phone is not None:
+            return ContactNumber(phone, read_as_international=False)
+        has_plus, digits = plain
+        if has_plus:
+            return None
+        for candidate in (digits, digits[2:] if digits.startswith("00") else ""):
+            if candidate:
+                phone = _check_plain((True, candidate), "+" + candidate, None, None)
+                if phone is not None:
+                    return ContactNumber(phone, read_as_international=True)
         return None
-    digits = plain[1]
-    for candidate in (digits, digits[2:] if digits.startswith("00") else ""):
-        if candidate:
-            phone = check("+" + candidate, None)
-            if phone is not None:
-                return ContactNumber(phone, read_as_international=True)
-    return None
 
 
 def region_of(e164: str) -> str | None:

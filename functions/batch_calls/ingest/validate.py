@@ -5,13 +5,15 @@ alike by the CLI, the API and the S3 drop: `body()` is the summary (accepted) or
 error body (rejected), and the accepted rows are what gets dialled.
 """
 
+import gc
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, Literal, NamedTuple
 
 from batch_calls.domain.telephony_config import TelephonyConfig
-from batch_calls.ingest.phones import Phone, read_contact_number
+from batch_calls.ingest.phones import ContactNumberReader, Phone
 from batch_calls.ingest.readers import read_table
 from batch_calls.ingest.reasons import FileReason, RowReason, WarningReason
 from batch_calls.ingest.table import FileRejected, Table
@@ -283,13 +285,20 @@ def _columns(header: list[str]) -> tuple[int, list[tuple[int, str]]]:
 
 
 class _RowChecker:
-    """Applies the row rules; collects the error groups and warnings as it goes."""
+    """Applies the row rules; collects the error groups and warnings as it goes.
+
+    `check` runs once per row (100,000 times for a large file): the config's settings are
+    read once here, not per row.
+    """
 
     def __init__(self, options: ValidationOptions) -> None:
-        self.options = options
         config = options.config
         self.check_destination = config.route != "sip"
         self.enabled_countries = frozenset(config.enabled_countries)
+        self.allow_premium_rate = config.allow_premium_rate
+        self.blocked_prefixes = config.blocked_prefixes
+        self.enabled_prefixes = config.enabled_prefixes
+        self.read_number = ContactNumberReader(options.default_region).read
         self.errors: dict[RowReason, _Group] = {}
         self.warnings: dict[WarningReason, _Group] = {}
 
@@ -298,22 +307,22 @@ class _RowChecker:
         it can), and its number when it is a valid one."""
         if not raw:
             return RowReason.MISSING_PHONE_NUMBER, None
-        reading = read_contact_number(raw, self.options.default_region)
+        reading = self.read_number(raw)
         if reading is None:
             return RowReason.INVALID_PHONE_NUMBER, None
-        phone = reading.phone
-        if reading.read_as_international:
+        phone, read_as_international = reading
+        if read_as_international:
             self.warn(WarningReason.READ_AS_INTERNATIONAL, row, raw)
-        config = self.options.config
-        if phone.is_premium and not config.allow_premium_rate:
+        if phone.is_premium and not self.allow_premium_rate:
             return RowReason.PREMIUM_RATE_NUMBER, phone
         if self.check_destination:
             if not self.enabled_countries:
                 return RowReason.NO_ENABLED_COUNTRIES, phone
             if phone.region not in self.enabled_countries:
                 return RowReason.UNSUPPORTED_COUNTRY, phone
-            if phone.e164.startswith(config.blocked_prefixes) or (
-                config.enabled_prefixes and not phone.e164.startswith(config.enabled_prefixes)
+            e164 = phone.e164
+            if e164.startswith(self.blocked_prefixes) or (
+                self.enabled_prefixes and not e164.startswith(self.enabled_prefixes)
             ):
                 return RowReason.UNSUPPORTED_PREFIX, phone
         if not _fits(cells):
@@ -389,12 +398,27 @@ def validate_table(table: Table, options: ValidationOptions) -> ValidationResult
     """Validate every row of `table`; a file-level problem is returned in the result."""
     result = _empty_result(options)
     try:
-        _validate_rows(table, options, result)
+        with _cyclic_gc_paused():
+            _validate_rows(table, options, result)
     except FileRejected as rejected:
         result.file_error = rejected
         result.accepted.clear()
         result.skipped.clear()
     return result
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Validation keeps a few objects per row until it ends, none of them in a cycle. With
+    the cyclic collector on, Python walks them all again each time their number grows by
+    a quarter: a fifth of the time of a 100,000-row file, for no garbage."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _validate_rows(table: Table, options: ValidationOptions, result: ValidationResult) -> None:
@@ -403,10 +427,11 @@ def _validate_rows(table: Table, options: ValidationOptions, result: ValidationR
     result.columns = [name for name in table.header if name]
     width = len(table.header)
     checker = _RowChecker(options)
-    first_row_of: dict[str, int] = {}
+    first_row_of: dict[str, int] = {}  # by E.164
     duplicate = str(WarningReason.DUPLICATE_PHONE_NUMBER)
 
     pick_values = _picker([i for i, _ in variable_columns])
+    check = checker.check
     accepted, skipped = result.accepted, result.skipped
     total = 0
     for row, row_cells in table.rows:
@@ -417,20 +442,19 @@ def _validate_rows(table: Table, options: ValidationOptions, result: ValidationR
             else _fit_to_header(row_cells, width, row, phone_index, checker)
         )
         raw = cells[phone_index].strip()
-        values = pick_values(cells)
-        reason, phone = checker.check(row, raw, cells)
+        reason, phone = check(row, raw, cells)
         if reason is not None:
             checker.fail(reason, row, raw, phone)
-            skipped.append(SkippedRow(row, str(reason), values, raw))
-        elif phone is not None and phone.e164 in first_row_of:
+            skipped.append(SkippedRow(row, str(reason), pick_values(cells), raw))
+        elif phone is not None:
+            if first_row_of.setdefault(phone.e164, row) == row:
+                accepted.append(AcceptedRow(row, phone, pick_values(cells)))
+                continue
             checker.warn(WarningReason.DUPLICATE_PHONE_NUMBER, row, raw)
             if options.dedupe:
-                skipped.append(SkippedRow(row, duplicate, values, raw))
+                skipped.append(SkippedRow(row, duplicate, pick_values(cells), raw))
             else:
-                accepted.append(AcceptedRow(row, phone, values))
-        elif phone is not None:
-            first_row_of[phone.e164] = row
-            accepted.append(AcceptedRow(row, phone, values))
+                accepted.append(AcceptedRow(row, phone, pick_values(cells)))
     result.total_rows = total
 
     result.errors = {r: checker.errors[r] for r in RowReason if r in checker.errors}

@@ -10,7 +10,7 @@ is not called either.
 from collections.abc import Iterable
 from typing import Any
 
-from batch_calls.ingest.phones import read_contact_number
+from batch_calls.ingest.phones import ContactNumberReader
 from batch_calls.ingest.readers import read_table
 from batch_calls.ingest.table import FileRejected
 from batch_calls.ingest.validate import PHONE_COLUMN, rejected_file_body
@@ -26,13 +26,15 @@ MAX_PAGE_SIZE = 1000
 SOURCE_API = "api"
 SOURCE_UPLOAD = "upload"
 SOURCE_OPT_OUT = "opt_out"
+# No caller region: every number on the list is read as international.
+_INTERNATIONAL = ContactNumberReader(None)
 
 
 def e164_of(raw: object) -> str | None:
     """A number as the list stores it: E.164, read as international (a leading +)."""
     if not isinstance(raw, str) or not raw.strip():
         return None
-    reading = read_contact_number(raw.strip(), None)
+    reading = _INTERNATIONAL.read(raw.strip())
     return None if reading is None else reading.phone.e164
 
 
