@@ -9,12 +9,13 @@ Lambda.
 
 from __future__ import annotations
 
+import json
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from batch_calls.telephony.base import CallNotPlaced, DispatchUnknown
 from batch_calls.telephony.signing import header_value
@@ -35,6 +36,14 @@ class Response:
 
     def header(self, name: str) -> str | None:
         return header_value(self.headers, name)
+
+    def json_object(self) -> dict[str, Any] | None:
+        """The body as a JSON object; None when it is not one (an error page, nothing)."""
+        try:
+            value = json.loads(self.body) if self.body else None
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
 
 
 def exchange(
