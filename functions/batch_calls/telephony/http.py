@@ -34,6 +34,7 @@ from batch_calls.telephony.transport import (
     Response,
     Retry,
     exchange,
+    lookup_json,
     reason,
     retry_after,
 )
@@ -152,12 +153,9 @@ class HttpProvider:
 
     def lookup(self, call_id: str, provider_call_id: str | None) -> CallEvent | None:
         url = self.status_url.replace("{call_id}", urllib.parse.quote(call_id, safe=""))
-        response = exchange("GET", url, self._headers(b""), None, self._timeout)
-        if response.status == 404:
+        data = lookup_json(url, self._headers(b""), self._timeout, "http: status lookup")
+        if data is None:
             return None
-        data = response.json_object()
-        if response.status != 200 or data is None:
-            raise DispatchUnknown(f"http: status lookup answered {response.status}")
         try:
             return read_status(data, LABEL, PROGRESS_STATUSES)
         except ValueError as error:

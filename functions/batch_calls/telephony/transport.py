@@ -68,6 +68,20 @@ def exchange(
         raise DispatchUnknown(f"{method} {_no_query(url)} failed: {error}") from error
 
 
+def lookup_json(
+    url: str, headers: Mapping[str, str], timeout: float, what: str
+) -> dict[str, Any] | None:
+    """GET a call's state: its JSON object, or None on a 404 (the provider has no such
+    call); DispatchUnknown, naming `what` was asked, for any other answer."""
+    response = exchange("GET", url, headers, None, timeout)
+    if response.status == 404:
+        return None
+    data = response.json_object()
+    if response.status != 200 or data is None:
+        raise DispatchUnknown(f"{what} answered {response.status}")
+    return data
+
+
 def _no_query(url: str) -> str:
     return url.split("?", 1)[0]
 

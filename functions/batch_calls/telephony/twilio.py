@@ -52,6 +52,7 @@ from batch_calls.telephony.transport import (
     Response,
     Retry,
     exchange,
+    lookup_json,
     reason,
     retry_after,
 )
@@ -289,12 +290,9 @@ class TwilioProvider:
             return None  # never placed as far as we know; Twilio cannot be asked by our id
         url = f"{self.calls_url}/{urllib.parse.quote(provider_call_id, safe='')}.json"
         headers = {"Authorization": self._authorization, "Accept": "application/json"}
-        response = exchange("GET", url, headers, None, self._timeout)
-        if response.status == 404:
+        data = lookup_json(url, headers, self._timeout, "twilio: fetching the call")
+        if data is None:
             return None
-        data = response.json_object()
-        if response.status != 200 or data is None:
-            raise DispatchUnknown(f"twilio: fetching the call answered {response.status}")
         try:
             return call_event(
                 call_id,
