@@ -51,6 +51,10 @@ def count(name: str, value: float = 1) -> None:
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
 
 
+def milliseconds(name: str, value: float) -> None:
+    metrics.add_metric(name=name, unit=MetricUnit.Milliseconds, value=value)
+
+
 def logger(function: str) -> Logger:
     """A function's structured logger. Its correlation keys (batch_id, recipient,
     call_id) are appended per invocation by the handler."""

@@ -25,6 +25,7 @@ class Recorded:
     path: str
     headers: dict[str, str]
     body: bytes
+    received_at: float  # time.time() when it arrived
 
     def header(self, name: str) -> str | None:
         return signing.header_value(self.headers, name)
@@ -51,7 +52,11 @@ class FakeServer:
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 request = Recorded(
-                    self.command, self.path, dict(self.headers.items()), self.rfile.read(length)
+                    self.command,
+                    self.path,
+                    dict(self.headers.items()),
+                    self.rfile.read(length),
+                    time.time(),
                 )
                 with owner._lock:
                     owner.requests.append(request)

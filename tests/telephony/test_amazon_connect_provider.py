@@ -162,10 +162,11 @@ def test_disconnect_reasons_decide_when_amd_did_not(
     assert outcome_of(reason, status, answered)[0] is outcome
 
 
-def contact_event(**detail: Any) -> bytes:
+def contact_event(time: str = "2026-11-22T10:00:43Z", **detail: Any) -> bytes:
     return json.dumps(
         {
             "version": "0",
+            "time": time,
             "source": "aws.connect",
             "detail-type": "Amazon Connect Contact Event",
             "detail": {
@@ -207,6 +208,18 @@ def test_a_disconnected_event_is_read(stubbed: tuple[AmazonConnectProvider, Stub
     assert unanswered.outcome is Outcome.BUSY and unanswered.duration_seconds is None
     progress = connect.parse_event({}, contact_event(eventType="CONNECTED_TO_SYSTEM"))
     assert progress.outcome is None
+
+
+def test_the_events_time_is_when_it_occurred(
+    stubbed: tuple[AmazonConnectProvider, Stubber],
+) -> None:
+    connect, _ = stubbed
+    disconnected = connect.parse_event({}, contact_event(eventType="DISCONNECTED"))
+    progress = connect.parse_event({}, contact_event(eventType="CONNECTED_TO_SYSTEM"))
+    expected = datetime(2026, 11, 22, 10, 0, 43, tzinfo=UTC)
+    assert disconnected.occurred_at == progress.occurred_at == expected
+    unstamped = connect.parse_event({}, contact_event(time="", eventType="DISCONNECTED"))
+    assert unstamped.occurred_at is None
 
 
 def test_other_events_are_bad_events(stubbed: tuple[AmazonConnectProvider, Stubber]) -> None:

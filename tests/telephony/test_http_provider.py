@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 
@@ -185,6 +186,12 @@ def test_opted_out_and_reason_are_read(server: FakeServer) -> None:
     )
     event = provider(server).parse_event(headers, body)
     assert event.opted_out and event.detail == {"reason": "asked"}
+
+
+def test_the_signed_time_is_when_the_event_occurred(server: FakeServer) -> None:
+    headers, body = callback({"call_id": "c", "status": "completed"}, at=NOW - 30)
+    event = provider(server).parse_event(headers, body)
+    assert event.occurred_at == datetime(2023, 11, 14, 22, 12, 50, tzinfo=UTC)
 
 
 def test_bad_stale_and_unsigned_callbacks_are_refused(server: FakeServer) -> None:

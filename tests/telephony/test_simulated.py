@@ -6,6 +6,7 @@ import json
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import pytest
 
@@ -251,6 +252,13 @@ def test_progress_statuses_have_no_outcome(status: str) -> None:
     assert event.outcome is None
     assert event.provider_status == status
     assert event.duration_seconds is None
+
+
+def test_the_signed_time_is_when_the_event_occurred() -> None:
+    sim, _ = make()
+    body = callback_body("call_1", "completed", 1.0)
+    event = sim.parse_event(signed(body, 1_700_000_000.0 - 30), body)
+    assert event.occurred_at == datetime(2023, 11, 14, 22, 12, 50, tzinfo=UTC)
 
 
 def test_parse_event_verifies_the_signature_first() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import urllib.parse
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from email.utils import formatdate
 
 import pytest
@@ -217,6 +218,16 @@ def test_forged_tampered_and_replayed_callbacks_are_refused(server: FakeServer) 
         twilio.parse_event(*signed(stale))
     fresh = {**params, "Timestamp": formatdate(NOW - 60)}
     assert twilio.parse_event(*signed(fresh)).outcome is Outcome.COMPLETED
+
+
+@pytest.mark.parametrize("usegmt", [False, True])  # "-0000" and "GMT": both UTC
+def test_the_timestamp_is_when_the_event_occurred(server: FakeServer, usegmt: bool) -> None:
+    twilio = provider(server)
+    params = {"CallSid": "CA1", "CallStatus": "ringing"}
+    stamped = {**params, "Timestamp": formatdate(NOW - 60, usegmt=usegmt)}
+    event = twilio.parse_event(*signed(stamped))
+    assert event.occurred_at == datetime(2023, 11, 14, 22, 12, 20, tzinfo=UTC)
+    assert twilio.parse_event(*signed(params)).occurred_at is None
 
 
 def test_lookup_fetches_the_call(server: FakeServer, answers: Answers) -> None:

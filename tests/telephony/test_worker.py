@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -13,7 +12,16 @@ from batch_calls.handlers import simulator
 from batch_calls.telephony.base import Outcome
 from batch_calls.telephony.simulated import SimulatedProvider, simulator_calls
 from local.lambda_runtime import LambdaContext
-from tests.telephony.support import QUEUE_URL, SECRET, CallbackServer, FakeSqs, call_request
+from tests.telephony.fakes import FakeServer
+from tests.telephony.support import QUEUE_URL, SECRET, FakeSqs, call_request
+
+
+class CallbackServer(FakeServer):
+    """Records the callbacks and answers each with an empty `status` reply."""
+
+    def __init__(self, status: int = 200) -> None:
+        self.status = status
+        super().__init__(lambda request: (self.status, {}, b""))
 
 
 def context(seconds: float = 30.0) -> Any:
@@ -60,17 +68,17 @@ def test_posts_a_signed_callback_that_the_provider_accepts(server: CallbackServe
     started = time.time()
     result = simulator.lambda_handler({"Records": records}, context())
     assert result == {"batchItemFailures": []}
-    ((path, headers, body, arrived),) = server.received
-    assert path == "/provider-events/simulated"
-    assert headers["Content-Type"] == "application/json"
-    assert json.loads(body) == {
+    (callback,) = server.requests
+    assert (callback.method, callback.path) == ("POST", "/provider-events/simulated")
+    assert callback.header("Content-Type") == "application/json"
+    assert callback.json() == {
         "call_id": "call_b_1_0_1",
         "status": "busy",
         "duration_seconds": 0.3,
     }
     # The worker slept the fraction SQS could not delay.
-    assert arrived - started >= 0.25
-    event = sim.parse_event(headers, body)
+    assert callback.received_at - started >= 0.25
+    event = sim.parse_event(callback.headers, callback.body)
     assert (event.call_id, event.outcome, event.duration_seconds) == (
         "call_b_1_0_1",
         Outcome.BUSY,
@@ -87,7 +95,7 @@ def test_a_late_message_does_not_sleep_again(server: CallbackServer) -> None:
     started = time.monotonic()
     simulator.lambda_handler({"Records": records}, context())
     assert time.monotonic() - started < 0.5
-    assert len(server.received) == 1
+    assert len(server.requests) == 1
 
 
 def test_a_batch_is_delivered_soonest_end_first(server: CallbackServer) -> None:
@@ -97,7 +105,7 @@ def test_a_batch_is_delivered_soonest_end_first(server: CallbackServer) -> None:
     )
     started = time.monotonic()
     assert simulator.lambda_handler({"Records": records}, context()) == {"batchItemFailures": []}
-    assert [json.loads(body)["status"] for _, _, body, _ in server.received] == [
+    assert [callback.json()["status"] for callback in server.requests] == [
         "busy",
         "completed",
     ]
@@ -112,7 +120,7 @@ def test_non_2xx_is_reported_for_retry(server: CallbackServer) -> None:
     )
     result = simulator.lambda_handler({"Records": records}, context())
     assert result == {"batchItemFailures": [{"itemIdentifier": "m0"}, {"itemIdentifier": "m1"}]}
-    assert len(server.received) == 2
+    assert len(server.requests) == 2
     # A redelivery that succeeds keeps the first end time.
     ended = [c["ended_at"] for c in simulator_calls()]
     server.status = 204
@@ -137,7 +145,7 @@ def test_records_are_handed_back_when_time_runs_out(server: CallbackServer) -> N
     _, records = placed_messages({"sim_outcomes": "completed", "sim_duration_seconds": "0"})
     result = simulator.lambda_handler({"Records": records}, context(seconds=5))
     assert result == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
-    assert server.received == []
+    assert server.requests == []
 
 
 def test_missing_settings_fail_the_invocation(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,10 +1,15 @@
 """A verified provider event about one of our calls, whichever way it came (a signed
 webhook, or an EventBridge event through a queue): find the call, then record the
 outcome (first) and release the waiting Dial task (then), or note that it is alive. A
-person who asked not to be called again joins the workspace's suppression list."""
+person who asked not to be called again joins the workspace's suppression list.
 
+Each event that says when it happened is measured: CallbackLatency, the milliseconds
+from then to its processing here."""
+
+from datetime import datetime
 from enum import StrEnum
 
+from batch_calls import monitoring
 from batch_calls.logic import rounds as logic
 from batch_calls.logic import suppression
 from batch_calls.logic.rounds import Rounds
@@ -20,6 +25,10 @@ class Received(StrEnum):
 
 
 def receive(rounds: Rounds, load_queue: LoadQueue, provider: str, event: CallEvent) -> Received:
+    if event.occurred_at is not None:
+        monitoring.milliseconds(
+            monitoring.CALLBACK_LATENCY, latency_ms(event.occurred_at, rounds.clock())
+        )
     if event.call_id:
         call = rounds.attempts.call(event.call_id)
     elif event.provider_call_id:
@@ -41,3 +50,9 @@ def receive(rounds: Rounds, load_queue: LoadQueue, provider: str, event: CallEve
         return Received.ALIVE
     recorded = logic.record(rounds, call, event.outcome)
     return Received.RECORDED if recorded else Received.ALREADY_RECORDED
+
+
+def latency_ms(occurred_at: datetime, now: datetime) -> float:
+    """Milliseconds from the event to now; 0 for an event stamped in our future (the
+    provider's clock is ahead of ours), which would only drag the average down."""
+    return max((now - occurred_at).total_seconds() * 1000, 0.0)

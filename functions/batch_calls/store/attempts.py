@@ -284,26 +284,18 @@ class Attempts:
     ) -> bool:
         """A due recipient whose calling window is closed: due again at its opening (its
         status, attempts and retry time stay as they are)."""
-        return self._transact(
-            [
-                _update(
-                    batch_pk(workspace_id, batch_id),
-                    recipient_sk(recipient.part, recipient.row),
-                    "SET due_key = :due",
-                    "#status IN (:pending, :waiting) AND attempts = :attempts",
-                    {
-                        ":due": due_key(until, recipient.part, recipient.row),
-                        ":pending": str(RecipientStatus.PENDING),
-                        ":waiting": str(RecipientStatus.WAITING_RETRY),
-                        ":attempts": recipient.attempts,
-                    },
-                )
-            ]
-        )
+        return self._due_at(workspace_id, batch_id, recipient, until)
 
     def undefer(self, workspace_id: str, batch_id: str, recipient: Due) -> bool:
         """A recipient waiting for a window's opening: due again at the end of its retry
         wait (or now), so the next round checks it against the window as it is now."""
+        return self._due_at(workspace_id, batch_id, recipient, recipient.retry_at)
+
+    def _due_at(
+        self, workspace_id: str, batch_id: str, recipient: DueRecipient, when: datetime | None
+    ) -> bool:
+        """Moves a pending or waiting recipient in the due index (None: due now); False
+        when it changed since it was read."""
         return self._transact(
             [
                 _update(
@@ -312,7 +304,7 @@ class Attempts:
                     "SET due_key = :due",
                     "#status IN (:pending, :waiting) AND attempts = :attempts",
                     {
-                        ":due": due_key(recipient.retry_at, recipient.part, recipient.row),
+                        ":due": due_key(when, recipient.part, recipient.row),
                         ":pending": str(RecipientStatus.PENDING),
                         ":waiting": str(RecipientStatus.WAITING_RETRY),
                         ":attempts": recipient.attempts,

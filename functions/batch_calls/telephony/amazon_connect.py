@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3  # type: ignore[import-untyped, unused-ignore]
@@ -229,14 +230,7 @@ class AmazonConnectProvider:
             connected_at=contact.get("ConnectedToSystemTimestamp"),
             ended_at=contact.get("DisconnectTimestamp"),
         )
-        return CallEvent(
-            call_id,
-            event.outcome,
-            event.provider_status,
-            event.duration_seconds,
-            event.detail,
-            provider_call_id,
-        )
+        return replace(event, call_id=call_id)
 
 
 def read_contact_event(body: bytes) -> CallEvent:
@@ -258,14 +252,23 @@ def read_contact_event(body: bytes) -> CallEvent:
     event_type = _field(detail, "eventType")
     if not contact_id:
         raise ValueError("amazon_connect: the event has no contactId")
+    # EventBridge's `time`: when Connect emitted the event.
+    occurred_at = _moment(_field(event, "time"))
     if event_type != DISCONNECTED:
-        return CallEvent("", None, event_type or "unknown", provider_call_id=contact_id)
+        return CallEvent(
+            "",
+            None,
+            event_type or "unknown",
+            provider_call_id=contact_id,
+            occurred_at=occurred_at,
+        )
     return _disconnected(
         contact_id,
         _field(detail, "disconnectReason"),
         _field(detail, "answeringMachineDetectionStatus"),
         connected_at=_moment(_field(detail, "connectedToSystemTimestamp")),
         ended_at=_moment(_field(detail, "disconnectTimestamp")),
+        occurred_at=occurred_at,
     )
 
 
@@ -276,6 +279,7 @@ def _disconnected(
     *,
     connected_at: datetime | None,
     ended_at: datetime | None,
+    occurred_at: datetime | None = None,
 ) -> CallEvent:
     outcome, source = outcome_of(disconnect_reason, amd_status, connected_at is not None)
     duration = (
@@ -286,12 +290,12 @@ def _disconnected(
     detail = {"disconnect_reason": disconnect_reason or ""}
     if amd_status:
         detail["answering_machine_detection"] = amd_status
-    return CallEvent("", outcome, source, duration, detail, contact_id)
+    return CallEvent("", outcome, source, duration, detail, contact_id, occurred_at=occurred_at)
 
 
-def _field(detail: Mapping[str, Any], name: str) -> str | None:
-    """A detail field, in the event's camelCase or the API's PascalCase."""
-    value = detail.get(name, detail.get(name[0].upper() + name[1:]))
+def _field(fields: Mapping[str, Any], name: str) -> str | None:
+    """A text field, in the event's camelCase or the API's PascalCase."""
+    value = fields.get(name, fields.get(name[0].upper() + name[1:]))
     return value if isinstance(value, str) and value else None
 
 
@@ -299,6 +303,8 @@ def _moment(text: str | None) -> datetime | None:
     if not text:
         return None
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
+    # Connect and EventBridge write UTC; one without an offset is read as UTC too.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

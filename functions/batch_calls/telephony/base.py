@@ -14,6 +14,7 @@ What can go wrong when placing a call, and what the dial does about it:
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from batch_calls.domain.batch import Outcome
@@ -66,6 +67,10 @@ class CallEvent:
     provider_call_id: str | None = None
     # The person asked not to be called again: the number joins the suppression list.
     opted_out: bool = False
+    # When the provider says the event happened or was sent (timezone-aware; whole
+    # seconds, as providers stamp them): the CallbackLatency metric measures from it.
+    # None when it does not say.
+    occurred_at: datetime | None = None
 
 
 class InvalidSignature(Exception):

@@ -12,7 +12,6 @@ optionally api_key (sent as `Authorization: Bearer`) and timeout_seconds.
 from __future__ import annotations
 
 import json
-import math
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -23,10 +22,10 @@ from batch_calls.telephony.base import (
     CallEvent,
     CallRequest,
     DispatchUnknown,
-    Outcome,
     PermanentCallError,
     PlacedCall,
 )
+from batch_calls.telephony.callbacks import read_callback, read_status
 from batch_calls.telephony.credentials import Settings
 from batch_calls.telephony.transport import (
     DEFAULT_BACKOFF,
@@ -35,6 +34,7 @@ from batch_calls.telephony.transport import (
     Response,
     Retry,
     exchange,
+    lookup_json,
     reason,
     retry_after,
 )
@@ -43,7 +43,7 @@ NAME = "http"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 # Statuses of a call still going; the final ones are the Outcome values.
 PROGRESS_STATUSES = frozenset({"queued", "ringing", "answered", "in_progress"})
-FINAL_STATUSES = frozenset(o.value for o in Outcome)
+LABEL = "http callback"
 
 
 class HttpProvider:
@@ -135,7 +135,7 @@ class HttpProvider:
         if response.status >= 500:
             # The same idempotency key never places a second call: safe to send again.
             raise Retry(f"HTTP {response.status}", throttled=False, after=retry_after(response))
-        data = _json_object(response.body)
+        data = response.json_object()
         if not 200 <= response.status < 300:
             raise PermanentCallError(
                 reason(f"http: refused ({response.status}): {_message(data, response.body)}")
@@ -148,68 +148,18 @@ class HttpProvider:
     # -- status callbacks and lookups -----------------------------------------------------
 
     def parse_event(self, headers: Mapping[str, str], body: bytes, url: str = "") -> CallEvent:
-        signing.verify(headers, body, self._secret, self._clock())
-        data = _json_object(body)
-        if data is None:
-            raise ValueError("http callback: the body must be a JSON object")
-        return read_status(data)
+        signed_at = signing.verify(headers, body, self._secret, self._clock())
+        return read_callback(body, LABEL, PROGRESS_STATUSES, signed_at)
 
     def lookup(self, call_id: str, provider_call_id: str | None) -> CallEvent | None:
         url = self.status_url.replace("{call_id}", urllib.parse.quote(call_id, safe=""))
-        response = exchange("GET", url, self._headers(b""), None, self._timeout)
-        if response.status == 404:
+        data = lookup_json(url, self._headers(b""), self._timeout, "http: status lookup")
+        if data is None:
             return None
-        data = _json_object(response.body)
-        if response.status != 200 or data is None:
-            raise DispatchUnknown(f"http: status lookup answered {response.status}")
         try:
-            return read_status(data)
+            return read_status(data, LABEL, PROGRESS_STATUSES)
         except ValueError as error:
             raise DispatchUnknown(f"http: status lookup: {error}") from error
-
-
-def read_status(data: Mapping[str, Any]) -> CallEvent:
-    """A status callback's (or lookup's) JSON as a CallEvent; ValueError names the field."""
-    call_id = data.get("call_id")
-    if not isinstance(call_id, str) or not call_id:
-        raise ValueError("http callback: call_id must be a non-empty string")
-    status = data.get("status")
-    if status in PROGRESS_STATUSES:
-        outcome: Outcome | None = None
-    elif isinstance(status, str) and status in FINAL_STATUSES:
-        outcome = Outcome(status)
-    else:
-        allowed = sorted(PROGRESS_STATUSES | FINAL_STATUSES)
-        raise ValueError(f"http callback: unknown status {status!r} (allowed: {allowed})")
-    duration = data.get("duration_seconds")
-    if duration is not None and (
-        isinstance(duration, bool)
-        or not isinstance(duration, int | float)
-        or not 0 <= duration < math.inf
-    ):
-        raise ValueError("http callback: duration_seconds must be a number >= 0")
-    opted_out = data.get("opted_out", False)
-    if not isinstance(opted_out, bool):
-        raise ValueError("http callback: opted_out must be true or false")
-    detail = {"reason": reason(str(data["reason"]))} if data.get("reason") else {}
-    provider_call_id = data.get("provider_call_id")
-    return CallEvent(
-        call_id=call_id,
-        outcome=outcome,
-        provider_status=str(status),
-        duration_seconds=None if duration is None else float(duration),
-        detail=detail,
-        provider_call_id=provider_call_id if isinstance(provider_call_id, str) else None,
-        opted_out=opted_out,
-    )
-
-
-def _json_object(body: bytes) -> dict[str, Any] | None:
-    try:
-        value = json.loads(body) if body else None
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
 
 
 def _message(data: Mapping[str, Any] | None, body: bytes) -> str:

@@ -44,8 +44,9 @@ def verify(
     tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS,
     *,
     header: str = SIGNATURE_HEADER,
-) -> None:
-    """Raise InvalidSignature unless `body` was signed with `secret` within the tolerance."""
+) -> int:
+    """The signed timestamp (seconds since the epoch); InvalidSignature unless `body` was
+    signed with `secret` within the tolerance."""
     value = header_value(headers, header)
     if value is None:
         raise InvalidSignature(f"missing {header} header")
@@ -62,6 +63,7 @@ def verify(
             f"{header} timestamp {timestamp} is more than {tolerance_seconds} s from now "
             "(a replay, or a clock out of sync)"
         )
+    return timestamp
 
 
 def header_value(headers: Mapping[str, str], name: str) -> str | None:

@@ -52,6 +52,7 @@ from batch_calls.telephony.base import (
     PermanentCallError,
     PlacedCall,
 )
+from batch_calls.telephony.callbacks import read_callback
 
 OUTCOMES_VARIABLE = "sim_outcomes"
 DURATION_VARIABLE = "sim_duration_seconds"
@@ -327,8 +328,8 @@ class SimulatedProvider:
         if not self._secret:
             # A deployment error, not the sender's: never a 4xx, never an unsigned pass.
             raise RuntimeError("simulated provider: no secret (SIMULATOR_SECRET) to verify with")
-        signing.verify(headers, body, self._secret, self._clock())
-        return parse_callback(body)
+        signed_at = signing.verify(headers, body, self._secret, self._clock())
+        return read_callback(body, "simulated callback", PROGRESS_STATUSES, signed_at)
 
     def lookup(self, call_id: str, provider_call_id: str | None) -> CallEvent | None:
         with _registry.lock:
@@ -348,38 +349,3 @@ def callback_body(call_id: str, status: str, duration_seconds: float | None) -> 
     return json.dumps(
         {"call_id": call_id, "status": status, "duration_seconds": duration_seconds}
     ).encode()
-
-
-def parse_callback(body: bytes) -> CallEvent:
-    """A signed callback's body as a CallEvent; ValueError says what is wrong with it."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        raise ValueError("simulated callback: the body is not JSON") from None
-    if not isinstance(data, dict):
-        raise ValueError("simulated callback: the body must be a JSON object")
-    call_id = data.get("call_id")
-    if not isinstance(call_id, str) or not call_id:
-        raise ValueError("simulated callback: call_id must be a non-empty string")
-    status = data.get("status")
-    if status in PROGRESS_STATUSES:
-        outcome: Outcome | None = None
-    elif isinstance(status, str) and status in OUTCOME_VALUES:
-        outcome = Outcome(status)
-    else:
-        allowed = sorted(OUTCOME_VALUES | PROGRESS_STATUSES)
-        raise ValueError(f"simulated callback: unknown status {status!r} (allowed: {allowed})")
-    duration = data.get("duration_seconds")
-    if duration is not None and (
-        isinstance(duration, bool)
-        or not isinstance(duration, int | float)
-        or not 0 <= duration < math.inf
-    ):
-        raise ValueError("simulated callback: duration_seconds must be a number >= 0")
-    return CallEvent(
-        call_id=call_id,
-        outcome=outcome,
-        provider_status=str(status),
-        duration_seconds=None if duration is None else float(duration),
-        opted_out=data.get("opted_out") is True,
-    )

@@ -9,12 +9,13 @@ Lambda.
 
 from __future__ import annotations
 
+import json
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from batch_calls.telephony.base import CallNotPlaced, DispatchUnknown
 from batch_calls.telephony.signing import header_value
@@ -35,6 +36,14 @@ class Response:
 
     def header(self, name: str) -> str | None:
         return header_value(self.headers, name)
+
+    def json_object(self) -> dict[str, Any] | None:
+        """The body as a JSON object; None when it is not one (an error page, nothing)."""
+        try:
+            value = json.loads(self.body) if self.body else None
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
 
 
 def exchange(
@@ -57,6 +66,20 @@ def exchange(
     except (OSError, ValueError) as error:  # URLError, timeouts, refused connections
         # The URL only: credentials travel in headers, never in it.
         raise DispatchUnknown(f"{method} {_no_query(url)} failed: {error}") from error
+
+
+def lookup_json(
+    url: str, headers: Mapping[str, str], timeout: float, what: str
+) -> dict[str, Any] | None:
+    """GET a call's state: its JSON object, or None on a 404 (the provider has no such
+    call); DispatchUnknown, naming `what` was asked, for any other answer."""
+    response = exchange("GET", url, headers, None, timeout)
+    if response.status == 404:
+        return None
+    data = response.json_object()
+    if response.status != 200 or data is None:
+        raise DispatchUnknown(f"{what} answered {response.status}")
+    return data
 
 
 def _no_query(url: str) -> str:

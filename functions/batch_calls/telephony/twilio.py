@@ -26,10 +26,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 from xml.sax.saxutils import quoteattr
@@ -52,6 +52,7 @@ from batch_calls.telephony.transport import (
     Response,
     Retry,
     exchange,
+    lookup_json,
     reason,
     retry_after,
 )
@@ -94,6 +95,28 @@ def outcome_of(status: str, answered_by: str | None) -> Outcome | None:
     if status == "completed" and answered_by:
         return ANSWERED_BY.get(answered_by, Outcome.COMPLETED)
     return FINAL_STATUSES[status]
+
+
+def call_event(
+    call_id: str,
+    status: str,
+    *,
+    answered_by: str | None,
+    duration: str,
+    provider_call_id: str | None,
+    occurred_at: datetime | None = None,
+) -> CallEvent:
+    """A callback's (or a fetched call's) fields as a CallEvent; ValueError for a status
+    Twilio does not document. `duration` is whole seconds, "" while unknown."""
+    return CallEvent(
+        call_id=call_id,
+        outcome=outcome_of(status, answered_by),
+        provider_status=status,
+        duration_seconds=float(duration) if duration.isdigit() else None,
+        detail={"answered_by": answered_by} if answered_by else {},
+        provider_call_id=provider_call_id,
+        occurred_at=occurred_at,
+    )
 
 
 def signature(auth_token: str, url: str, params: Mapping[str, list[str]]) -> str:
@@ -208,7 +231,7 @@ class TwilioProvider:
         return self._backoff.run(attempt, NAME)
 
     def _placed(self, response: Response) -> PlacedCall:
-        data = _json_object(response.body)
+        data = response.json_object()
         if response.status == 429:
             raise Retry(_error(data, response), throttled=True, after=retry_after(response))
         if response.status >= 500:
@@ -230,63 +253,56 @@ class TwilioProvider:
         expected = signature(self._auth_token, url, params)
         if not hmac.compare_digest(given.encode(), expected.encode()):
             raise InvalidSignature(f"{SIGNATURE_HEADER} does not match the URL and body")
-        self._refuse_replay(params)
+        sent_at = self._sent_at(params)
         call_id = _one(urllib.parse.parse_qs(urllib.parse.urlsplit(url).query), "call_id")
         if not call_id:
             raise ValueError("twilio callback: the URL has no call_id")
-        status = _one(params, "CallStatus")
-        answered_by = _one(params, "AnsweredBy") or None
-        outcome = outcome_of(status, answered_by)
-        duration = _one(params, "CallDuration")
-        return CallEvent(
-            call_id=call_id,
-            outcome=outcome,
-            provider_status=status,
-            duration_seconds=float(duration) if duration.isdigit() else None,
-            detail={"answered_by": answered_by} if answered_by else {},
+        return call_event(
+            call_id,
+            _one(params, "CallStatus"),
+            answered_by=_one(params, "AnsweredBy") or None,
+            duration=_one(params, "CallDuration"),
             provider_call_id=_one(params, "CallSid") or None,
+            occurred_at=sent_at,
         )
 
-    def _refuse_replay(self, params: Mapping[str, list[str]]) -> None:
+    def _sent_at(self, params: Mapping[str, list[str]]) -> datetime | None:
+        """The signed `Timestamp` parameter; InvalidSignature when it is too far from now
+        (a replay). None when Twilio did not send one."""
         stamp = _one(params, "Timestamp")
         if not stamp:
-            return
+            return None
         try:
-            sent = parsedate_to_datetime(stamp).timestamp()
+            sent_at = parsedate_to_datetime(stamp)
         except (TypeError, ValueError):
             raise InvalidSignature("twilio callback: unreadable Timestamp") from None
-        if abs(self._clock() - sent) > REPLAY_TOLERANCE_SECONDS:
+        if sent_at.tzinfo is None:  # "-0000": RFC 2822's UTC with no local zone given
+            sent_at = sent_at.replace(tzinfo=UTC)
+        if abs(self._clock() - sent_at.timestamp()) > REPLAY_TOLERANCE_SECONDS:
             raise InvalidSignature(
                 f"twilio callback: Timestamp {stamp} is more than "
                 f"{REPLAY_TOLERANCE_SECONDS} s from now (a replay, or a clock out of sync)"
             )
+        return sent_at
 
     def lookup(self, call_id: str, provider_call_id: str | None) -> CallEvent | None:
         if not provider_call_id:
             return None  # never placed as far as we know; Twilio cannot be asked by our id
         url = f"{self.calls_url}/{urllib.parse.quote(provider_call_id, safe='')}.json"
         headers = {"Authorization": self._authorization, "Accept": "application/json"}
-        response = exchange("GET", url, headers, None, self._timeout)
-        if response.status == 404:
+        data = lookup_json(url, headers, self._timeout, "twilio: fetching the call")
+        if data is None:
             return None
-        data = _json_object(response.body)
-        if response.status != 200 or data is None:
-            raise DispatchUnknown(f"twilio: fetching the call answered {response.status}")
-        status = str(data.get("status") or "")
-        answered_by = data.get("answered_by") or None
         try:
-            outcome = outcome_of(status, answered_by)
+            return call_event(
+                call_id,
+                str(data.get("status") or ""),
+                answered_by=data.get("answered_by") or None,
+                duration=str(data.get("duration") or ""),
+                provider_call_id=provider_call_id,
+            )
         except ValueError as error:
             raise DispatchUnknown(str(error)) from error
-        duration = str(data.get("duration") or "")
-        return CallEvent(
-            call_id=call_id,
-            outcome=outcome,
-            provider_status=status,
-            duration_seconds=float(duration) if duration.isdigit() else None,
-            detail={"answered_by": answered_by} if answered_by else {},
-            provider_call_id=provider_call_id,
-        )
 
 
 def _ids(request: CallRequest) -> dict[str, str]:
@@ -299,14 +315,6 @@ def _ids(request: CallRequest) -> dict[str, str]:
 def _one(params: Mapping[str, list[str]], name: str) -> str:
     values = params.get(name) or [""]
     return values[0]
-
-
-def _json_object(body: bytes) -> dict[str, Any] | None:
-    try:
-        value = json.loads(body) if body else None
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
 
 
 def _error(data: Mapping[str, Any] | None, response: Response) -> str:
