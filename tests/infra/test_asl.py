@@ -45,3 +45,14 @@ def test_deployed_round_maps_from_s3_under_a_concurrency_path_and_dials_with_tim
     assert dial["Resource"] == "arn:aws:states:::lambda:invoke.waitForTaskToken"
     assert dial["TimeoutSeconds"] == resources.DIAL_SETTINGS["DialTimeoutSeconds"]
     assert dial["HeartbeatSeconds"] == resources.DIAL_SETTINGS["DialHeartbeatSeconds"]
+    # Any Dial failure is reconciled with the recipient's fields still in the input, and
+    # a failing child or Map still ends in FinishRound, so the batch always advances.
+    (dial_catch,) = dial["Catch"]
+    assert dial_catch["ErrorEquals"] == ["States.ALL"]
+    assert dial_catch["Next"] == "Reconcile"
+    assert dial_catch["ResultPath"].startswith("$.")
+    assert dial_round["ToleratedFailurePercentage"] == 100
+    (round_catch,) = dial_round["Catch"]
+    assert round_catch["ErrorEquals"] == ["States.ALL"]
+    assert round_catch["Next"] == dial_round["Next"] == "FinishRound"
+    assert round_catch["ResultPath"] not in ("$", "$.prepared")

@@ -1,4 +1,4 @@
-"""The Dial task (lambda:invoke.waitForTaskToken) and Reconcile, its timeout path."""
+"""The Dial task (lambda:invoke.waitForTaskToken) and Reconcile, its timeout and error path."""
 
 from typing import Any
 

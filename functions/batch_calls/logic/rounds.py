@@ -382,8 +382,11 @@ def record(rounds: Rounds, call: CallRecord, outcome: Outcome, reported: str | N
 
 
 def reconcile(rounds: Rounds, item: dict[str, Any]) -> str:
-    """The Dial task timed out: ask the provider, or record failed with outcome unknown,
-    so the slot is always freed (invariant 6)."""
+    """The Dial task timed out or failed (its Lambda raised): ask the provider, or record
+    failed with outcome unknown, so the slot is always freed (invariant 6). A Dial that
+    failed before claiming left nothing to reconcile (the recipient is still due); one
+    that claimed but never reached the provider is unknown to it, so failed/unknown; one
+    that placed the call is found by its call id."""
     batch_id = str(item["batch_id"])
     attempt = int(item["attempts"]) + 1
     call = rounds.attempts.call(call_id(batch_id, int(item["part"]), int(item["row"]), attempt))
