@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_cdk import cx_api
 
+from batch_calls.logic.rounds import DIAL_ERROR
 from infra import resources
 from local.aws import REPOSITORY, substitute
 from tests.infra.support import of_type
@@ -50,7 +51,7 @@ def test_deployed_round_maps_from_s3_under_a_concurrency_path_and_dials_with_tim
     (dial_catch,) = dial["Catch"]
     assert dial_catch["ErrorEquals"] == ["States.ALL"]
     assert dial_catch["Next"] == "Reconcile"
-    assert dial_catch["ResultPath"].startswith("$.")
+    assert dial_catch["ResultPath"] == f"$.{DIAL_ERROR}"  # where Reconcile looks for it
     assert dial_round["ToleratedFailurePercentage"] == 100
     (round_catch,) = dial_round["Catch"]
     assert round_catch["ErrorEquals"] == ["States.ALL"]

@@ -207,3 +207,19 @@ def test_an_unknown_dispatch_waits_for_reconciliation_and_is_never_redialled(
     assert logic.reconcile(rounds, item) == "recorded as failed, outcome unknown"
     after = recipient(ledger)
     assert (after.status, after.last_outcome) == (RecipientStatus.FAILED, UNKNOWN_OUTCOME)
+
+
+def test_a_dial_that_failed_before_claiming_is_due_again_after_a_pause(ledger: str) -> None:
+    rounds = rounds_with(ScriptedProvider("simulated", "sim-1"))
+    item = {"workspace_id": ledger, "batch_id": BATCH, "part": 1, "row": 2, "attempts": 0}
+    # Reached through the Dial task's timeout, not its error: no claim, nothing changes.
+    assert logic.reconcile(rounds, item) == "nothing to reconcile"
+    due = store.attempts().earliest_due(ledger, BATCH)
+    assert due is not None and due.due_at is None
+
+    failed = item | {logic.DIAL_ERROR: {"Error": "KeyError", "Cause": "..."}}
+    assert logic.reconcile(rounds, failed).startswith("the dial failed before calling")
+    due = store.attempts().earliest_due(ledger, BATCH)
+    assert due is not None and due.due_at == NOW + logic.DIAL_ERROR_PAUSE
+    assert recipient(ledger).status is RecipientStatus.PENDING
+    assert recipient(ledger).attempts == 0

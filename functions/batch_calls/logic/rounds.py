@@ -9,7 +9,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from batch_calls import monitoring
@@ -381,15 +381,31 @@ def record(rounds: Rounds, call: CallRecord, outcome: Outcome, reported: str | N
     return recorded
 
 
+# Where the round workflow puts a failed Dial's error (statemachines/batch_round.asl.json),
+# and how long a recipient whose Dial failed before claiming waits before its next try.
+DIAL_ERROR = "dial_error"
+DIAL_ERROR_PAUSE = timedelta(minutes=5)
+
+
 def reconcile(rounds: Rounds, item: dict[str, Any]) -> str:
     """The Dial task timed out or failed (its Lambda raised): ask the provider, or record
     failed with outcome unknown, so the slot is always freed (invariant 6). A Dial that
-    failed before claiming left nothing to reconcile (the recipient is still due); one
+    failed before claiming placed no call: the recipient is due again after a pause; one
     that claimed but never reached the provider is unknown to it, so failed/unknown; one
     that placed the call is found by its call id."""
     batch_id = str(item["batch_id"])
-    attempt = int(item["attempts"]) + 1
-    call = rounds.attempts.call(call_id(batch_id, int(item["part"]), int(item["row"]), attempt))
+    recipient = DueRecipient(int(item["part"]), int(item["row"]), int(item["attempts"]))
+    call = rounds.attempts.call(
+        call_id(batch_id, recipient.part, recipient.row, recipient.attempts + 1)
+    )
+    if call is None and DIAL_ERROR in item:
+        # The Dial failed before claiming: the recipient is still due. Due again after a
+        # pause, so a Dial that fails every time (a bug, a broken setting) costs a round
+        # every few minutes, not a hot loop of rounds; the alarm on reconciliations tells.
+        monitoring.count(monitoring.RECONCILIATIONS)
+        until = rounds.clock() + DIAL_ERROR_PAUSE
+        rounds.attempts.defer(str(item["workspace_id"]), batch_id, recipient, until)
+        return "the dial failed before calling: due again after a pause"
     if call is None or call.outcome is not None:
         return "nothing to reconcile"
     monitoring.count(monitoring.RECONCILIATIONS)
