@@ -212,8 +212,10 @@ def test_an_unknown_dispatch_waits_for_reconciliation_and_is_never_redialled(
 def test_a_dial_that_failed_before_claiming_is_due_again_after_a_pause(ledger: str) -> None:
     rounds = rounds_with(ScriptedProvider("simulated", "sim-1"))
     item = {"workspace_id": ledger, "batch_id": BATCH, "part": 1, "row": 2, "attempts": 0}
-    # Reached through the Dial task's timeout, not its error: no claim, nothing changes.
-    assert logic.reconcile(rounds, item) == "nothing to reconcile"
+    # A Dial task that timed out before its Lambda claimed: nothing changes.
+    for timeout in ("States.Timeout", "States.HeartbeatTimeout"):
+        timed_out = item | {logic.DIAL_ERROR: {"Error": timeout}}
+        assert logic.reconcile(rounds, timed_out) == "nothing to reconcile"
     due = store.attempts().earliest_due(ledger, BATCH)
     assert due is not None and due.due_at is None
 

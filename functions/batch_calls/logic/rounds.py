@@ -385,6 +385,14 @@ def record(rounds: Rounds, call: CallRecord, outcome: Outcome, reported: str | N
 # and how long a recipient whose Dial failed before claiming waits before its next try.
 DIAL_ERROR = "dial_error"
 DIAL_ERROR_PAUSE = timedelta(minutes=5)
+# The Dial task's own timeouts: the Lambda may simply not have run yet (no claim).
+_DIAL_TIMEOUTS = frozenset({"States.Timeout", "States.HeartbeatTimeout"})
+
+
+def _dial_raised(item: dict[str, Any]) -> bool:
+    """Whether Reconcile was reached because the Dial Lambda failed (not timed out)."""
+    error = item.get(DIAL_ERROR)
+    return isinstance(error, dict) and error.get("Error") not in _DIAL_TIMEOUTS
 
 
 def reconcile(rounds: Rounds, item: dict[str, Any]) -> str:
@@ -398,7 +406,7 @@ def reconcile(rounds: Rounds, item: dict[str, Any]) -> str:
     call = rounds.attempts.call(
         call_id(batch_id, recipient.part, recipient.row, recipient.attempts + 1)
     )
-    if call is None and DIAL_ERROR in item:
+    if call is None and _dial_raised(item):
         # The Dial failed before claiming: the recipient is still due. Due again after a
         # pause, so a Dial that fails every time (a bug, a broken setting) costs a round
         # every few minutes, not a hot loop of rounds; the alarm on reconciliations tells.
