@@ -23,6 +23,7 @@ from batch_calls.domain.calls import (
     round_size,
     status_after,
 )
+from batch_calls.domain.workspace import Workspace
 from batch_calls.logic import calling_rules as rules
 from batch_calls.logic.notifications import Notifications
 from batch_calls.store.attempts import Attempts, CallRecord, Due, DueRecipient
@@ -246,7 +247,9 @@ def dial(rounds: Rounds, item: dict[str, Any], task_token: str) -> str:
     batch = rounds.database.get_batch(workspace_id, batch_id)
     if batch is None or batch.status is not BatchStatus.RUNNING:
         return _put_back(rounds, call, "the batch stopped")  # paused or cancelled meanwhile
-    second = _call_start(rounds, batch)
+    # Read once: its pace is taken now, its provider places the call below.
+    workspace = rounds.database.get_workspace(workspace_id)
+    second = _call_start(rounds, batch, workspace)
     if second is None:
         return _put_back(rounds, call, "no call start free (pacing)")
     if second != rules.UNPACED:  # it waited for its start: is the window still open?
@@ -273,7 +276,7 @@ def dial(rounds: Rounds, item: dict[str, Any], task_token: str) -> str:
         prompt=agent.render(target.variables) if agent else "",
     )
     try:
-        provider = _workspace_provider(rounds, workspace_id)
+        provider = rounds.provider(workspace.telephony_provider if workspace else None)
         placed = provider.place_call(request)
     except (CallNotPlaced, ProviderNotConfigured) as refused:
         record(rounds, call, Outcome.FAILED, str(refused))
@@ -287,8 +290,9 @@ def dial(rounds: Rounds, item: dict[str, Any], task_token: str) -> str:
     return "placed"
 
 
-def _workspace_provider(rounds: Rounds, workspace_id: str, name: str | None = None) -> Provider:
-    """The provider `name`, else the one the workspace chose, else the default."""
+def _workspace_provider(rounds: Rounds, workspace_id: str, name: str | None) -> Provider:
+    """The provider `name` (the one that placed a call), else the one the workspace
+    chose, else the default."""
     if name is None:
         workspace = rounds.database.get_workspace(workspace_id)
         name = workspace.telephony_provider if workspace else None
@@ -303,9 +307,8 @@ def _put_back(rounds: Rounds, call: CallRecord, why: str) -> str:
     return f"put back: {why}"
 
 
-def _call_start(rounds: Rounds, batch: Batch) -> int | None:
+def _call_start(rounds: Rounds, batch: Batch, workspace: Workspace | None) -> int | None:
     """A call start of the batch's and the workspace's pace (see calling_rules)."""
-    workspace = rounds.database.get_workspace(batch.workspace_id)
     limits = (
         batch.settings.max_calls_per_second,
         None if workspace is None else workspace.max_calls_per_second,
