@@ -13,7 +13,7 @@ import zlib
 from array import array
 from collections.abc import Callable, Iterator
 from operator import itemgetter
-from typing import Final, NoReturn
+from typing import Final, NoReturn, Protocol
 from xml.parsers import expat
 
 from batch_calls.ingest.readers import (
@@ -662,23 +662,40 @@ def _inflate(
             yield chunk
 
 
+class _Scan(Protocol):
+    def feed(self, chunk: bytes) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+def _feed_member(
+    scan: _Scan,
+    data: bytes,
+    info: zipfile.ZipInfo,
+    budget: _Budget,
+    sheet: _Extent | None = None,
+) -> None:
+    """Inflate the member into `scan` within the budget, then finish the scan. `sheet`:
+    the scan's measures of a first sheet, checked against the limits as they grow."""
+    for chunk in _inflate(data, info, budget.left):
+        budget.add(len(chunk))
+        scan.feed(chunk)
+        if sheet is not None:
+            _check_first_sheet(sheet)
+    scan.finish()
+
+
 def _scan_strings(data: bytes, info: zipfile.ZipInfo, budget: _Budget) -> tuple[array[int], int]:
     """Bounds of the length of each shared string, and of their total."""
     used = budget.used
     scan = _SharedStringsScan()
     try:
-        for chunk in _inflate(data, info, budget.left):
-            budget.add(len(chunk))
-            scan.feed(chunk)
-        scan.finish()
+        _feed_member(scan, data, info, budget)
         return scan.lengths, scan.text
     except _NeedExactScan:
         budget.used = used
     exact = _ExactScan(None)
-    for chunk in _inflate(data, info, budget.left):
-        budget.add(len(chunk))
-        exact.feed(chunk)
-    exact.finish()
+    _feed_member(exact, data, info, budget)
     return exact.string_lengths, sum(exact.string_lengths)
 
 
@@ -690,10 +707,7 @@ def _scan_sheet(
     used = budget.used
     quick = _QuickSheetScan(strings)
     try:
-        for chunk in _inflate(data, info, budget.left):
-            budget.add(len(chunk))
-            quick.feed(chunk)
-        quick.finish()
+        _feed_member(quick, data, info, budget)
         if _sheet_cost(quick.extent) <= memory_left:
             return quick.extent
     except (_QuickScanUnsure, _NeedExactScan):  # the latter: a tag of over a megabyte
@@ -702,11 +716,7 @@ def _scan_sheet(
     for tokens in (False, True):
         scan = _SheetScan(strings, tokens)
         try:
-            for chunk in _inflate(data, info, budget.left):
-                budget.add(len(chunk))
-                scan.feed(chunk)
-                _check_first_sheet(scan.extent)
-            scan.finish()
+            _feed_member(scan, data, info, budget, sheet=scan.extent)
             return scan.extent
         except _NeedTokenScan:
             budget.used = used
@@ -714,11 +724,7 @@ def _scan_sheet(
             budget.used = used
             break
     exact = _ExactScan(strings)
-    for chunk in _inflate(data, info, budget.left):
-        budget.add(len(chunk))
-        exact.feed(chunk)
-        _check_first_sheet(exact.extent)
-    exact.finish()
+    _feed_member(exact, data, info, budget, sheet=exact.extent)
     return exact.extent
 
 
