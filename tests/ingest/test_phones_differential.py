@@ -133,3 +133,100 @@ def test_plain_written_numbers_are_answered_without_phonenumbers(
 
     monkeypatch.setattr(phones, "check_with_phonenumbers", no_fallback)
     assert [check(raw, region) for raw, region in cases] == expected
+
+
+# --- a whole column at once ------------------------------------------------------------
+
+# (caller region, likely regions): NANPA callers (shared country code, national prefix 1),
+# a caller whose country has one region (where a dropped `+` is read in bulk), national
+# prefixes with transform rules, a shared code with leading digits (RU/KZ), no caller.
+READERS = [
+    ("IN", ["IN", "US", "GB"]),
+    ("US", ["US", "CA", "AG"]),
+    ("GB", ["GB", "DE", "FR", "JE"]),
+    ("AR", ["AR", "MX", "BR"]),
+    ("IT", ["IT", "VA"]),
+    ("KZ", ["KZ", "RU"]),
+    (None, ["US", "IN"]),
+]
+
+
+def _column_cases() -> list[str]:
+    cells = {written for written, _ in _example_cases()}
+    for region in REGIONS:  # the code written before the national form: "+44 020 7946 0000"
+        for kind in TYPES:
+            number = phonenumbers.example_number_for_type(region, kind)
+            if number is not None:
+                national = phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+                cells.add(f"+{number.country_code} {national}")
+    rng = random.Random(7)
+    likely = {region for _, regions in READERS for region in regions}
+    codes = sorted(map(phonenumbers.country_code_for_region, likely))
+    for _ in range(10_000):  # national prefixes after the country code: "+54 0 11 15 ..."
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(6, 12)))
+        cells.add(f"+{rng.choice(codes)}{rng.choice(['0', '1', '8', '15', '9', '0 15'])}{digits}")
+    for _ in range(5_000):
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 19)))
+        cells.add(rng.choice(["", "+", "00", "0", "1", "91", "7", "+1", " ", "tel:"]) + digits)
+    cells.update(["", " ", "+", "1" * 300, "9876543210\n12", "+٩١ ٩٨٧٦٥ ٤٣٢١٠"])
+    return sorted(cells)
+
+
+@pytest.mark.parametrize(("caller", "likely"), READERS)
+def test_a_column_reads_as_each_of_its_cells_does(caller: str | None, likely: list[str]) -> None:
+    cells = _column_cases()
+    reader = phones.ContactNumberReader(caller, likely)
+    assert len(cells) > 10_000
+    column = reader.read_column(cells)
+    mismatches = [
+        (cell, bulk, reader.read(cell))
+        for cell, bulk in zip(cells, column, strict=True)
+        if bulk != reader.read(cell)
+    ]
+    assert mismatches[:10] == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    cells=st.lists(st.text(alphabet="0123456789 ()-.+", max_size=18), max_size=20),
+    reader=st.sampled_from(READERS),
+)
+def test_generated_columns(cells: list[str], reader: tuple[str | None, list[str]]) -> None:
+    numbers = phones.ContactNumberReader(*reader)
+    assert numbers.read_column(cells) == [numbers.read(cell) for cell in cells]
+
+
+def test_the_usual_shapes_of_a_column_are_read_in_bulk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The speed claim of read_column: `+<code>` numbers of the likely regions, national
+    numbers and dropped `+`s never take the one-cell-at-a-time path."""
+    examples = [
+        phonenumbers.example_number_for_type(region, kind)
+        for region in ["IN", "US", "GB"]
+        for kind in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE)
+    ]
+    cells = [
+        written
+        for number in examples
+        if number is not None
+        for written in (
+            phonenumbers.format_number(number, PhoneNumberFormat.E164),
+            phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL),
+        )
+    ]
+    # National numbers of the caller's country, and foreign ones that dropped their `+`.
+    cells += ["98765 43210", "(987) 654-3210", "14155550123", "442079460123"]
+    reader = phones.ContactNumberReader("IN", ["IN", "US", "GB"])
+    expected = [reader.read(cell) for cell in cells]
+
+    def one_at_a_time(cell: str) -> None:
+        raise AssertionError(f"{cell!r} was read on its own")
+
+    monkeypatch.setattr(reader, "read", one_at_a_time)
+    assert reader.read_column(cells) == expected
+    assert all(reading is not None for reading in expected)
+
+
+def test_country_codes_are_prefix_free() -> None:
+    """The column regex tries `+<code>` for several codes: no code may begin another."""
+    codes = [str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE]
+    assert not [(a, b) for a in codes for b in codes if a != b and b.startswith(a)]

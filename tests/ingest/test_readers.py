@@ -132,7 +132,8 @@ def test_line_endings(newline: str) -> None:
 @settings(max_examples=500, deadline=None)
 @given(
     text=st.text(
-        alphabet=st.sampled_from(list("ab ,;\t|\r\n\x0b\x0c\u2028\x85\ufeff")), max_size=40
+        alphabet=st.sampled_from(list("ab ,;\t|\r\n\x0b\x0c\x1c\x1e\u2028\u2029\x85\ufeff")),
+        max_size=40,
     ),
     delimiter=st.sampled_from([",", ";", "\t", "|"]),
 )
@@ -214,12 +215,8 @@ def test_row_limit() -> None:
     ok = b"phone_number\n" + b"1\n" * MAX_CONTACT_ROWS
     table = read_table(ok)
     assert sum(1 for _ in table.rows) == MAX_CONTACT_ROWS
-    table = read_table(ok + b"\n\n2\n")
-    rows = iter(table.rows)
-    for _ in range(MAX_CONTACT_ROWS):
-        next(rows)
-    with pytest.raises(FileRejected) as caught:
-        next(rows)
+    with pytest.raises(FileRejected) as caught:  # from read_table or while reading rows
+        list(read_table(ok + b"\n\n2\n").rows)
     assert caught.value.reason == FileReason.TOO_MANY_ROWS
 
 

@@ -5,18 +5,17 @@ alike by the CLI, the API and the S3 drop: `body()` is the summary (accepted) or
 error body (rejected), and the accepted rows are what gets dialled.
 """
 
-import gc
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import repeat
 from operator import itemgetter
 from typing import Any, Literal, NamedTuple
 
 from batch_calls.domain.telephony_config import TelephonyConfig
-from batch_calls.ingest.phones import ContactNumberReader, Phone
+from batch_calls.ingest.phones import ContactNumber, ContactNumberReader, Phone
 from batch_calls.ingest.readers import read_table
 from batch_calls.ingest.reasons import FileReason, RowReason, WarningReason
-from batch_calls.ingest.table import FileRejected, Table
+from batch_calls.ingest.table import FileRejected, Table, cyclic_gc_paused
 
 PHONE_COLUMN = "phone_number"
 # A variable is injected into a prompt and stored with its recipient (DynamoDB items
@@ -298,42 +297,43 @@ class _RowChecker:
         self.allow_premium_rate = config.allow_premium_rate
         self.blocked_prefixes = config.blocked_prefixes
         self.enabled_prefixes = config.enabled_prefixes
-        self.read_number = ContactNumberReader(options.default_region).read
+        self.read_numbers = ContactNumberReader(
+            options.default_region, config.enabled_countries
+        ).read_column
         self.errors: dict[RowReason, _Group] = {}
         self.warnings: dict[WarningReason, _Group] = {}
 
-    def check(self, row: int, raw: str, cells: list[str]) -> tuple[RowReason | None, Phone | None]:
-        """The first reason, in the contract's order, this row cannot be called (None when
-        it can), and its number when it is a valid one."""
+    def check(self, row: int, raw: str, reading: ContactNumber | None) -> Phone | RowReason:
+        """The row's number when it can be called; else the first reason, in the
+        contract's order, that it cannot, recorded. (The last reason, VALUE_TOO_LONG, is
+        about the other cells: `_validate_rows` checks it.)"""
         if not raw:
-            return RowReason.MISSING_PHONE_NUMBER, None
-        reading = self.read_number(raw)
+            return self.fail(RowReason.MISSING_PHONE_NUMBER, row, raw)
         if reading is None:
-            return RowReason.INVALID_PHONE_NUMBER, None
+            return self.fail(RowReason.INVALID_PHONE_NUMBER, row, raw)
         phone, read_as_international = reading
         if read_as_international:
             self.warn(WarningReason.READ_AS_INTERNATIONAL, row, raw)
         if phone.is_premium and not self.allow_premium_rate:
-            return RowReason.PREMIUM_RATE_NUMBER, phone
+            return self.fail(RowReason.PREMIUM_RATE_NUMBER, row, raw)
         if self.check_destination:
             if not self.enabled_countries:
-                return RowReason.NO_ENABLED_COUNTRIES, phone
+                return self.fail(RowReason.NO_ENABLED_COUNTRIES, row, raw)
             if phone.region not in self.enabled_countries:
-                return RowReason.UNSUPPORTED_COUNTRY, phone
+                self.errors.setdefault(RowReason.UNSUPPORTED_COUNTRY, _Group()).countries.add(
+                    phone.region
+                )
+                return self.fail(RowReason.UNSUPPORTED_COUNTRY, row, raw)
             e164 = phone.e164
             if e164.startswith(self.blocked_prefixes) or (
                 self.enabled_prefixes and not e164.startswith(self.enabled_prefixes)
             ):
-                return RowReason.UNSUPPORTED_PREFIX, phone
-        if not _fits(cells):
-            return RowReason.VALUE_TOO_LONG, phone
-        return None, phone
+                return self.fail(RowReason.UNSUPPORTED_PREFIX, row, raw)
+        return phone
 
-    def fail(self, reason: RowReason, row: int, raw: str, phone: Phone | None) -> None:
-        group = self.errors.setdefault(reason, _Group())
-        group.add(row, raw)
-        if reason is RowReason.UNSUPPORTED_COUNTRY and phone is not None:
-            group.countries.add(phone.region)
+    def fail(self, reason: RowReason, row: int, raw: str) -> RowReason:
+        self.errors.setdefault(reason, _Group()).add(row, raw)
+        return reason
 
     def warn(self, reason: WarningReason, row: int, value: str) -> None:
         self.warnings.setdefault(reason, _Group()).add(row, value)
@@ -344,6 +344,19 @@ def _fits(cells: list[str]) -> bool:
     return total <= MAX_CELL_CHARS or (
         total <= MAX_ROW_CHARS and max(map(len, cells)) <= MAX_CELL_CHARS
     )
+
+
+def _rows_too_long(rows: list[tuple[int, list[str]]]) -> set[int]:
+    """The rows with a cell or a whole row over the limits. (The characters of each row
+    are counted by iterators that run in C: most files have no such row.)"""
+    sizes = list(map(sum, map(map, repeat(len), map(itemgetter(1), rows))))
+    if max(sizes, default=0) <= MAX_CELL_CHARS:
+        return set()
+    return {
+        row
+        for (row, cells), size in zip(rows, sizes, strict=True)
+        if size > MAX_CELL_CHARS and not _fits(cells)
+    }
 
 
 def _picker(indices: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
@@ -362,7 +375,7 @@ def _fit_to_header(
     """Pad a short row with empty cells; cut a long one, warning if it cut a value."""
     if len(cells) < width:
         return cells + [""] * (width - len(cells))
-    if any(cell.strip() for cell in cells[width:]):
+    if len(cells) > width and any(cell.strip() for cell in cells[width:]):
         checker.warn(WarningReason.EXTRA_CELLS, row, cells[phone_index].strip())
     return cells[:width]
 
@@ -398,7 +411,7 @@ def validate_table(table: Table, options: ValidationOptions) -> ValidationResult
     """Validate every row of `table`; a file-level problem is returned in the result."""
     result = _empty_result(options)
     try:
-        with _cyclic_gc_paused():
+        with cyclic_gc_paused():
             _validate_rows(table, options, result)
     except FileRejected as rejected:
         result.file_error = rejected
@@ -407,63 +420,51 @@ def validate_table(table: Table, options: ValidationOptions) -> ValidationResult
     return result
 
 
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Validation keeps a few objects per row until it ends, none of them in a cycle. With
-    the cyclic collector on, Python walks them all again each time their number grows by
-    a quarter: a fifth of the time of a 100,000-row file, for no garbage."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _validate_rows(table: Table, options: ValidationOptions, result: ValidationResult) -> None:
     phone_index, variable_columns = _columns(table.header)
     result.variables = [name for _, name in variable_columns]
     result.columns = [name for name in table.header if name]
     width = len(table.header)
     checker = _RowChecker(options)
-    first_row_of: dict[str, int] = {}  # by E.164
-    duplicate = str(WarningReason.DUPLICATE_PHONE_NUMBER)
-
-    pick_values = _picker([i for i, _ in variable_columns])
-    check = checker.check
-    accepted, skipped = result.accepted, result.skipped
-    total = 0
-    for row, row_cells in table.rows:
-        total += 1
-        cells = (
-            row_cells
-            if len(row_cells) == width
-            else _fit_to_header(row_cells, width, row, phone_index, checker)
-        )
-        raw = cells[phone_index].strip()
-        reason, phone = check(row, raw, cells)
-        if reason is not None:
-            checker.fail(reason, row, raw, phone)
-            skipped.append(SkippedRow(row, str(reason), pick_values(cells), raw))
-        elif phone is not None:
-            if first_row_of.setdefault(phone.e164, row) == row:
-                accepted.append(AcceptedRow(row, phone, pick_values(cells)))
-                continue
-            checker.warn(WarningReason.DUPLICATE_PHONE_NUMBER, row, raw)
-            if options.dedupe:
-                skipped.append(SkippedRow(row, duplicate, pick_values(cells), raw))
-            else:
-                accepted.append(AcceptedRow(row, phone, pick_values(cells)))
-    result.total_rows = total
-
-    result.errors = {r: checker.errors[r] for r in RowReason if r in checker.errors}
-    result.warnings = checker.warnings
-    if result.total_rows == 0:
+    rows = list(table.rows)
+    if not rows:
         raise FileRejected(
             FileReason.EMPTY_FILE,
             "the file has a header but no contacts: add one row per contact below the header",
         )
+    result.total_rows = len(rows)
+    if not all(map(width.__eq__, map(len, map(itemgetter(1), rows)))):
+        rows = [
+            (row, _fit_to_header(cells, width, row, phone_index, checker)) for row, cells in rows
+        ]
+    too_long = _rows_too_long(rows)
+
+    pick_values = _picker([i for i, _ in variable_columns])
+    check = checker.check
+    accepted, skipped = result.accepted, result.skipped
+    first_row_of: dict[str, int] = {}  # by E.164
+    raws = list(map(str.strip, map(itemgetter(phone_index), map(itemgetter(1), rows))))
+    readings = checker.read_numbers(raws)
+    for (row, cells), raw, reading in zip(rows, raws, readings, strict=True):
+        outcome = check(row, raw, reading)
+        reason: str
+        if type(outcome) is not Phone:
+            reason = str(outcome)
+        elif too_long and row in too_long:
+            reason = checker.fail(RowReason.VALUE_TOO_LONG, row, raw)
+        elif first_row_of.setdefault(outcome.e164, row) == row:
+            accepted.append(AcceptedRow(row, outcome, pick_values(cells)))
+            continue
+        else:
+            checker.warn(WarningReason.DUPLICATE_PHONE_NUMBER, row, raw)
+            if not options.dedupe:
+                accepted.append(AcceptedRow(row, outcome, pick_values(cells)))
+                continue
+            reason = WarningReason.DUPLICATE_PHONE_NUMBER
+        skipped.append(SkippedRow(row, str(reason), pick_values(cells), raw))
+
+    result.errors = {r: checker.errors[r] for r in RowReason if r in checker.errors}
+    result.warnings = {r: checker.warnings[r] for r in WarningReason if r in checker.warnings}
 
 
 def iter_normalized(result: ValidationResult) -> Iterator[dict[str, Any]]:
