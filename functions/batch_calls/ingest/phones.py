@@ -456,9 +456,10 @@ class ContactNumberReader:
         return _ColumnPattern(self._rules, self._likely_regions)
 
     def read_column(self, cells: list[str]) -> list[ContactNumber | None]:
-        """`read` of each cell, the usual shapes of numbers from the caller's region and
-        the likely regions (the enabled countries) checked by one regex each, in C: a
-        third of the time of `read`."""
+        """`read` of each cell. The usual shapes (`_ColumnPattern`) of numbers dialled
+        from the caller's region or written with a likely region's code (the enabled
+        countries) are answered by one regex match each, in C; only the other cells are
+        read one by one."""
         pattern = self._column_pattern
         lines = _column_digits(cells)
         matches = map(pattern.regex.fullmatch, lines)
@@ -468,10 +469,10 @@ class ContactNumberReader:
         readings: list[ContactNumber | None] = []
         for cell, line, kind in zip(cells, lines, kinds, strict=True):
             if kind is None:
-                readings.append(read(cell))
+                readings.append(read(cell) if cell else None)  # phonenumbers: not a number
             else:
-                e164_prefix, region, is_premium, read_as_international = kind_of[kind]
-                phone = Phone(e164_prefix + line, region, is_premium)
+                e164_prefix, skip, region, is_premium, read_as_international = kind_of[kind]
+                phone = Phone(e164_prefix + line[skip:], region, is_premium)
                 readings.append(ContactNumber(phone, read_as_international))
         return readings
 
@@ -495,81 +496,145 @@ class ContactNumberReader:
 
 
 class _Kind(NamedTuple):
-    """What a match of the column pattern means: E.164 is `e164_prefix` + the digits."""
+    """What a match of the column pattern means: the E.164 text is `e164_prefix` and the
+    digits after the first `skip` (a prefix the number was written with)."""
 
     e164_prefix: str
+    skip: int
     region: str
     is_premium: bool
     read_as_international: bool
 
 
+_NSN_LENGTH = f"(?=\\d{{{_MIN_NSN_LENGTH},{_MAX_NSN_LENGTH}}}\\Z)"  # else _fast_check says None
+
+
+def _literal(pattern: str | None) -> str | None:
+    """A prefix pattern that is plain digits ("0", "00", "011"), else None."""
+    return pattern if pattern and pattern.isdigit() and pattern.isascii() else None
+
+
 class _ColumnPattern:
     """One regex that gives `ContactNumberReader.read`'s answer on the usual shapes of a
-    column's numbers, with no Python step per number:
+    column's numbers, with no Python step per number. Written without a `+`, as
+    `_national_or_idd` reads a number dialled from the caller's region:
 
-    - `+<code><number>` for the country codes of the likely regions;
-    - a national number of the caller's region that starts with neither its
-      international prefix, its country code nor its national prefix;
-    - where the caller's country code has one region, such a number that is not valid
-      there but is as `+<digits>` (a spreadsheet dropped the `+`).
+    - a national number (no international, country-code or national prefix) and, where
+      the caller's country code has one region, such a number that is not valid there
+      but is as `+<digits>` (a spreadsheet dropped the `+`);
+    - the national prefix and a national number, when the prefix is plain digits with
+      no transform rule (`strip_national_prefix`'s conditions as lookaheads);
+    - the caller's country code and a national number;
+    - a plain-digit international prefix and the code of a likely region.
 
-    Each of those shapes takes `_fast_check`'s shortest path: the country is known, no
-    prefix is stripped, and the number is valid for the country's first region (whose
-    leading digits, where regions share the code, must match). A cell the regex does
-    not match is read one at a time, so the regex may decline anything and stay exact.
+    And `+<code><number>` for the country codes of the likely regions.
+
+    Each shape is `_fast_check`'s path for it with the country known; the number must be
+    valid for the country's first region (whose leading digits, where regions share the
+    code, must match). A cell the regex does not match is read one at a time, so the
+    regex may decline anything and stay exact.
     """
 
     def __init__(self, default: _Rules | None, likely_regions: Iterable[str]) -> None:
         self.kinds: dict[str, _Kind] = {}
-        codes = {rules.country_code for rules in map(_region_rules, likely_regions) if rules}
-        alternatives: list[str | None] = [
-            f"\\+{body}" for code in sorted(codes) if (body := self._international(code, "plus"))
-        ]
+        codes = sorted(
+            {rules.country_code for rules in map(_region_rules, likely_regions) if rules}
+        )
+        after_plus = self._after_codes(codes, "plus", "", 0)
+        alternatives = [f"\\+(?:{'|'.join(after_plus)})"] if after_plus else []
         if default is not None:
-            alternatives.insert(0, self._national(default, codes))
-        # ASCII: `\\d` must not take other scripts' digits, which parse first converts.
-        self.regex = re.compile("|".join(filter(None, alternatives)) or "(?!)", re.ASCII)
+            alternatives += self._dialled_from(default, codes)
+        # ASCII: `\d` must not take other scripts' digits, which parse first converts.
+        self.regex = re.compile("|".join(alternatives) or "(?!)", re.ASCII)
 
-    def _national(self, default: _Rules, codes: set[int]) -> str | None:
+    def _dialled_from(self, default: _Rules, codes: list[int]) -> list[str]:
+        """The shapes of a number written without `+` (`_national_or_idd`)."""
         country = _country(default.country_code)
-        verdict = self._verdict(country, "national", country.plus_code, international=False)
-        if verdict is None:
-            return None
-        refused = (default._idd, default.own_code, default._national_prefix)
-        guards = "".join(f"(?!{prefix})" for prefix in refused if prefix)
-        length = f"(?=\\d{{3,{_MAX_NSN_LENGTH}}}\\Z)"  # as _check_plain and _fast_check
-        # Reached only when the national reading fails: with one region, that is when
-        # `read` tries `+<digits>`. (With several, `read` would try the other regions.)
-        readings = [verdict]
-        if len(country.regions) == 1:
-            readings += filter(None, (self._international(code, "dropped_plus") for code in codes))
-        return f"{guards}{length}(?:{'|'.join(readings)})"
+        own, general = default.own_code, default._general
+        refused = [prefix for prefix in (default._idd, own) if prefix]
+        not_idd_or_own = "".join(f"(?!{prefix})" for prefix in refused)
+        shapes = []
 
-    def _international(self, code: int, name: str) -> str | None:
-        """`<code><number>`: `_fast_check` of digits written after a `+`."""
-        country = _country(code)
-        international = name == "dropped_plus"
-        e164_prefix = "+" if international else ""  # a `plus` line starts with its `+`
-        verdict = self._verdict(country, f"{name}{code}", e164_prefix, international=international)
-        if verdict is None:
-            return None
-        national_prefix = country.main._national_prefix
-        guard = f"(?!{national_prefix})" if national_prefix else ""
-        length = f"(?=\\d{{{_MIN_NSN_LENGTH},{_MAX_NSN_LENGTH}}}\\Z)"
-        return f"{code}{length}{guard}{verdict}"
+        national = self._verdict(country, "national", country.plus_code, 0)
+        if national is not None:
+            # The second reading is reached only when the national one fails: with one
+            # region, that is when `read` tries `+<digits>`. (With several, `read` would
+            # try the other regions.)
+            readings = [national]
+            if len(country.regions) == 1:
+                readings += self._after_codes(codes, "dropped_plus", "+", 0)
+            no_prefix = f"(?!{default._national_prefix})" if default._national_prefix else ""
+            length = f"(?=\\d{{3,{_MAX_NSN_LENGTH}}}\\Z)"  # as _check_plain and _fast_check
+            shapes.append(f"{not_idd_or_own}{no_prefix}{length}(?:{'|'.join(readings)})")
 
-    def _verdict(
-        self, country: _Country, name: str, e164_prefix: str, *, international: bool
-    ) -> str | None:
+        prefix = _literal(default._national_prefix)
+        if prefix and general and not default.transform_rule:
+            stripped = self._verdict(country, "national_prefix", country.plus_code, len(prefix))
+            if stripped is not None:
+                # strip_national_prefix keeps the prefix when the whole number is viable
+                # and the rest is not; _fast_check keeps it when the rest's length is not
+                # accepted (those cells are read one at a time).
+                viable = (
+                    f"(?={prefix})(?:(?!(?:{general})\\Z){prefix}|{prefix}(?=(?:{general})\\Z))"
+                )
+                shapes.append(
+                    f"{not_idd_or_own}{viable}{_accepted_length(default)}{_NSN_LENGTH}{stripped}"
+                )
+
+        own_code = self._verdict(country, "own_code", country.plus_code, len(own))
+        if own_code is not None and general:
+            # The code is dropped when the whole number is not viable and the rest is, or
+            # when the whole number is too long.
+            too_long = (
+                f"(?!{_lengths(default.local_only_lengths)}\\Z)\\d{{{default.longest + 1},}}\\Z"
+            )
+            drop = f"(?={own})(?:(?!(?:{general})\\Z){own}(?=(?:{general})\\Z)|(?={too_long}){own})"
+            prefixes = {default._national_prefix, country.main._national_prefix} - {None}
+            no_prefix = "".join(f"(?!{national_prefix})" for national_prefix in prefixes)
+            not_idd = f"(?!{default._idd})" if default._idd else ""
+            shapes.append(f"{not_idd}{drop}{no_prefix}{_NSN_LENGTH}{own_code}")
+
+        idd = _literal(default._idd)
+        if idd:
+            after_idd = self._after_codes(codes, "idd", "+", len(idd))
+            if after_idd:  # TOO_SHORT_AFTER_IDD below three digits; a 0 after it is no code
+                shapes.append(f"{idd}(?!0)(?=\\d{{3}})(?:{'|'.join(after_idd)})")
+        return shapes
+
+    def _after_codes(self, codes: list[int], name: str, e164_prefix: str, skip: int) -> list[str]:
+        """`<code><number>` for each code: `_fast_check` of digits written after a `+`."""
+        bodies = []
+        for code in codes:
+            country = _country(code)
+            verdict = self._verdict(country, f"{name}{code}", e164_prefix, skip)
+            if verdict is not None:
+                national_prefix = country.main._national_prefix
+                no_prefix = f"(?!{national_prefix})" if national_prefix else ""
+                bodies.append(f"{code}{_NSN_LENGTH}{no_prefix}{verdict}")
+        return bodies
+
+    def _verdict(self, country: _Country, name: str, e164_prefix: str, skip: int) -> str | None:
         region, rules = country.regions[0]
         verdict = _verdict_pattern(rules.metadata, name)
         if verdict is None:
             return None
-        self.kinds[name] = _Kind(e164_prefix, region, False, international)
-        self.kinds[f"{name}_premium"] = _Kind(e164_prefix, region, True, international)
+        international = name.startswith("dropped_plus")
+        self.kinds[name] = _Kind(e164_prefix, skip, region, False, international)
+        self.kinds[f"{name}_premium"] = _Kind(e164_prefix, skip, region, True, international)
         if len(country.regions) > 1 and rules._leading_digits:
             return f"(?={rules._leading_digits}){verdict}"
         return verdict
+
+
+def _lengths(lengths: Iterable[int]) -> str:
+    """A regex for a run of exactly one of `lengths` digits (never matches for none)."""
+    return "(?:" + ("|".join(f"\\d{{{length}}}" for length in sorted(lengths)) or "(?!)") + ")"
+
+
+def _accepted_length(rules: _Rules) -> str:
+    """A lookahead for `_Rules.accepts_length` of the rest of the number."""
+    general = f"|{_lengths(rules.general_lengths)}\\Z" if rules.general_lengths else ""
+    return f"(?!{_lengths(rules.local_only_lengths)}\\Z)(?=\\d{{{rules.longest + 1},}}\\Z{general})"
 
 
 def _column_digits(cells: list[str]) -> list[str]:

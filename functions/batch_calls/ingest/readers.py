@@ -343,7 +343,8 @@ def _read_csv(text: str) -> Table:
     for index, cells in enumerate(records):
         if not _is_blank(cells):
             header = _header(cells)
-            return Table(header, index + 1, _csv_rows(records, index + 1, len(header)))
+            rows, widest_row = _csv_rows(records, index + 1, len(header))
+            return Table(header, index + 1, rows, widest_row)
     _reject(FileReason.EMPTY_FILE, "The file has no rows with any content.")
 
 
@@ -381,9 +382,9 @@ def _csv_records(text: str, delimiter: str) -> list[list[str]]:
     )
 
 
-def _csv_rows(records: list[list[str]], header_row: int, width: int) -> Iterator[Row]:
-    """The records below the header that are not blank, with their row numbers; short
-    ones padded to the header's width.
+def _csv_rows(records: list[list[str]], header_row: int, width: int) -> tuple[Iterator[Row], int]:
+    """The records below the header that are not blank, with their row numbers (short
+    ones padded to the header's width), and the most characters a row holds.
 
     Selected in bulk, by iterators that run in C: this is every row of the file.
     """
@@ -392,12 +393,14 @@ def _csv_rows(records: list[list[str]], header_row: int, width: int) -> Iterator
         for cells in below:
             if len(cells) < width:
                 cells.extend([""] * (width - len(cells)))
+    joined = list(map("".join, below))
     # A record is blank when its cells, joined, are white space only (_is_blank).
-    content = list(map(str.strip, map("".join, below)))
+    content = list(map(str.strip, joined))
     if len(below) > MAX_CONTACT_ROWS and len(content) - content.count("") > MAX_CONTACT_ROWS:
         _too_many_rows()
     row_numbers = itertools.compress(itertools.count(header_row + 1), content)
-    return zip(row_numbers, itertools.compress(below, content), strict=False)
+    rows = zip(row_numbers, itertools.compress(below, content), strict=False)
+    return rows, max(map(len, joined), default=0)
 
 
 def _is_blank(cells: list[str]) -> bool:

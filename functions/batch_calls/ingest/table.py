@@ -20,11 +20,14 @@ class Table:
     strings kept, so positions line up with row cells). `rows` yields, in file order, each
     non-blank row as (spreadsheet row number, cells as text), at least as many cells as
     the header has; the header is at `header_row` (1 unless blank rows precede it).
+    `widest_row` is the most characters any row's cells hold together, when the reader
+    knows it without another pass over the rows (a CSV), else None.
     """
 
     header: list[str]
     header_row: int
     rows: Iterator[tuple[int, list[str]]]
+    widest_row: int | None = None
 
 
 class FileRejected(Exception):
