@@ -172,6 +172,9 @@ SIMULATOR_SECRET_SETTING = setting("SimulatorSecret")
 # The deployment's default telephony provider (a workspace may choose another); unset:
 # simulated.
 TELEPHONY_PROVIDER_SETTING = setting("TelephonyProvider")
+# Where webhooks may go: "public" addresses only (deployed), or "any" (the embedded
+# runtime, whose receivers are on this machine). Unset: public only.
+WEBHOOK_ADDRESSES_SETTING = setting("WebhookAddresses")
 
 # Credentials of the telephony providers (one JSON object, a key per provider; see
 # functions/batch_calls/telephony/credentials.py and docs/providers/).
@@ -289,7 +292,11 @@ WEBHOOK_FUNCTION = FunctionSpec(
     f"{PACKAGE}.handlers.webhooks.lambda_handler",
     120,  # ten deliveries of at most 10 s each
     256,
-    {"TABLE_NAME": MAIN_TABLE.logical_id, "WEBHOOK_QUEUE_URL": WEBHOOK_QUEUE.logical_id},
+    {
+        "TABLE_NAME": MAIN_TABLE.logical_id,
+        "WEBHOOK_QUEUE_URL": WEBHOOK_QUEUE.logical_id,
+        "WEBHOOK_ADDRESSES": WEBHOOK_ADDRESSES_SETTING,
+    },
     queue_trigger=(WEBHOOK_QUEUE.logical_id, 10),
 )
 

@@ -18,6 +18,7 @@ from batch_calls.telephony import simulated
 from infra.resources import (
     CALLBACK_URL_SETTING,
     SIMULATOR_SECRET_SETTING,
+    WEBHOOK_ADDRESSES_SETTING,
     FunctionSpec,
     setting_name,
 )
@@ -36,11 +37,13 @@ LOCAL_PUBLIC_ROUTES = (("GET", PREFIX + "{proxy+}"),)
 
 
 def local_settings(api_url: str) -> dict[str, str]:
-    """The simulator's settings for `EmbeddedAws(settings=...)`: callbacks to the local API,
-    signed with a secret made for this run (nothing to configure, nothing to leak)."""
+    """The local settings for `EmbeddedAws(settings=...)`: simulator callbacks to the local
+    API, signed with a secret made for this run (nothing to configure, nothing to leak),
+    and webhooks to any address (receivers run on this machine)."""
     return {
         _name(CALLBACK_URL_SETTING): api_url.rstrip("/"),
         _name(SIMULATOR_SECRET_SETTING): secrets.token_hex(32),
+        _name(WEBHOOK_ADDRESSES_SETTING): "any",
     }
 
 

@@ -284,6 +284,9 @@ def test_settings_reach_functions_without_a_cycle_or_a_secret_in_the_template(
     assert "{{resolve:secretsmanager:" in secret
     for generated in of_type(template, "AWS::SecretsManager::Secret").values():
         assert "SecretString" not in generated["Properties"]
+    # Deployed, webhooks go to public addresses only (the embedded runtime says "any").
+    webhooks = template["Resources"][function_id(template, resources.WEBHOOK_FUNCTION.logical_id)]
+    assert webhooks["Properties"]["Environment"]["Variables"]["WEBHOOK_ADDRESSES"] == "public"
 
 
 def test_state_machine_logs_traces_and_substitutes_from_the_spec(

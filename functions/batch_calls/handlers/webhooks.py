@@ -7,6 +7,7 @@ it to the dead-letter queue. Dialling never waits for any of this.
 """
 
 import json
+import os
 import time
 from typing import Any
 
@@ -22,6 +23,8 @@ logger = monitoring.logger("webhooks")
 @monitoring.tracer.capture_lambda_handler
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # "any" in the embedded runtime (receivers on this machine); deployed: public only.
+    any_address = os.environ.get("WEBHOOK_ADDRESSES") == "any"
     failures = []
     for record in event["Records"]:
         message = json.loads(record["body"])
@@ -35,8 +38,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         if workspace is None or not workspace.webhook_secret:
             attempt = webhooks.Attempt(False, "the workspace has no webhook secret to sign with")
         else:
+            secret = workspace.webhook_secret.encode()
             attempt = webhooks.deliver(
-                message, workspace.webhook_secret.encode(), deliveries, time.time()
+                message, secret, deliveries, time.time(), any_address=any_address
             )
         if attempt.delivered:
             logger.info("webhook delivered", extra={"attempt": deliveries})

@@ -6,8 +6,16 @@ webhook secret the way the providers sign their callbacks (telephony/signing.py)
 is the same bytes on every try; `X-Event-Id` (also `id` in the body) lets a receiver
 drop a repeat. Any answer but a 2xx is a failure, retried with exponential backoff
 (`retry_delay_seconds`) from the webhook queue, for more than 24 h, then dead-lettered.
+
+A deployment posts to public addresses only: the address a connection reached is checked
+before anything is sent, so neither a URL naming a private address nor a name that
+resolves to one (at the time of sending) can reach a service inside the cloud network,
+the function's own runtime API on 127.0.0.1, or a metadata endpoint. The embedded
+runtime, whose receivers are on this machine, allows any address.
 """
 
+import http.client
+import ipaddress
 import json
 import urllib.error
 import urllib.request
@@ -45,9 +53,12 @@ class Attempt:
     detail: str  # the receiver's status, or why nothing was received
 
 
-def deliver(message: dict[str, Any], secret: bytes, attempt: int, now: float) -> Attempt:
+def deliver(
+    message: dict[str, Any], secret: bytes, attempt: int, now: float, *, any_address: bool = False
+) -> Attempt:
     """POST the event once; redirects are not followed (a receiver moved is a failure
-    its owner should see, not a hop with the signature elsewhere)."""
+    its owner should see, not a hop with the signature elsewhere). Unless `any_address`,
+    only to a public address."""
     body = json.dumps(message["body"], ensure_ascii=False, separators=(",", ":")).encode()
     headers = {
         "Content-Type": "application/json",
@@ -59,7 +70,8 @@ def deliver(message: dict[str, Any], secret: bytes, attempt: int, now: float) ->
     }
     request = urllib.request.Request(message["url"], data=body, method="POST", headers=headers)
     try:
-        with _OPENER.open(request, timeout=TIMEOUT_SECONDS) as response:
+        opener = _ANY_ADDRESS if any_address else _PUBLIC_ADDRESSES_ONLY
+        with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
             status = int(response.status)
     except urllib.error.HTTPError as error:
         status = error.code
@@ -73,4 +85,42 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_OPENER = urllib.request.build_opener(_NoRedirects)
+class NotPublic(OSError):
+    """The receiver's address is not a public one; nothing was sent."""
+
+
+def is_public(address: str) -> bool:
+    """Whether an IP address is reachable on the public internet (not private, loopback,
+    link-local, shared, reserved or multicast); an IPv4 address written as IPv6 counts
+    as itself."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+class _PublicOnly(http.client.HTTPConnection):
+    def connect(self) -> None:
+        super().connect()  # for https, the TLS handshake too: no request was sent yet
+        reached = self.sock.getpeername()[0]
+        if not is_public(reached):
+            self.sock.close()
+            raise NotPublic(f"{self.host} is at {reached}, which is not a public address")
+
+
+class _PublicHttpsOnly(_PublicOnly, http.client.HTTPSConnection):
+    pass
+
+
+class _PublicHttp(urllib.request.HTTPHandler):
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_PublicOnly, req)
+
+
+class _PublicHttps(urllib.request.HTTPSHandler):
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_PublicHttpsOnly, req)
+
+
+_ANY_ADDRESS = urllib.request.build_opener(_NoRedirects)
+_PUBLIC_ADDRESSES_ONLY = urllib.request.build_opener(_NoRedirects, _PublicHttp, _PublicHttps)
