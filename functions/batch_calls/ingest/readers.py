@@ -39,6 +39,9 @@ _SUPPORTED: Final = "Upload the contact list as a CSV, XLSX, XLS or JSON file."
 _SAVE_AGAIN: Final = "open it in your spreadsheet program and save it again"
 
 _MAX_JSON_CONTAINERS: Final = 1_000_000
+# Text with nothing but blank space (a match stops at the first other character, where
+# str.strip would copy the whole text).
+_BLANK_TEXT: Final = re.compile("[ \t\r\n\x0b\x0c\ufeff]*")
 
 
 def read_table(data: bytes, filename: str | None = None) -> Table:
@@ -62,7 +65,7 @@ def read_table(data: bytes, filename: str | None = None) -> Table:
     if looks_like is not None:
         _unsupported(looks_like)
     text = _decode_text(data)
-    if not text.strip(" \t\r\n\x0b\x0c\ufeff"):
+    if _BLANK_TEXT.fullmatch(text):
         _reject(FileReason.EMPTY_FILE, "The file is empty (it holds only blank space).")
     start = text.lstrip(" \t\r\n\x0b\x0c\ufeff")
     looks_like = _text_format(start)
