@@ -1,6 +1,7 @@
 """Creating batches through the local API: multipart, JSON, uploads, drafts, idempotency."""
 
 import json
+import re
 import urllib.request
 from datetime import UTC, datetime, timedelta
 
@@ -198,6 +199,8 @@ def test_large_files_go_through_a_presigned_upload(client: Client) -> None:
     upload = client.request("POST", "/batch-calls/uploads")
     assert upload.status == 201, upload.body
     post = upload.body
+    # Times are written as everywhere in the API: UTC, milliseconds, "Z".
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", post["expires_at"])
     body, content_type = multipart(post["fields"], {"file": ("contacts.csv", CSV.encode())})
     request = urllib.request.Request(
         post["url"], data=body, method="POST", headers={"Content-Type": content_type}

@@ -44,7 +44,7 @@ from batch_calls.logic.settings import (
     check_against_workspace,
     parse_settings,
 )
-from batch_calls.logic.views import batch_view, recipient_view
+from batch_calls.logic.views import batch_view, recipient_view, utc_text
 from batch_calls.store.blobs import Blobs
 from batch_calls.store.database import Database, InvalidCursor
 from batch_calls.store.queues import LoadQueue
@@ -422,7 +422,7 @@ def create_upload(services: Services, workspace_id: str) -> dict[str, Any]:
         "url": post["url"],
         "fields": post["fields"],
         "max_bytes": MAX_FILE_BYTES,
-        "expires_at": expires.isoformat(timespec="seconds"),
+        "expires_at": utc_text(expires),  # as every other time the API gives
     }
 
 
