@@ -1,5 +1,6 @@
 """Reading batches and recipients, and pause / resume / cancel / PATCH."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -96,6 +97,23 @@ def test_patch_changes_settings_only_while_paused_or_scheduled(client: Client) -
         reply = client.request("PATCH", path, json_body=bad)
         assert (reply.status, reply.body["field"]) == (400, field), reply.body
     assert client.request("GET", path).body["max_concurrent_calls"] == 7
+
+
+@pytest.mark.parametrize("content_type", [None, "application/x-www-form-urlencoded", "text/plain"])
+def test_a_json_route_says_to_send_json(client: Client, content_type: str | None) -> None:
+    """A JSON body sent without its Content-Type (curl -d sends a form) is a 415 that says
+    what to send, not a 400 about a field named after the JSON text."""
+    batch = _created(client)
+    path = f"/batch-calls/{batch['id']}"
+    client.request("POST", f"{path}/pause")
+    body = json.dumps({"max_concurrent_calls": 3}).encode()
+    for method, route in (("PATCH", path), ("POST", "/suppression-list")):
+        reply = client.request(method, route, body=body, content_type=content_type)
+        assert reply.status == 415, (method, reply.body)
+        assert reply.body["error"] == "unsupported_media_type"
+        assert "application/json" in reply.body["message"]
+        assert "multipart" not in reply.body["message"]
+    assert client.request("GET", path).body["max_concurrent_calls"] == batch["max_concurrent_calls"]
 
 
 def test_unknown_batch_is_404(client: Client) -> None:

@@ -13,6 +13,7 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import Route
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
@@ -75,6 +76,7 @@ from batch_calls.logic.errors import (
     InvalidField,
     RequestError,
     Unauthorized,
+    UnsupportedMediaType,
     ValidationFailed,
 )
 from batch_calls.logic.json_batches import json_request
@@ -196,6 +198,18 @@ def _contacts(workspace_id: str, file: UploadFile | None, upload_id: str | None)
 
 def _content_type() -> str:
     return (app.current_event.headers.get("content-type") or "").lower().strip()
+
+
+# What a request with a body of another type is told, by the route's kind of body.
+_SEND_JSON = "send the body as a JSON object with Content-Type: application/json"
+_SEND_FILE_OR_JSON = "send multipart/form-data (a file) or application/json (contacts)"
+
+
+def _require_json() -> None:
+    """For a JSON route: Powertools reads a body without a Content-Type, or a form, as
+    form fields, so the JSON text would become a field name (an odd 400)."""
+    if not _content_type().startswith("application/json"):
+        raise UnsupportedMediaType(_SEND_JSON)
 
 
 def _sha256(data: bytes) -> str:
@@ -351,6 +365,7 @@ def update_batch(
     batch_id: str,
     changes: Annotated[dict[str, Any], Body(embed=False, json_schema_extra=BATCH_CHANGES)],
 ) -> Response[str]:
+    _require_json()
     return _json(
         HTTPStatus.OK, batches.update_batch(services(), _workspace_id(), batch_id, changes)
     )
@@ -425,6 +440,7 @@ for _action in ("start", "pause", "resume", "cancel"):
 def suppress(
     numbers: Annotated[dict[str, Any], Body(embed=False, json_schema_extra=SUPPRESSION_BODY)],
 ) -> Response[str]:
+    _require_json()
     services_ = services()
     view = suppression.add_numbers(services_.rounds, services_.load_queue, _workspace_id(), numbers)
     return _json(HTTPStatus.OK, view)
@@ -544,11 +560,16 @@ def _invalid_input(error: RequestValidationError) -> Response[str]:
 
 @app.exception_handler(RequestUnsupportedContentType)
 def _unsupported_media(error: RequestUnsupportedContentType) -> Response[str]:
+    method, path = app.current_event.http_method.upper(), app.current_event.path
+    json_route = any(
+        route.method == method and route.func in (update_batch, suppress)
+        for route in _routes_matching(path)
+    )
     return _json(
         HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
         {
             "error": "unsupported_media_type",
-            "message": "send multipart/form-data (a file) or application/json (contacts)",
+            "message": _SEND_JSON if json_route else _SEND_FILE_OR_JSON,
         },
     )
 
@@ -590,6 +611,15 @@ def _body_is_text() -> bool:
     return True
 
 
+def _routes_matching(path: str) -> list[Route]:
+    """The routes of `path`: its literal ones if it has any, else its templated ones."""
+    for routes in (app._static_routes, app._dynamic_routes):
+        matching = [route for route in routes if route.rule.match(path)]
+        if matching:
+            return matching
+    return []
+
+
 @app.not_found
 def _no_route(_: NotFoundError) -> Response[str]:
     """A path the API does not have is a 404; a method its path does not take, a 405 with
@@ -598,11 +628,7 @@ def _no_route(_: NotFoundError) -> Response[str]:
     As in OpenAPI, a literal path is its own resource: /batch-calls/uploads takes POST,
     although GET /batch-calls/{batch_id} would answer for it (a 404)."""
     method, path = app.current_event.http_method.upper(), app.current_event.path
-    allowed: list[str] = []
-    for routes in (app._static_routes, app._dynamic_routes):
-        allowed = sorted({route.method for route in routes if route.rule.match(path)})
-        if allowed:
-            break
+    allowed = sorted({route.method for route in _routes_matching(path)})
     if not allowed:
         return _json(HTTPStatus.NOT_FOUND, {"error": "not_found", "message": f"there is no {path}"})
     return Response(

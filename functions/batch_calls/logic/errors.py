@@ -66,3 +66,8 @@ class InvalidState(RequestError):
 class PayloadTooLarge(RequestError):
     status = 413
     error = "payload_too_large"
+
+
+class UnsupportedMediaType(RequestError):
+    status = 415
+    error = "unsupported_media_type"
