@@ -52,14 +52,13 @@ from batch_calls.telephony.base import (
     PermanentCallError,
     PlacedCall,
 )
-from batch_calls.telephony.callbacks import read_callback
+from batch_calls.telephony.callbacks import FINAL_STATUSES, read_callback
 
 OUTCOMES_VARIABLE = "sim_outcomes"
 DURATION_VARIABLE = "sim_duration_seconds"
 LOST = "lost"
 REJECT = "reject"
-OUTCOME_VALUES = frozenset(o.value for o in Outcome)
-FATES = OUTCOME_VALUES | {LOST, REJECT}
+FATES = FINAL_STATUSES | {LOST, REJECT}  # a scripted fate: an outcome, or lost, or refused
 SCRIPTED_DURATION_SECONDS = 1.0
 MAX_DURATION_SECONDS = 900.0  # SQS's longest DelaySeconds
 REJECTED_MESSAGE = "simulated: number rejected"
