@@ -6,7 +6,7 @@ Deterministic (seeded), so every run measures the same bytes.
 import csv
 import io
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -60,14 +60,30 @@ def phone_cell(rng: random.Random) -> str:
     return mobile
 
 
-def contact_rows(rows: int, seed: int = 7) -> Iterator[list[str]]:
+def us_phone_cell(rng: random.Random) -> str:
+    """Seed 001's kind of list: US numbers only, as people type them (caller in the US)."""
+    us = _us_number(rng)
+    forms = [
+        us,
+        f"+1{us}",
+        f"1{us}",
+        f"+1 ({us[:3]}) {us[3:6]}-{us[6:]}",
+        f"({us[:3]}) {us[3:6]}-{us[6:]}",
+        f"{us[:3]}-{us[3:6]}-{us[6:]}",
+    ]
+    return rng.choice(forms)
+
+
+def contact_rows(
+    rows: int, seed: int = 7, cell: Callable[[random.Random], str] = phone_cell
+) -> Iterator[list[str]]:
     rng = random.Random(seed)
     recent: list[str] = []
     for index in range(rows):
         if recent and rng.random() < 0.01:
             phone = rng.choice(recent)  # a duplicate
         else:
-            phone = phone_cell(rng)
+            phone = cell(rng)
             recent = [*recent[-50:], phone]
         name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
         yield [
@@ -81,13 +97,13 @@ def contact_rows(rows: int, seed: int = 7) -> Iterator[list[str]]:
         ]
 
 
-def write_csv(path: Path, rows: int) -> Path:
+def write_csv(path: Path, rows: int, cell: Callable[[random.Random], str] = phone_cell) -> Path:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(HEADER)
-        writer.writerows(contact_rows(rows))
+        writer.writerows(contact_rows(rows, cell=cell))
         path.write_text(buffer.getvalue(), encoding="utf-8")
     return path
 
