@@ -1,10 +1,12 @@
 """Row and file rules of the contract, on tables built in the test (no file reading)."""
 
+import random
 from collections.abc import Iterable
 
 import pytest
 
 from batch_calls.domain.telephony_config import TelephonyConfig
+from batch_calls.ingest.phones import ContactNumberReader
 from batch_calls.ingest.reasons import FileReason, RowReason, WarningReason
 from batch_calls.ingest.table import Table
 from batch_calls.ingest.validate import (
@@ -15,6 +17,7 @@ from batch_calls.ingest.validate import (
     iter_normalized,
     validate_table,
 )
+from bench.contact_files import phone_cell
 
 IN_AND_US = TelephonyConfig(enabled_countries=("IN", "US"))
 
@@ -249,3 +252,51 @@ def test_a_hundred_thousand_rows_are_counted_and_numbered_exactly() -> None:
     assert set(result.errors[RowReason.INVALID_PHONE_NUMBER].rows) == invalid_rows
     assert len({r.phone.e164 for r in result.accepted}) == len(result.accepted)
     assert result.accepted[-1].row == 100_001
+
+
+# --- the fast lane of the row loop -----------------------------------------------------
+
+MIXED_CONFIGS = [
+    IN_AND_US,
+    TelephonyConfig(enabled_countries=("IN", "US", "GB"), allow_premium_rate=True),
+    TelephonyConfig(enabled_countries=("IN",), enabled_prefixes=("+9198", "+1415")),
+    TelephonyConfig(enabled_countries=("US", "GB"), blocked_prefixes=("+1900",)),
+    TelephonyConfig(route="sip"),
+    TelephonyConfig(),
+]
+
+
+@pytest.mark.parametrize("config", MIXED_CONFIGS)
+@pytest.mark.parametrize("dedupe", [True, False])
+def test_rows_read_in_bulk_give_what_rows_read_one_by_one_give(
+    config: TelephonyConfig, dedupe: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Most rows skip the row checks (their number's shape passes them all); the result
+    must be the one every row checked on its own gives: bodies, accepted and skipped rows."""
+    rows = [
+        [cell, f"name {index}", "x" * (MAX_CELL_CHARS + 1) if index % 997 == 0 else ""]
+        for index, cell in enumerate(_mixed_cells(3_000))
+    ]
+
+    def validated() -> ValidationResult:
+        options = ValidationOptions("IN", config, "skip", dedupe)
+        return validate_table(table(["phone_number", "name", "notes"], rows), options)
+
+    bulk = validated()
+    monkeypatch.setattr(
+        ContactNumberReader, "match_column", lambda _, cells: (cells, [None] * len(cells))
+    )
+    one_by_one = validated()
+    assert bulk.body() == one_by_one.body()
+    assert bulk.accepted == one_by_one.accepted
+    assert sorted(bulk.skipped) == sorted(one_by_one.skipped)
+    assert bulk.accepted or (config.route == "pstn" and not config.enabled_countries)
+
+
+def _mixed_cells(count: int) -> list[str]:
+    """Numbers as bench/contact_files.py writes them (duplicates, premium rate, junk)."""
+    rng = random.Random(5)
+    cells: list[str] = []
+    for _ in range(count):
+        cells.append(rng.choice(cells) if cells and rng.random() < 0.03 else phone_cell(rng))
+    return cells

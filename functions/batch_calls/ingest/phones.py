@@ -437,6 +437,26 @@ class ContactNumber(NamedTuple):
     read_as_international: bool
 
 
+class Shape(NamedTuple):
+    """A shape of number the column regex reads: its E.164 text is `e164_prefix` and the
+    cell's digits after the first `skip` (a prefix the number was written with); its
+    region, whether it is premium rate and whether it was read as international."""
+
+    e164_prefix: str
+    skip: int
+    region: str
+    is_premium: bool
+    read_as_international: bool
+
+
+def reading(shape: Shape, digits: str) -> ContactNumber:
+    """The number in a cell of this shape, given without its separators."""
+    e164_prefix, skip, region, is_premium, read_as_international = shape
+    return ContactNumber(
+        Phone(e164_prefix + digits[skip:], region, is_premium), read_as_international
+    )
+
+
 class ContactNumberReader:
     """The contract's reading of a phone cell (api-contract.md, "File rules"), for the
     contacts of one caller region.
@@ -455,26 +475,32 @@ class ContactNumberReader:
     def _column_pattern(self) -> "_ColumnPattern":
         return _ColumnPattern(self._rules, self._likely_regions)
 
+    @property
+    def shapes(self) -> dict[str, Shape]:
+        """The shapes `match_column` names."""
+        return self._column_pattern.shapes
+
+    def match_column(self, cells: list[str]) -> tuple[list[str], list[str | None]]:
+        """Each cell without its separators, and the name of its shape in `shapes`, or
+        None where the cell must be read with `read`.
+
+        The usual shapes (`_ColumnPattern`) of numbers dialled from the caller's region or
+        written with a likely region's code (the enabled countries) are recognised by one
+        regex match each, in C, with no Python step per cell."""
+        digits = _column_digits(cells)
+        matches = map(self._column_pattern.regex.fullmatch, digits)
+        return digits, list(map(getattr, matches, repeat("lastgroup"), repeat(None)))
+
     def read_column(self, cells: list[str]) -> list[ContactNumber | None]:
-        """`read` of each cell. The usual shapes (`_ColumnPattern`) of numbers dialled
-        from the caller's region or written with a likely region's code (the enabled
-        countries) are answered by one regex match each, in C; only the other cells are
-        read one by one."""
-        pattern = self._column_pattern
-        lines = _column_digits(cells)
-        matches = map(pattern.regex.fullmatch, lines)
-        kinds = map(getattr, matches, repeat("lastgroup"), repeat(None))
-        kind_of = pattern.kinds
-        read = self.read
-        readings: list[ContactNumber | None] = []
-        for cell, line, kind in zip(cells, lines, kinds, strict=True):
-            if kind is None:
-                readings.append(read(cell) if cell else None)  # phonenumbers: not a number
-            else:
-                e164_prefix, skip, region, is_premium, read_as_international = kind_of[kind]
-                phone = Phone(e164_prefix + line[skip:], region, is_premium)
-                readings.append(ContactNumber(phone, read_as_international))
-        return readings
+        """`read` of each cell, the usual shapes answered by `match_column`."""
+        digits, names = self.match_column(cells)
+        shapes = self.shapes
+        return [
+            (self.read(cell) if cell else None)  # phonenumbers: an empty cell is no number
+            if name is None
+            else reading(shapes[name], line)
+            for cell, line, name in zip(cells, digits, names, strict=True)
+        ]
 
     def read(self, raw: str) -> ContactNumber | None:
         plain = _plain(raw)
@@ -493,17 +519,6 @@ class ContactNumberReader:
                 if phone is not None:
                     return ContactNumber(phone, read_as_international=True)
         return None
-
-
-class _Kind(NamedTuple):
-    """What a match of the column pattern means: the E.164 text is `e164_prefix` and the
-    digits after the first `skip` (a prefix the number was written with)."""
-
-    e164_prefix: str
-    skip: int
-    region: str
-    is_premium: bool
-    read_as_international: bool
 
 
 _NSN_LENGTH = f"(?=\\d{{{_MIN_NSN_LENGTH},{_MAX_NSN_LENGTH}}}\\Z)"  # else _fast_check says None
@@ -536,7 +551,7 @@ class _ColumnPattern:
     """
 
     def __init__(self, default: _Rules | None, likely_regions: Iterable[str]) -> None:
-        self.kinds: dict[str, _Kind] = {}
+        self.shapes: dict[str, Shape] = {}
         codes = sorted(
             {rules.country_code for rules in map(_region_rules, likely_regions) if rules}
         )
@@ -619,8 +634,8 @@ class _ColumnPattern:
         if verdict is None:
             return None
         international = name.startswith("dropped_plus")
-        self.kinds[name] = _Kind(e164_prefix, skip, region, False, international)
-        self.kinds[f"{name}_premium"] = _Kind(e164_prefix, skip, region, True, international)
+        self.shapes[name] = Shape(e164_prefix, skip, region, False, international)
+        self.shapes[f"{name}_premium"] = Shape(e164_prefix, skip, region, True, international)
         if len(country.regions) > 1 and rules._leading_digits:
             return f"(?={rules._leading_digits}){verdict}"
         return verdict
