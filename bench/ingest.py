@@ -16,6 +16,7 @@ Run: make bench   (or .venv/bin/python -m bench.ingest [--rows N])
 
 import argparse
 import csv
+import dataclasses
 import json
 import os
 import subprocess
@@ -136,14 +137,14 @@ def main() -> None:
 
     OUT.mkdir(exist_ok=True)
     config = OUT / "telephony.json"
-    config.write_text(CONFIG.model_dump_json())
+    config.write_text(json.dumps(dataclasses.asdict(CONFIG)))
     normalized = OUT / "normalized.jsonl"
     csv_file = write_csv(OUT / f"contacts_{args.rows}.csv", args.rows)
     xlsx_file = write_xlsx(OUT / f"contacts_{args.rows}.xlsx", args.rows)
     wide_file = write_wide_csv(OUT / "wide_10mb.csv")
     us_file = write_csv(OUT / f"us_contacts_{args.rows}.csv", args.rows, us_phone_cell)
     us_config = OUT / "telephony_us.json"
-    us_config.write_text(US_CONFIG.model_dump_json())
+    us_config.write_text(json.dumps(dataclasses.asdict(US_CONFIG)))
 
     baseline = best([plain_loop(csv_file) for _ in range(args.runs)])
     cli_csv, rss_csv, body = best_of(args.runs, csv_file, config)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from batch_calls.domain.batch import CallingWindow
-from batch_calls.domain.telephony_config import TelephonyConfig
+from batch_calls.domain.telephony_config import TelephonyConfig, parse_config
 from batch_calls.domain.workspace import DEFAULT_CONCURRENCY_LIMIT
 from cli.common import EXIT_OK, EXIT_REJECTED, UsageError, load_local_env
 
@@ -162,7 +162,7 @@ def _configure(args: argparse.Namespace) -> int:
 
     telephony = None
     if args.telephony is not None:
-        telephony = _telephony(TelephonyConfig.model_validate_json, _read(args.telephony))
+        telephony = _telephony(parse_config, _read(args.telephony))
 
     window = None
     if args.calling_window is not None:
@@ -189,8 +189,8 @@ def _configure(args: argparse.Namespace) -> int:
 def _telephony(parse: Any, value: Any) -> TelephonyConfig:
     try:
         config: TelephonyConfig = parse(**value) if isinstance(value, dict) else parse(value)
-    except ValidationError as error:
-        raise UsageError(f"not a valid telephony config: {error.errors()[0]['msg']}") from None
+    except ValueError as error:  # pydantic's ValidationError is one too
+        raise UsageError(f"not a valid telephony config: {error}") from None
     return config
 
 

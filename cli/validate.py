@@ -8,9 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from pydantic import ValidationError
-
-from batch_calls.domain.telephony_config import TelephonyConfig
+from batch_calls.domain.telephony_config import TelephonyConfig, parse_config
 from batch_calls.ingest.phones import region_of
 from batch_calls.ingest.table import MAX_FILE_BYTES
 from batch_calls.ingest.validate import (
@@ -96,14 +94,11 @@ def _read_upload(path: Path) -> bytes:
 
 def _load_config(path: Path) -> TelephonyConfig:
     try:
-        return TelephonyConfig.model_validate_json(path.read_bytes())
+        return parse_config(path.read_bytes())
     except OSError as error:
         raise UsageError(f"cannot read --config {path}: {error.strerror}") from error
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg']}" for e in error.errors()
-        )
-        raise UsageError(f"--config {path} is not a valid telephony config: {problems}") from None
+    except ValueError as error:
+        raise UsageError(f"--config {path} is not a valid telephony config: {error}") from None
 
 
 # One encoder for every line: json.dumps with options builds a new one per call.
