@@ -94,6 +94,7 @@ class _Rules:
         self.local_only_lengths = frozenset(general.possible_length_local_only)
         self._leading_digits: str | None = metadata.leading_digits or None
         self.metadata = metadata
+        self.verdict_regexes = _VerdictRegexes(metadata)
         self.own_code = str(metadata.country_code)
 
     @cached_property
@@ -116,18 +117,9 @@ class _Rules:
         general = self.general
         return general is not None and general.fullmatch(number) is not None
 
-    @cached_property
-    def verdict_regex(self) -> re.Pattern[str] | None:
-        pattern = _verdict_pattern(self.metadata, "valid")
-        return None if pattern is None else re.compile(pattern)
-
     def verdict(self, nsn: str) -> bool | None:
         """None for an invalid number, else whether it is premium rate (`nsn`: ASCII digits)."""
-        # The length test is also in the pattern; doing it first spares compiling the
-        # pattern of every region a junk cell's digits happen to name.
-        if self.general_lengths and len(nsn) not in self.general_lengths:
-            return None
-        regex = self.verdict_regex
+        regex = self.verdict_regexes[len(nsn)]
         match = None if regex is None else regex.fullmatch(nsn)
         return None if match is None else match.lastgroup == "valid_premium"
 
@@ -190,32 +182,53 @@ def _exact_length(lengths: Iterable[int]) -> str:
     return f"(?=(?:{choices})\\Z)" if choices else ""
 
 
-def _verdict_pattern(metadata: Any, name: str) -> str | None:
+def _verdict_pattern(metadata: Any, name: str, length: int | None = None) -> str | None:
     """phonenumbers' is_valid_number and number_type as one regex: it fully matches
     exactly the national numbers whose type is not UNKNOWN (the general pattern and
     lengths, then any type's pattern and lengths), and ends in the empty group
     `<name>_premium` for a premium-rate number (tried first, as number_type does) and
-    `<name>` for any other: a match's `lastgroup` says which."""
+    `<name>` for any other: a match's `lastgroup` says which.
+
+    With `length`, for numbers of that many digits only: the types that allow it, and no
+    length tests (a smaller regex, quicker to compile and to match)."""
     general = metadata.general_desc
-    if not general.national_number_pattern:
+    if not general.national_number_pattern or not _allows(general, length):
         return None
 
-    def with_lengths(desc: Any) -> str | None:
-        if desc is None or not desc.national_number_pattern:
+    def branch(desc: Any) -> str | None:
+        if desc is None or not desc.national_number_pattern or not _allows(desc, length):
             return None
-        return f"{_exact_length(desc.possible_length)}(?:{desc.national_number_pattern})"
+        lengths = "" if length is not None else _exact_length(desc.possible_length)
+        return f"{lengths}(?:{desc.national_number_pattern})"
 
-    others = _distinct(list(map(with_lengths, _types_after_premium(metadata))))
-    premium = with_lengths(metadata.premium_rate)
+    others = _distinct(list(map(branch, _types_after_premium(metadata))))
+    premium = branch(metadata.premium_rate)
     kinds = [] if premium is None else [f"{premium}(?P<{name}_premium>)"]
     if others:
         kinds.append(f"(?:{'|'.join(others)})(?P<{name}>)")
     if not kinds:
         return None
-    return (
-        f"(?=(?:{general.national_number_pattern})\\Z){_exact_length(general.possible_length)}"
-        f"(?:{'|'.join(kinds)})"
-    )
+    lengths = "" if length is not None else _exact_length(general.possible_length)
+    return f"(?=(?:{general.national_number_pattern})\\Z){lengths}(?:{'|'.join(kinds)})"
+
+
+def _allows(desc: Any, length: int | None) -> bool:
+    """Whether a number type allows `length` digits (no lengths listed: any)."""
+    return length is None or not desc.possible_length or length in desc.possible_length
+
+
+class _VerdictRegexes(dict[int, re.Pattern[str] | None]):
+    """A region's `_verdict_pattern` by number length, compiled on first use: a file's
+    junk cells name dozens of regions, each at one or two lengths."""
+
+    def __init__(self, metadata: Any) -> None:
+        super().__init__()
+        self._metadata = metadata
+
+    def __missing__(self, length: int) -> re.Pattern[str] | None:
+        pattern = _verdict_pattern(self._metadata, "valid", length)
+        self[length] = regex = None if pattern is None else re.compile(pattern)
+        return regex
 
 
 @cache
