@@ -168,7 +168,7 @@ def _column_cases() -> list[str]:
     for _ in range(5_000):
         digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 19)))
         cells.add(rng.choice(["", "+", "00", "0", "1", "91", "7", "+1", " ", "tel:"]) + digits)
-    cells.update(["", " ", "+", "1" * 300, "9876543210\n12", "+٩١ ٩٨٧٦٥ ٤٣٢١٠"])
+    cells.update(["", " ", "+", "1" * 300, "9876543210\n12", "+٩١ ٩٨٧٦٥ ٤٣٢١٠", "\ud800 98765"])
     return sorted(cells)
 
 
