@@ -5,20 +5,16 @@ numbers walk up to 25 regions' metadata), which alone is 4-8 s for a 100,000-row
 Almost every real cell is digits with a few separators and maybe a leading `+`. For
 exactly that shape, `_fast_check` replays phonenumbers' own algorithm (parse: country
 code, IDD, national prefix; then region and type) with the same metadata, compiled once
-per region. Every other shape (letters, extensions, `tel:` URIs, non-ASCII digits or
+per region and number length. Every other shape (letters, extensions, non-ASCII
 punctuation) goes through phonenumbers itself. The differential tests in
 tests/ingest/test_phones_differential.py hold the two to identical verdicts.
 
-This runs once per row of a 100,000-row file, so the common path is written for speed:
-regexes are compiled once and kept on the rules, the region's rules are looked up once
-per file (`ContactNumberReader`), and the few steps are inlined rather than split into
-small functions.
-
-A file's phone column goes through `ContactNumberReader.read_column`: one regex
-(`_ColumnPattern`) answers the shapes that take `_fast_check`'s shortest path (a `+` and
-a likely country's code, or a plain national number) with no Python step per cell,
-and only the cells it declines are read one by one. The same differential tests hold
-the column to `read`, cell by cell.
+A file's phone column is first matched whole (`ContactNumberReader.match_column`): one
+regex (`_ColumnPattern`) spells out `_fast_check`'s path for the usual shapes (a `+` and
+a likely country's code; a national number with or without the national prefix; the
+caller's own code; an international prefix; a dropped `+`) and names each cell's shape
+with no Python step per cell. Only the cells it declines are read one by one (`read`).
+The same differential tests hold the column to `read`, cell by cell.
 """
 
 import re
