@@ -63,8 +63,9 @@ class Phone(NamedTuple):
 # Digits with ASCII spaces, brackets, dots, dashes or slashes, at most one leading `+`,
 # and maybe a `tel:` scheme: what phonenumbers reduces to (plus sign, digit string)
 # without further rules. (Before the first `+` or digit, parse drops everything.)
+_SEPARATOR_CHARS = " ().-/"
+_SEPARATORS = str.maketrans("", "", _SEPARATOR_CHARS)
 _PLAIN_SHAPE = re.compile(r"(?:[Tt][Ee][Ll]:)?[ ().\-/]*(\+?)[ ().\-/]*(\d[\d ().\-/]*)", re.ASCII)
-_SEPARATORS = str.maketrans("", "", " ().-/")
 _MAX_INPUT_LENGTH = 250  # phonenumbers' _MAX_INPUT_STRING_LENGTH
 
 
@@ -251,7 +252,6 @@ class _Country:
                     regions.append((region, rules))
         self.regions = tuple(regions)
         self.main = regions[0][1]  # its rules parse numbers of the country code
-        self.only_region = regions[0] if len(regions) == 1 else None
 
 
 @cache
@@ -275,7 +275,7 @@ def _split_country_code(digits: str) -> tuple[_Country, str]:
 def _fast_check(has_plus: bool, digits: str, default: _Rules | None) -> Phone | None:
     """parse + is_valid_number + number_type for (`+`?)(digits), dialled from the region
     whose rules are `default`. Raises _Fallback where phonenumbers would take a rarer
-    branch. (This runs once per row: the common steps are inlined.)"""
+    branch."""
     if has_plus:
         country, nsn = _split_country_code(digits)
         rules = country.main
@@ -286,21 +286,16 @@ def _fast_check(has_plus: bool, digits: str, default: _Rules | None) -> Phone | 
 
     if len(nsn) < _MIN_NSN_LENGTH:
         return None
-    # Only a number the national prefix pattern matches can lose a national prefix; most
-    # (every +<code> number of most countries) are not, and skip the call.
-    national_prefix = rules.national_prefix
-    if national_prefix is not None and national_prefix.match(nsn):
-        stripped = rules.strip_national_prefix(nsn)
-        if stripped is not nsn and rules.accepts_length(stripped):
-            nsn = stripped
+    stripped = rules.strip_national_prefix(nsn)
+    if stripped is not nsn and rules.accepts_length(stripped):
+        nsn = stripped
     if len(nsn) > _MAX_NSN_LENGTH:
         return None
-    only = country.only_region
-    if only is None:
-        return _shared_code_verdict(country, nsn)
-    region, rules = only
-    premium = rules.verdict(nsn)
-    return None if premium is None else Phone(country.plus_code + nsn, region, premium)
+    if len(country.regions) == 1:
+        region, rules = country.regions[0]
+        premium = rules.verdict(nsn)
+        return None if premium is None else Phone(country.plus_code + nsn, region, premium)
+    return _shared_code_verdict(country, nsn)
 
 
 def _national_or_idd(digits: str, default: _Rules) -> tuple[_Country, str, _Rules]:
@@ -381,22 +376,6 @@ class _AsciiDigits(dict[int, int]):
 _ASCII_DIGITS = _AsciiDigits()
 
 
-_SEPARATOR_BYTES = b" ().-/"
-
-
-def _without_separators(text: str) -> str:
-    """`text` without the separators of the plain shape (` ().-/`). (Six str.replace
-    calls take a third of the time of one str.translate.)"""
-    return (
-        text.replace(" ", "")
-        .replace("-", "")
-        .replace("(", "")
-        .replace(")", "")
-        .replace(".", "")
-        .replace("/", "")
-    )
-
-
 def _plain(raw: str) -> tuple[bool, str] | None:
     """(has a plus, digits) when `raw` is of the plain shape, else None."""
     if len(raw) > _MAX_INPUT_LENGTH:
@@ -404,7 +383,7 @@ def _plain(raw: str) -> tuple[bool, str] | None:
     if raw.isascii():
         # Nearly every cell: ASCII digits and separators, maybe one leading `+`. Deleting
         # the separators gives the answer without the regex (which says the same).
-        digits = _without_separators(raw)
+        digits = raw.translate(_SEPARATORS)
         if digits.isdigit():
             return False, digits
         if digits[:1] == "+" and digits[1:].isdigit():
@@ -460,13 +439,14 @@ class Shape(NamedTuple):
     is_premium: bool
     read_as_international: bool
 
+    def phone(self, digits: str) -> Phone:
+        """The number in a cell of this shape, given without its separators. (Made as
+        namedtuple's own _make makes it: this runs for most rows of a file.)"""
+        e164 = self.e164_prefix + digits[self.skip :]
+        return tuple.__new__(Phone, (e164, self.region, self.is_premium))
 
-def reading(shape: Shape, digits: str) -> ContactNumber:
-    """The number in a cell of this shape, given without its separators."""
-    e164_prefix, skip, region, is_premium, read_as_international = shape
-    return ContactNumber(
-        Phone(e164_prefix + digits[skip:], region, is_premium), read_as_international
-    )
+    def reading(self, digits: str) -> ContactNumber:
+        return ContactNumber(self.phone(digits), self.read_as_international)
 
 
 class ContactNumberReader:
@@ -502,17 +482,6 @@ class ContactNumberReader:
         digits = _column_digits(cells)
         matches = map(self._column_pattern.regex.fullmatch, digits)
         return digits, list(map(getattr, matches, repeat("lastgroup"), repeat(None)))
-
-    def read_column(self, cells: list[str]) -> list[ContactNumber | None]:
-        """`read` of each cell, the usual shapes answered by `match_column`."""
-        digits, names = self.match_column(cells)
-        shapes = self.shapes
-        return [
-            (self.read(cell) if cell else None)  # phonenumbers: an empty cell is no number
-            if name is None
-            else reading(shapes[name], line)
-            for cell, line, name in zip(cells, digits, names, strict=True)
-        ]
 
     def read(self, raw: str) -> ContactNumber | None:
         plain = _plain(raw)
@@ -674,10 +643,11 @@ def _column_digits(cells: list[str]) -> list[str]:
     if joined.count("\n") == len(cells) - 1:
         # bytes.translate deletes the separators in one pass (UTF-8 keeps them single
         # bytes and never uses their values inside another character).
-        kept = joined.encode("utf-8", "surrogatepass").translate(None, _SEPARATOR_BYTES)
+        separators = _SEPARATOR_CHARS.encode()
+        kept = joined.encode("utf-8", "surrogatepass").translate(None, separators)
         lines = kept.decode("utf-8", "surrogatepass").split("\n")
     else:
-        lines = list(map(_without_separators, cells))
+        lines = [cell.translate(_SEPARATORS) for cell in cells]
     if max(map(len, cells), default=0) > _MAX_INPUT_LENGTH:
         pairs = zip(cells, lines, strict=True)
         lines = ["" if len(cell) > _MAX_INPUT_LENGTH else line for cell, line in pairs]
