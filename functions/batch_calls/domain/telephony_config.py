@@ -9,9 +9,9 @@ types to pydantic, so a config file reads exactly as the same object in the API 
 
 import json
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args
 
-ROUTES = ("pstn", "sip")
+Route = Literal["pstn", "sip"]
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class TelephonyConfig:
 
     __pydantic_config__: ClassVar[dict[str, str]] = {"extra": "forbid"}  # read by pydantic
 
-    route: Literal["pstn", "sip"] = "pstn"
+    route: Route = "pstn"
     enabled_countries: tuple[str, ...] = ()
     enabled_prefixes: tuple[str, ...] = ()
     blocked_prefixes: tuple[str, ...] = ()
@@ -90,7 +90,7 @@ def _is_plain(value: Any) -> bool:
         if name not in known:
             return False
         if name == "route":
-            plain = item in ROUTES
+            plain = item in get_args(Route)
         elif name == "allow_premium_rate":
             plain = isinstance(item, bool)
         else:
