@@ -39,9 +39,10 @@ _SUPPORTED: Final = "Upload the contact list as a CSV, XLSX, XLS or JSON file."
 _SAVE_AGAIN: Final = "open it in your spreadsheet program and save it again"
 
 _MAX_JSON_CONTAINERS: Final = 1_000_000
-# Text with nothing but blank space (a match stops at the first other character, where
-# str.strip would copy the whole text).
-_BLANK_TEXT: Final = re.compile("[ \t\r\n\x0b\x0c\ufeff]*")
+# A text's first character that is not blank space (found where it is, where str.strip
+# would copy the whole text), and how much from there on tells the text's format.
+_NOT_BLANK: Final = re.compile("[^ \t\r\n\x0b\x0c\ufeff]")
+_HEAD_CHARS: Final = 64
 
 
 def read_table(data: bytes, filename: str | None = None) -> Table:
@@ -65,9 +66,10 @@ def read_table(data: bytes, filename: str | None = None) -> Table:
     if looks_like is not None:
         _unsupported(looks_like)
     text = _decode_text(data)
-    if _BLANK_TEXT.fullmatch(text):
+    content = _NOT_BLANK.search(text)
+    if content is None:
         _reject(FileReason.EMPTY_FILE, "The file is empty (it holds only blank space).")
-    start = text.lstrip(" \t\r\n\x0b\x0c\ufeff")
+    start = text[content.start() : content.start() + _HEAD_CHARS]
     looks_like = _text_format(start)
     if looks_like is not None:
         _unsupported(looks_like)
@@ -245,7 +247,7 @@ def _binary_format(data: bytes) -> str | None:
 
 
 def _text_format(start: str) -> str | None:
-    head = start[:64].lower()
+    head = start[:_HEAD_CHARS].lower()
     if head.startswith(("<!doctype html", "<html", "<table", "<head", "<body", "<meta")):
         return "a web page (HTML, as some programs export under an .xls name). " + _RESAVE
     if head.startswith(("<?xml", "<!--", "<workbook", "<ss:workbook")):
