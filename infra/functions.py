@@ -2,12 +2,15 @@
 
 Each gets its own role with only what its environment names (infra/wiring.py), its own
 log group with a retention, X-Ray tracing, arm64 and the one code asset; a queue trigger
-reports partial batch failures, as every queue handler answers with `batchItemFailures`.
+reports partial batch failures, as every queue handler answers with `batchItemFailures`;
+a function with `every_minutes` is invoked by an EventBridge rule at that rate.
 """
 
 from collections.abc import Mapping
 
 from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
@@ -107,5 +110,13 @@ class Functions(Construct):
                 sources.SqsEventSource(
                     queue.construct, batch_size=batch_size, report_batch_item_failures=True
                 )
+            )
+        if spec.every_minutes is not None:
+            events.Rule(
+                self,
+                f"{spec.logical_id}Schedule",
+                schedule=events.Schedule.rate(Duration.minutes(spec.every_minutes)),
+                targets=[targets.LambdaFunction(function, retry_attempts=0)],
+                description=f"Invokes {spec.logical_id} every {spec.every_minutes} minute(s)",
             )
         return function

@@ -33,7 +33,7 @@ SUPPRESSIONS = [
         reason=(
             "Object-level S3 actions as CDK's bucket grants name them (GetObject*, "
             "DeleteObject*, Abort*, List*, GetBucket*), on this stack's bucket and its "
-            "objects only: functions write uploads, manifests and reports under prefixes "
+            "objects only: functions write uploads, recipients and reports under prefixes "
             "that depend on the workspace and batch."
         ),
         applies_to=[

@@ -11,7 +11,6 @@ from aws_cdk import ArnFormat, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -114,7 +113,7 @@ class Orchestration(Construct):
             grantee=grantee, actions=TASK_RESPONSES, resource_arns=[self.arn, f"{self.arn}/*"]
         )
 
-    def build(self, functions: Mapping[str, lambda_.IFunction], bucket: s3.IBucket) -> None:
+    def build(self, functions: Mapping[str, lambda_.IFunction]) -> None:
         """The state machine, once its functions exist."""
         substitutions = {
             name: functions[logical_id].function_arn
@@ -141,9 +140,7 @@ class Orchestration(Construct):
         )
         for logical_id in self.spec.function_substitutions.values():
             functions[logical_id].grant_invoke(machine)
-        # The Distributed Map reads its items from the round's manifest and runs its
-        # children as executions of this machine.
-        bucket.grant_read(machine)
+        # The Distributed Map runs its slots as child executions of this machine.
         machine.add_to_role_policy(
             iam.PolicyStatement(actions=["states:StartExecution"], resources=[self.arn])
         )

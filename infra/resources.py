@@ -74,6 +74,8 @@ class FunctionSpec:
     environment: dict[str, str]
     # SQS queue (logical id) whose messages invoke this function, with batch size.
     queue_trigger: tuple[str, int] | None = None
+    # Invoked every this many minutes (an EventBridge schedule in AWS, a timer locally).
+    every_minutes: int | None = None
 
 
 MAIN_TABLE = TableSpec(
@@ -86,6 +88,8 @@ MAIN_TABLE = TableSpec(
         "GSI1": ("GSI1PK", "GSI1SK"),
         # Sparse: recipients pending or waiting for a retry, by when they are due.
         "DUE": ("due_pk", "due_key"),
+        # Sparse: calls whose outcome is unknown, by when their watch runs out.
+        "WATCH": ("watch_pk", "watch_until"),
     },
 )
 IDEMPOTENCY_TABLE = TableSpec(
@@ -165,6 +169,9 @@ def environment_value(variable: str, *, name: str, arn: str, url: str | None = N
     return name
 
 
+# The dial settings (DIAL_SETTINGS): state machine substitutions and function settings.
+CALL_WATCH = "CallWatchSeconds"
+CALL_WATCH_SETTING = setting(CALL_WATCH)
 # The public base URL of the API, where providers POST status callbacks.
 CALLBACK_URL_SETTING = setting("CallbackUrl")
 # The HMAC key of the simulated provider's callbacks (not a real provider's credential).
@@ -246,6 +253,7 @@ _TELEPHONY = {
     "CALLBACK_URL": CALLBACK_URL_SETTING,
     "TELEPHONY_PROVIDER": TELEPHONY_PROVIDER_SETTING,
     "TELEPHONY_SECRET_ARN": TELEPHONY_SECRET.logical_id,
+    "CALL_WATCH_SECONDS": CALL_WATCH_SETTING,
 }
 DIAL_FUNCTION = FunctionSpec("DialFunction", f"{PACKAGE}.handlers.dial.dial", 60, 512, _TELEPHONY)
 RECONCILE_FUNCTION = FunctionSpec(
@@ -275,6 +283,11 @@ CONTACT_EVENTS_RULE = RuleSpec(
 )
 RULES = (CONTACT_EVENTS_RULE,)
 
+
+# Reconciles the calls nobody watches any more (logic/dispatch.py sweep).
+SWEEP_FUNCTION = FunctionSpec(
+    "SweepFunction", f"{PACKAGE}.handlers.dial.sweep", 300, 512, _TELEPHONY, every_minutes=1
+)
 
 # The simulated provider's worker: delivers each call's signed status callback.
 SIMULATOR_FUNCTION = FunctionSpec(
@@ -310,6 +323,7 @@ FUNCTIONS = (
     START_ROUND_FUNCTION,
     DIAL_FUNCTION,
     RECONCILE_FUNCTION,
+    SWEEP_FUNCTION,
     CALL_EVENTS_FUNCTION,
     CONTACT_EVENTS_FUNCTION,
     SIMULATOR_FUNCTION,
@@ -325,11 +339,12 @@ BATCH_ROUND = StateMachineSpec(
         "ReconcileFunctionArn": RECONCILE_FUNCTION.logical_id,
         "FinishRoundFunctionArn": FINISH_ROUND_FUNCTION.logical_id,
     },
-    setting_substitutions=("DialTimeoutSeconds", "DialHeartbeatSeconds"),
+    setting_substitutions=(CALL_WATCH,),
 )
-# Production values: the longest call we wait for, and how long a call may go without
-# any provider event; the embedded runtime's tests use seconds.
-DIAL_SETTINGS = {"DialTimeoutSeconds": 3600, "DialHeartbeatSeconds": 900}
+# Production values, the embedded runtime's too: how long a slot waits for a call's
+# outcome before asking the provider whether it is still live (a live call is waited for
+# again; a lost callback holds its slot this long at most).
+DIAL_SETTINGS = {CALL_WATCH: 300}
 
 
 # Monitoring: the custom metrics the functions emit (Powertools Metrics, CloudWatch EMF,

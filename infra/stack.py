@@ -72,8 +72,8 @@ class BatchCallsStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, description="Batch outbound calling")
         registry = Registry()
-        for name, value in settings.extra.items():
-            registry.add_setting(name, value)
+        for name, value in {**settings.dial, **settings.extra}.items():
+            registry.add_setting(name, str(value))
         storage = Storage(self, "Storage", registry=registry)
         messaging = Messaging(self, "Messaging", registry=registry, queues=queues)
         telephony = Telephony(
@@ -101,7 +101,7 @@ class BatchCallsStack(Stack):
         built.build()
         telephony.connect_provider_events(messaging.queues)
         telephony.grant_connect(built.functions)
-        orchestration.build(built.functions, storage.bucket)
+        orchestration.build(built.functions)
         state_machine = orchestration.state_machine
         assert state_machine is not None
         api.route(

@@ -25,7 +25,7 @@ import urllib.request
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -141,7 +141,7 @@ class EmbeddedAws:
         self.rules = rules
         self.clock = clock  # the scheduler pump's (the product's) clock; None: real time
         # Values of the functions' `${Name}` settings (infra.resources.setting).
-        self.settings = dict(settings or {})
+        self.settings = {**{k: str(v) for k, v in dial_settings.items()}, **(settings or {})}
         # A state machine is created only when its functions are among `functions`.
         known = {spec.logical_id for spec in functions}
         self.state_machines = tuple(
@@ -242,6 +242,11 @@ class EmbeddedAws:
             self.resources[SCHEDULER_GROUP].name,
             lambda_runtime.invoke,
             clock=self.clock or _utc_now,
+            recurring={
+                self.physical_name(spec.logical_id): timedelta(minutes=spec.every_minutes)
+                for spec in self.functions
+                if spec.every_minutes is not None
+            },
         )
         self._pump.start()
 

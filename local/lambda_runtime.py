@@ -205,9 +205,10 @@ def run(fn: LambdaFunction, event: Any) -> Invocation:
     try:
         result = handler(event, context)
     except Exception as exc:
-        if str(exc) == "Unauthorized":
-            # How an authorizer asks API Gateway for a 401: an answer, not a failure.
-            logger.info("%s (request %s): Unauthorized", fn.function_name, request_id)
+        if str(exc) == "Unauthorized" or getattr(exc, "is_answer", False):
+            # An authorizer's 401, or a signal a workflow routes on: an answer, not a
+            # failure (Lambda reports it as an error all the same).
+            logger.info("%s (request %s): %r", fn.function_name, request_id, exc)
         else:
             logger.error(
                 "%s (request %s) raised:\n%s",

@@ -1,4 +1,8 @@
-"""The Dial task (lambda:invoke.waitForTaskToken) and Reconcile, its timeout and error path."""
+"""The slot loop's tasks (statemachines/batch_round.asl.json): Dial and WatchCall
+(lambda:invoke.waitForTaskToken), Reconcile, and the periodic Sweep.
+
+A Dial that places no call raises one of logic.dispatch's signals: the Lambda runtime
+reports its class name as the error type, which the workflow routes on."""
 
 from typing import Any
 
@@ -6,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from batch_calls import monitoring
 from batch_calls.handlers.wiring import rounds
-from batch_calls.logic import rounds as logic
+from batch_calls.logic import dispatch
 
 logger = monitoring.logger("dial")
 
@@ -15,9 +19,15 @@ logger = monitoring.logger("dial")
 @monitoring.tracer.capture_lambda_handler
 @logger.inject_lambda_context(clear_state=True)
 def dial(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    _correlate(event["recipient"])
-    result = logic.dial(rounds(), event["recipient"], event["task_token"])
-    logger.info("dial", extra={**event["recipient"], "result": result})
+    slot = dispatch.slot_of(event["slot"])
+    logger.append_keys(batch_id=slot.batch_id, slot=f"{slot.round}/{slot.slot}")
+    task = dispatch.watch if event.get("watch") else dispatch.dial
+    try:
+        result = task(rounds(), slot, event["task_token"])
+    except dispatch.SlotSignal as signal:
+        logger.info("no call", extra={"signal": type(signal).__name__, "why": str(signal)})
+        raise
+    logger.info("dial", extra={"result": result})
     return {"result": result}
 
 
@@ -25,17 +35,17 @@ def dial(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 @monitoring.tracer.capture_lambda_handler
 @logger.inject_lambda_context(clear_state=True)
 def reconcile(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    _correlate(event)
-    result = logic.reconcile(rounds(), event)
-    logger.info(
-        "reconcile",
-        extra={k: event[k] for k in ("batch_id", "part", "row", "attempts")} | {"result": result},
-    )
-    return {"result": result}
+    slot = dispatch.slot_of(event)
+    logger.append_keys(batch_id=slot.batch_id, slot=f"{slot.round}/{slot.slot}")
+    result = dispatch.reconcile(rounds(), slot)
+    logger.info("reconcile", extra={"error": event.get("dial_error"), **result})
+    return result
 
 
-def _correlate(recipient: dict[str, Any]) -> None:
-    logger.append_keys(
-        batch_id=recipient.get("batch_id"),
-        recipient=f"{recipient.get('part')}/{recipient.get('row')}",
-    )
+@monitoring.metrics.log_metrics
+@monitoring.tracer.capture_lambda_handler
+@logger.inject_lambda_context(clear_state=True)
+def sweep(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    swept = dispatch.sweep(rounds())
+    logger.info("sweep", extra={"swept": swept})
+    return {"swept": swept}

@@ -30,9 +30,8 @@ def prepare_round(event: dict[str, Any], context: LambdaContext) -> dict[str, An
 @logger.inject_lambda_context(clear_state=True)
 def finish_round(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(batch_id=event["batch_id"])
-    owned = bool(event.get("prepared", {}).get("owned"))
     outcome = logic.finish_round(
-        rounds(), event["workspace_id"], event["batch_id"], int(event["round"]), owned
+        rounds(), event["workspace_id"], event["batch_id"], int(event["round"])
     )
     logger.info("round finished", extra={**event, "next": outcome})
     return {"next": outcome}

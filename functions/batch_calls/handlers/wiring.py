@@ -1,13 +1,14 @@
 """The services each handler gets, built once per cold start from its environment."""
 
+import os
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from batch_calls import store, telephony
 from batch_calls.logic.batches import Services
 from batch_calls.logic.notifications import Notifications
-from batch_calls.logic.rounds import Rounds
+from batch_calls.logic.rounds import DEFAULT_CALL_WATCH, Rounds
 
 
 def utc_now() -> datetime:
@@ -40,7 +41,15 @@ def rounds() -> Rounds:
         telephony.provider,
         notifications,
         clock=_now,
+        call_watch=_call_watch(),
     )
+
+
+def _call_watch() -> timedelta:
+    """How long a slot waits for a call's outcome before asking the provider (the
+    deployment's CallWatchSeconds setting)."""
+    seconds = os.environ.get("CALL_WATCH_SECONDS")
+    return DEFAULT_CALL_WATCH if not seconds else timedelta(seconds=int(seconds))
 
 
 @cache

@@ -38,9 +38,9 @@ NO_CALLING_WINDOW = "no_calling_window"
 SCHEDULED_START = "scheduled_start"
 RETRY_WAIT = "retry_wait"
 CALLING_WINDOW = "calling_window"
-# A Dial waits at most this many clock seconds ahead for a free call start; beyond, the
-# recipient is put back and a later round takes it (no Map slot idles for long).
-PACE_LOOKAHEAD_SECONDS = 2
+# A Dial waits at most this many clock seconds ahead for a free call start (its slot
+# has nothing better to do); beyond, it claims nobody and the workflow tries again.
+PACE_LOOKAHEAD_SECONDS = 5
 UNPACED = -1  # no pace applies: a call may start at any moment
 
 
@@ -112,8 +112,7 @@ def reserve_call_start(
     sleep: Callable[[float], None] = time.sleep,
 ) -> int | None:
     """Take a call start in this clock second or one of the next few and wait for it:
-    the second (epoch) taken, UNPACED when no cap applies, None when none is free (the
-    caller puts the recipient back)."""
+    the second (epoch) taken, UNPACED when no cap applies, None when none is free."""
     batch_limit, workspace_limit = limits
     if batch_limit is None and workspace_limit is None:
         return UNPACED

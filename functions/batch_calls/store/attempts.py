@@ -7,9 +7,12 @@ which is what makes every handler safe to run twice (invariants 1 and 4). The ba
 (invariant 2): a claim only succeeds while it is below `max_concurrent_calls`.
 """
 
+import random
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any
 
 import boto3
@@ -24,12 +27,17 @@ from batch_calls.store.keys import (
     DUE_INDEX,
     META,
     MOMENT_FORMAT,
+    WATCH_INDEX,
     batch_pk,
     call_pk,
     due_key,
     due_until,
+    moment,
     provider_call_pk,
     recipient_sk,
+    slot_sk,
+    watch_partitions,
+    watch_pk,
     workspace_pk,
 )
 
@@ -40,6 +48,41 @@ _WAITING = (RecipientStatus.PENDING, RecipientStatus.WAITING_RETRY)
 _TRANSACTION_LIMIT = 100
 PACE_PREFIX = "PACE#"
 PACE_RETENTION_SECONDS = 3600  # counters of past seconds expire (the table's TTL)
+# A transaction cancelled for a conflict with another one, or throttled, is tried again
+# after a jittered wait, at most this many times; only a failed condition means "no".
+_TRANSACTION_TRIES = 8
+_RETRIED_REASONS = frozenset(
+    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded",
+     "RequestLimitExceeded"}
+)  # fmt: skip
+
+
+class TransactionRefused(Exception):
+    """A transaction DynamoDB kept cancelling for conflicts or throttling."""
+
+
+class Claim(Enum):
+    """What came of a claim: the recipient is ours, or why not."""
+
+    CLAIMED = "claimed"
+    BATCH_REFUSED = "batch_refused"  # not running, or every concurrency slot is taken
+    RECIPIENT_MOVED = "recipient_moved"  # another slot claimed it, or it changed
+
+
+@dataclass(frozen=True)
+class SlotRef:
+    """One slot of a run: the loop that dials the batch's recipients one after another."""
+
+    workspace_id: str
+    batch_id: str
+    round: int
+    slot: int
+
+
+@dataclass(frozen=True)
+class SlotState:
+    call_id: str | None  # the call it claimed last
+    calls: int  # how many it claimed
 
 
 @dataclass(frozen=True)
@@ -157,12 +200,15 @@ class Attempts:
         task_token: str,
         now: datetime,
         caller_id: str,
-    ) -> bool:
-        """pending|waiting_retry -> dialing(attempt), a concurrency slot taken and the call
-        item created, all or nothing; only while the batch is running with a free slot."""
+        slot: SlotRef,
+        watch_until: datetime,
+    ) -> Claim:
+        """pending|waiting_retry -> dialing(attempt), a concurrency slot taken, the call
+        item created (watched until `watch_until`) and the slot pointed at it, all or
+        nothing; only while the batch is running with a free slot."""
         attempt = recipient.attempts + 1
         pk = batch_pk(workspace_id, batch_id)
-        return self._transact(
+        refused = self._transact_reasons(
             [
                 _update(
                     pk,
@@ -204,13 +250,25 @@ class Attempts:
                                 "attempt": attempt,
                                 "task_token": task_token,
                                 "started_at": now.isoformat(),
+                                "watch_pk": watch_pk(call_id),
+                                "watch_until": moment(watch_until),
                             }
                         ),
                         "ConditionExpression": "attribute_not_exists(PK)",
                     }
                 },
+                {
+                    "Update": {
+                        "Key": _item({"PK": pk, "SK": slot_sk(slot.round, slot.slot)}),
+                        "UpdateExpression": "SET call_id = :call ADD calls :one",
+                        "ExpressionAttributeValues": _item({":call": call_id, ":one": 1}),
+                    }
+                },
             ]
         )
+        if refused is None:
+            return Claim.CLAIMED
+        return Claim.BATCH_REFUSED if refused[0] else Claim.RECIPIENT_MOVED
 
     def mark_placed(self, call: CallRecord, provider: str, provider_call_id: str) -> None:
         """dialing -> in_progress once the provider has the call; from then on the
@@ -370,7 +428,7 @@ class Attempts:
                 _update(
                     call_pk(call.call_id),
                     META,
-                    "SET outcome = :outcome, ended_at = :ended",
+                    "SET outcome = :outcome, ended_at = :ended REMOVE watch_pk, watch_until",
                     "attribute_exists(PK) AND attribute_not_exists(outcome)",
                     {":outcome": outcome, ":ended": ended_at.isoformat()},
                 ),
@@ -457,6 +515,51 @@ class Attempts:
             ]
         )
 
+    # -- slots and watches ------------------------------------------------------------
+
+    def slot(self, slot: SlotRef) -> SlotState:
+        response = self.client.get_item(
+            TableName=self.table_name,
+            Key=_item({"PK": batch_pk(slot.workspace_id, slot.batch_id),
+                       "SK": slot_sk(slot.round, slot.slot)}),
+            ConsistentRead=True,
+        )  # fmt: skip
+        item = {k: _deserialize(v) for k, v in response.get("Item", {}).items()}
+        return SlotState(item.get("call_id"), int(item.get("calls", 0)))
+
+    def watch(self, call: CallRecord, task_token: str, until: datetime) -> bool:
+        """A live call's outcome now answers `task_token`, and it is watched until
+        `until`; False when its outcome is already recorded."""
+        return self._transact(
+            [
+                _update(
+                    call_pk(call.call_id),
+                    META,
+                    "SET task_token = :token, watch_pk = :shard, watch_until = :until",
+                    "attribute_exists(PK) AND attribute_not_exists(outcome)",
+                    {":token": task_token, ":shard": watch_pk(call.call_id),
+                     ":until": moment(until)},
+                )
+            ]
+        )  # fmt: skip
+
+    def unwatched(self, now: datetime, limit: int) -> list[CallRecord]:
+        """Calls whose outcome is unknown and whose watch ran out before `now`."""
+        found: list[CallRecord] = []
+        for partition in watch_partitions():
+            response = self.table.query(
+                IndexName=WATCH_INDEX,
+                KeyConditionExpression=Key("watch_pk").eq(partition)
+                & Key("watch_until").lt(moment(now)),
+                Limit=limit,
+            )
+            found += [
+                call
+                for item in response["Items"]
+                if (call := self.call(str(item["PK"]).removeprefix("CALL#"))) is not None
+            ]
+        return found[:limit]
+
     def call(self, call_id: str) -> CallRecord | None:
         response = self.client.get_item(
             TableName=self.table_name,
@@ -492,15 +595,33 @@ class Attempts:
     # -- helpers --------------------------------------------------------------------------
 
     def _transact(self, items: list[dict[str, Any]]) -> bool:
+        """All or nothing; False when a condition does not hold."""
+        return self._transact_reasons(items) is None
+
+    def _transact_reasons(self, items: list[dict[str, Any]]) -> list[bool] | None:
+        """None when written; else, per item, whether its condition failed. A
+        cancellation for a conflict or throttling is tried again (architecture.md
+        section 10: only ConditionalCheckFailed means "no")."""
         for item in items:
             next(iter(item.values()))["TableName"] = self.table_name
-        try:
-            self.client.transact_write_items(TransactItems=items)
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "TransactionCanceledException":
-                return False
-            raise
-        return True
+        for attempt in range(_TRANSACTION_TRIES):
+            try:
+                self.client.transact_write_items(TransactItems=items)
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                codes = [
+                    reason.get("Code", "None")
+                    for reason in error.response.get("CancellationReasons", [])
+                ]
+                if "ConditionalCheckFailed" in codes:
+                    return [code == "ConditionalCheckFailed" for code in codes]
+                if not set(codes) & _RETRIED_REASONS:
+                    raise
+                time.sleep(random.uniform(0, 0.05 * 2**attempt))  # jittered backoff
+                continue
+            return None
+        raise TransactionRefused(f"cancelled {_TRANSACTION_TRIES} times for conflicts")
 
 
 def _item(values: dict[str, Any]) -> dict[str, Any]:

@@ -47,14 +47,6 @@ class Blobs:
             if line:
                 yield json.loads(line)
 
-    def put_manifest(
-        self, workspace_id: str, batch_id: str, round_number: int, items: list[dict[str, Any]]
-    ) -> str:
-        """A round's recipients as a JSON array: the Distributed Map's ItemReader input."""
-        key = f"{BATCHES}/{workspace_id}/{batch_id}/rounds/r{round_number:05d}.json"
-        self.s3.put_object(Bucket=self.bucket, Key=key, Body=json.dumps(items).encode())
-        return key
-
     def presigned_upload(
         self, workspace_id: str, upload_id: str, max_bytes: int, expires_in: int
     ) -> dict[str, Any]:

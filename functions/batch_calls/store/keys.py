@@ -1,5 +1,6 @@
 """The single table's keys. Every key of a workspace's items starts with WS#{workspace}."""
 
+import zlib
 from datetime import UTC, datetime
 
 META = "META"
@@ -37,6 +38,16 @@ def provider_call_pk(provider: str, provider_call_id: str) -> str:
     return f"PCALL#{provider}#{provider_call_id}"
 
 
+# The sparse "watch" index holds a call item only while its outcome is unknown: watch_pk
+# is one of WATCH_SHARDS partitions (spreading the index's writes), watch_until the
+# moment after which nobody watches it any more (its slot was stopped, or its
+# reconciliation failed), when the periodic sweep asks the provider about it.
+WATCH_INDEX = "WATCH"
+WATCH_SHARDS = 8
+
+# A slot of a run (SLOT#{round}#{slot} under its batch): the call it placed last.
+SLOT_PREFIX = "SLOT#"
+
 MOMENT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
@@ -52,3 +63,15 @@ def due_key(when: datetime | None, part: int, row: int) -> str:
 def due_until(now: datetime) -> str:
     """The largest due key of anything due at `now`."""
     return moment(now) + "~"
+
+
+def watch_pk(call_id: str) -> str:
+    return f"WATCH#{zlib.crc32(call_id.encode()) % WATCH_SHARDS}"
+
+
+def watch_partitions() -> list[str]:
+    return [f"WATCH#{shard}" for shard in range(WATCH_SHARDS)]
+
+
+def slot_sk(round_number: int, slot: int) -> str:
+    return f"{SLOT_PREFIX}{round_number:06d}#{slot:05d}"

@@ -81,13 +81,16 @@ class Workflow:
             if error.response["Error"]["Code"] != "ResourceNotFoundException":
                 raise
 
-    def answer(self, task_token: str, output: dict[str, Any]) -> None:
-        """Release a waiting Dial task; a token of a stopped round is ignored."""
+    def answer(self, task_token: str, output: dict[str, Any]) -> bool:
+        """Release a waiting task; False when its task is gone (a stopped round, or
+        it timed out), which is ignored."""
         try:
             self.sfn.send_task_success(taskToken=task_token, output=json.dumps(output))
         except ClientError as error:
             if error.response["Error"]["Code"] not in _GONE_TOKEN_ERRORS:
                 raise
+            return False
+        return True
 
     def heartbeat(self, task_token: str) -> None:
         try:

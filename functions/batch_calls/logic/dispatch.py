@@ -1,0 +1,340 @@
+"""Continuous dispatch (architecture.md section 2b): the slots of a run.
+
+A run of statemachines/batch_round.asl.json has max_concurrent_calls slots. Each slot
+is a loop: its Dial task claims the next due recipient, places the call and waits for
+the outcome's callback, and the moment that callback answers it dials again. So a slot
+freed by an ended call starts the next due call at once, and one long or lost call holds
+only its own slot.
+
+A Dial invocation that places no call ends with one of the signals below; its class
+name is the error name the workflow routes on, so the Lambda never answers its own task
+token (moto's interpreter sees such an answer only at the task's timeout, AWS at once;
+docs/decisions.md). A call whose outcome does not come within the watch period is
+reconciled by asking the provider; one still live is watched again, never cut and never
+redialled. A call nobody watches any more (its run was stopped by a pause or a cancel,
+or its reconciliation failed) is found by the periodic `sweep`.
+"""
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from batch_calls import monitoring
+from batch_calls.domain.batch import Batch, BatchStatus, Outcome, Recipient, RecipientStatus
+from batch_calls.domain.calls import UNKNOWN_OUTCOME, call_id, idempotency_key
+from batch_calls.domain.workspace import Workspace
+from batch_calls.logic import calling_rules as rules
+from batch_calls.logic.rounds import Rounds, record
+from batch_calls.store.attempts import CallRecord, Claim, Due, SlotRef
+from batch_calls.telephony.base import (
+    CallNotPlaced,
+    CallRequest,
+    DispatchUnknown,
+    Provider,
+    ProviderNotConfigured,
+)
+
+logger = logging.getLogger(__name__)
+
+# A slot claims at most this many calls; then it ends and the next run starts at once.
+# Each call costs a child execution about ten history events: far under 25,000.
+SLOT_CALL_LIMIT = 1000
+# A slot whose next recipient is due within this time naps until then; one due later
+# ends the slot (the next run is scheduled for it), unless another call of the batch is
+# live, when it naps this long and looks again (the run is open anyway).
+NAP_HORIZON = timedelta(seconds=60)
+# How many due recipients a Dial reads to choose from; slots start at different ones so
+# that slots freed at the same moment rarely race for the same recipient.
+CANDIDATES = 25
+# A recipient whose Dial failed before its call was claimed is due again after this, so
+# a recipient that breaks every Dial (a bug, a broken setting) costs a call every few
+# minutes, not a hot loop; the alarm on reconciliations tells.
+DIAL_ERROR_PAUSE = timedelta(minutes=5)
+# The sweep reconciles a call only this long after its slot would have: a slot that is
+# alive always reconciles its own call first.
+SWEEP_GRACE = timedelta(minutes=2)
+_DUE_STATUSES = frozenset({RecipientStatus.PENDING, RecipientStatus.WAITING_RETRY})
+
+
+class SlotSignal(Exception):
+    """A Dial that placed no call; the workflow routes on the class name."""
+
+    is_answer = True  # an answer to the workflow, not a failure (for the logs)
+
+
+class NextCall(SlotSignal):
+    """Nothing to wait for: dial the next recipient now."""
+
+
+class Nap(SlotSignal):
+    """Nobody is due yet; the message is when to look again, in the workflow's time."""
+
+    def __init__(self, until: datetime) -> None:
+        whole = until.replace(microsecond=0) + timedelta(seconds=1)  # never early
+        super().__init__(whole.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+class SlotDone(SlotSignal):
+    """This slot has nothing more to do in this run."""
+
+
+class Paced(SlotSignal):
+    """No call start was free within the pacing look-ahead (nothing was claimed)."""
+
+
+class NoFreeSlot(SlotSignal):
+    """Every concurrency slot of the batch holds a live call (of an earlier run)."""
+
+
+def slot_of(payload: dict[str, Any]) -> SlotRef:
+    return SlotRef(
+        str(payload["workspace_id"]),
+        str(payload["batch_id"]),
+        int(payload["round"]),
+        int(payload["slot"]),
+    )
+
+
+# -- the Dial task -------------------------------------------------------------------
+
+
+def dial(rounds: Rounds, slot: SlotRef, task_token: str) -> str:
+    """Claim the next due recipient and place its call, or raise why not."""
+    batch = rounds.database.get_batch(slot.workspace_id, slot.batch_id)
+    if batch is None or batch.status is not BatchStatus.RUNNING:
+        raise SlotDone("the batch is not running")
+    if batch.active_round != slot.round:
+        raise SlotDone("this run was stopped")
+    if slot.slot >= batch.settings.max_concurrent_calls:
+        raise SlotDone("the batch's concurrency was lowered")
+    if rounds.attempts.slot(slot).calls >= SLOT_CALL_LIMIT:
+        raise SlotDone("this slot placed its share of calls; the next run goes on")
+    now = rounds.clock()
+    opening = rules.batch_opening(batch.settings.calling_window, now)
+    if opening is None:
+        raise SlotDone("the calling window never opens")
+    if opening > now:
+        _idle(rounds, batch, opening)
+    candidates = rounds.attempts.due(slot.workspace_id, slot.batch_id, now, CANDIDATES)
+    if not candidates:
+        earliest = rounds.attempts.earliest_due(slot.workspace_id, slot.batch_id)
+        if earliest is None:
+            raise SlotDone("nobody is waiting")
+        _idle(rounds, batch, max(earliest.due_at or now, now))
+    start = slot.slot % len(candidates)
+    turn = _Turn(rounds, batch, rounds.database.get_workspace(slot.workspace_id), slot, task_token)
+    for candidate in candidates[start:] + candidates[:start]:
+        result = _try(turn, candidate)
+        if result is not None:
+            return result
+    raise NextCall("every candidate was taken or moved")
+
+
+@dataclass(frozen=True)
+class _Turn:
+    """One Dial invocation: what it read once and uses for every candidate."""
+
+    rounds: Rounds
+    batch: Batch
+    workspace: Workspace | None
+    slot: SlotRef
+    task_token: str
+
+
+def _idle(rounds: Rounds, batch: Batch, due_at: datetime) -> None:
+    """Nobody is due now; the next one at `due_at`: nap, or end the slot."""
+    wait = due_at - rounds.clock()
+    if wait > NAP_HORIZON:
+        if batch.counts["in_progress"] == 0:
+            raise SlotDone("nobody is due soon: the next run is scheduled")
+        wait = NAP_HORIZON
+    raise Nap(rounds.engine_clock() + max(wait, timedelta(0)))
+
+
+def _try(turn: _Turn, due: Due) -> str | None:
+    """Call `due` if it may be called now: what happened, or None to try the next one."""
+    rounds, batch = turn.rounds, turn.batch
+    try:
+        target = rounds.database.get_recipient(
+            batch.workspace_id, batch.batch_id, due.part, due.row
+        )
+        if target.status not in _DUE_STATUSES or target.attempts != due.attempts:
+            return None  # claimed by another slot (the due index lags the table)
+        if _refused(rounds, batch, due, target):
+            return None
+        second = _call_start(rounds, batch, turn.workspace)
+        if second is None:
+            raise Paced("no call start free")
+        if second != rules.UNPACED and _refused(rounds, batch, due, target):
+            return None  # it waited for its start, and the window closed meanwhile
+    except SlotSignal:
+        raise
+    except Exception:
+        # Nothing is claimed yet: this recipient waits a while, the slot goes on.
+        logger.exception("dial failed before claiming; the recipient is due again later")
+        monitoring.count(monitoring.RECONCILIATIONS)
+        rounds.attempts.defer(
+            batch.workspace_id, batch.batch_id, due, rounds.clock() + DIAL_ERROR_PAUSE
+        )
+        raise NextCall("the dial failed before claiming") from None
+    return _claim_and_call(turn, due, target, second)
+
+
+def _refused(rounds: Rounds, batch: Batch, due: Due, target: Recipient) -> bool:
+    """Whether this recipient may not be called at this moment: a suppressed number is
+    skipped; outside its window it is due again at the opening."""
+    workspace_id, batch_id = batch.workspace_id, batch.batch_id
+    if rounds.database.is_suppressed(workspace_id, target.phone_number):
+        rounds.attempts.skip(workspace_id, batch_id, due, rules.SUPPRESSED)
+        return True
+    is_open, opening = rules.window_check(
+        batch.settings.calling_window, target.phone_number, target.variables, rounds.clock()
+    )
+    if not is_open:
+        rules.defer_or_skip(rounds.attempts, workspace_id, batch_id, due, opening)
+        return True
+    return False
+
+
+def _claim_and_call(turn: _Turn, due: Due, target: Recipient, second: int) -> str | None:
+    """Claim the attempt, then place the call: never a second call for one attempt."""
+    rounds, batch, workspace = turn.rounds, turn.batch, turn.workspace
+    attempt = target.attempts + 1
+    this_call = call_id(batch.batch_id, target.part, target.row, attempt)
+    caller = rules.caller_id(batch.settings, target)
+    now = rounds.clock()
+    claimed = rounds.attempts.claim(
+        batch.workspace_id,
+        batch.batch_id,
+        due,
+        call_id=this_call,
+        task_token=turn.task_token,
+        now=now,
+        caller_id=caller,
+        slot=turn.slot,
+        watch_until=now + rounds.call_watch + SWEEP_GRACE,
+    )
+    if claimed is Claim.RECIPIENT_MOVED:
+        return None
+    if claimed is Claim.BATCH_REFUSED:
+        fresh = rounds.database.get_batch(batch.workspace_id, batch.batch_id)
+        if fresh is None or fresh.status is not BatchStatus.RUNNING:
+            raise SlotDone("the batch stopped")
+        raise NoFreeSlot("every concurrency slot holds a live call")
+    call = rounds.attempts.call(this_call)
+    assert call is not None
+    if not rules.within(second, rounds.clock):
+        rounds.attempts.release(call)  # overslept its call start: never an attempt
+        raise NextCall("its call start passed")
+    agent = rounds.database.get_agent(batch.workspace_id, batch.settings.agent_id)
+    request = CallRequest(
+        call_id=this_call,
+        idempotency_key=idempotency_key(batch.batch_id, target.part, target.row, attempt),
+        to=target.phone_number,
+        from_number=caller,
+        agent_id=batch.settings.agent_id,
+        variables=target.variables,
+        batch_id=batch.batch_id,
+        attempt=attempt,
+        agent_version=agent.published_version if agent else None,
+        prompt=agent.render(target.variables) if agent else "",
+    )
+    try:
+        provider = rounds.provider(workspace.telephony_provider if workspace else None)
+        placed = provider.place_call(request)
+    except (CallNotPlaced, ProviderNotConfigured) as refused:
+        # Recorded without answering the token: this invocation ends with NextCall.
+        record(rounds, dataclasses.replace(call, task_token=None), Outcome.FAILED, str(refused))
+        raise NextCall("the provider refused the call") from None
+    except DispatchUnknown as unknown:
+        # The provider may have the call: never dial again; the watch period's end
+        # reconciles it by asking the provider (architecture.md section 5).
+        return f"dispatch unknown, left to reconciliation: {unknown}"
+    rounds.attempts.mark_placed(call, provider.name, placed.provider_call_id)
+    monitoring.count(monitoring.CALLS_STARTED)
+    return "placed"
+
+
+def _call_start(rounds: Rounds, batch: Batch, workspace: Workspace | None) -> int | None:
+    """A call start of the batch's and the workspace's pace (see calling_rules)."""
+    limits = (
+        batch.settings.max_calls_per_second,
+        None if workspace is None else workspace.max_calls_per_second,
+    )
+    return rules.reserve_call_start(
+        rounds.attempts,
+        batch.workspace_id,
+        batch.batch_id,
+        limits,
+        clock=rounds.clock,
+        sleep=rounds.sleep,
+    )
+
+
+# -- watching and reconciling --------------------------------------------------------
+
+
+def watch(rounds: Rounds, slot: SlotRef, task_token: str) -> str:
+    """The WatchCall task: the slot's live call now answers this token."""
+    call = _slot_call(rounds, slot)
+    until = rounds.clock() + rounds.call_watch + SWEEP_GRACE
+    if call is None or not rounds.attempts.watch(call, task_token, until):
+        raise NextCall("the call has ended")
+    return "watching"
+
+
+def reconcile(rounds: Rounds, slot: SlotRef) -> dict[str, bool]:
+    """The slot's call went unanswered for the watch period (or its Dial failed): ask
+    the provider and record what it says; `live` when the call goes on (invariant 6:
+    the slot waits for it again, nothing else does)."""
+    call = _slot_call(rounds, slot)
+    if call is None or call.outcome is not None:
+        return {"live": False}
+    return {"live": reconcile_call(rounds, call)}
+
+
+def reconcile_call(rounds: Rounds, call: CallRecord) -> bool:
+    """Ask the provider how `call` went and record it (unknown: failed, outcome
+    unknown); True when it is still live."""
+    monitoring.count(monitoring.RECONCILIATIONS)
+    try:
+        provider = _provider(rounds, call.workspace_id, call.provider)
+        known = provider.lookup(call.call_id, call.provider_call_id)
+    except (DispatchUnknown, ProviderNotConfigured):
+        known = None  # the provider cannot be asked: the slot is freed all the same
+    if known is None:
+        record(rounds, call, Outcome.FAILED, UNKNOWN_OUTCOME)
+        return False
+    if known.outcome is None:
+        return True
+    record(rounds, call, known.outcome)
+    return False
+
+
+def sweep(rounds: Rounds, limit: int = 100) -> int:
+    """Reconcile the calls nobody watches any more: their run was stopped (pause,
+    cancel) or their reconciliation failed. A call still live is watched again by the
+    sweep itself, so no recipient stays dialing or in_progress for ever (invariant 9)."""
+    swept = 0
+    now = rounds.clock()
+    for call in rounds.attempts.unwatched(now, limit):
+        if reconcile_call(rounds, call) and call.task_token:
+            rounds.attempts.watch(call, call.task_token, now + rounds.call_watch)
+        swept += 1
+    return swept
+
+
+def _slot_call(rounds: Rounds, slot: SlotRef) -> CallRecord | None:
+    state = rounds.attempts.slot(slot)
+    return None if state.call_id is None else rounds.attempts.call(state.call_id)
+
+
+def _provider(rounds: Rounds, workspace_id: str, name: str | None) -> Provider:
+    """The provider `name` (the one that placed a call), else the one the workspace
+    chose, else the default."""
+    if name is None:
+        workspace = rounds.database.get_workspace(workspace_id)
+        name = workspace.telephony_provider if workspace else None
+    return rounds.provider(name)
