@@ -1,15 +1,20 @@
-"""Orchestration benchmark: one simulated batch through the whole local product.
+"""Orchestration benchmark: simulated batches through the whole local product.
 
 Starts the product (`local.runtime.running()`: embedded AWS, moto's Step Functions
 interpreter running statemachines/batch_round.asl.json, the local API, the simulated
-provider), creates one batch of 500 recipients (`--recipients`) through the HTTP API with
-max_concurrent_calls 10 (`--concurrency`) and a scripted mix of fates (70 % completed,
-15 % no_answer then completed, 10 % busy twice, 5 % voicemail; calls of 0.5-1.5 s;
-retry_config {"max_retries": 1, "retry_interval_minutes": 0.05}), waits until it is
-`completed`, and prints (and returns, from `run()`, as a dict):
+provider) once per concurrency (`--concurrency 10 50`), creates one batch of
+`--recipients` (default 500) through the HTTP API with a scripted mix of fates (70 %
+completed, 15 % no_answer then completed, 10 % busy twice, 4 % voicemail, 1 % lost: the
+call happens, its callback never comes) and heavy-tailed call lengths (median 1 s, one
+call in ten 10 times longer), retry_config {"max_retries": 1, "retry_interval_minutes":
+0.05}, waits until it is `completed`, and prints (and returns, from `run()`, as a dict):
 
-- wall time from the POST to `completed`, calls placed (the simulator's own call log),
-  recipients per second;
+Time is compressed: a 1 s call stands for a call of a minute, so the watch period
+(CallWatchSeconds, production 300 s: how long a slot waits for an outcome before asking
+the provider) is compressed the same way, to 5 s (`--watch-seconds`).
+
+- wall time from the POST to `completed`, calls placed (the simulator's own call log)
+  against the calls the scripts imply, one call per attempt;
 - peak simultaneous calls (the simulator's stats) against max_concurrent_calls: it must
   equal the limit and never exceed it;
 - slot utilisation while work was pending. From the simulator's call log, the number of
@@ -20,19 +25,18 @@ retry_config {"max_retries": 1, "retry_interval_minutes": 0.05}), waits until it
   previous attempt's end (as the simulator recorded the end) has elapsed and its next
   attempt has not started. Work is pending at t if some recipient is pending; the
   intervals where every remaining recipient was on a live call or waiting out its retry
-  wait are left out. The utilisation over the whole window is printed beside it;
-- where the slots went idle: the longest time without a new call, and the time from
-  each round's last call start to the next round's first (the round draining, then
-  FinishRound, StartExecution, PrepareRound and the Map starting), with the live calls
-  meanwhile;
+  wait are left out. A slot that waits out a lost callback's watch period holds no live
+  call, so it counts as idle. The utilisation over the whole window is printed beside;
+- the longest time a slot stayed idle while someone was due (fewer live calls than the
+  limit while work was pending), and the longest time without a new call;
 - Step Functions state transitions, from execution histories, counted as AWS bills
   them: one per state entered (every *StateEntered event) plus one per Retry attempt
   (a TaskScheduled beyond the first of its state entry); execution start and end and
-  Map Run start and end events are not counted. Per round (the parent executions
-  `{batch}-r{n}` of BatchRoundStateMachine), for the Distributed Map's children, in
-  total per recipient, and the orchestration cost per 1,000 recipients at $0.025 per
-  1,000 transitions. It exits non-zero if the peak is not exactly max_concurrent_calls,
-  or the calls or final statuses differ from the scripts.
+  Map Run start and end events are not counted. For the runs (the parent executions
+  `{batch}-r{n}`), for the Distributed Map's slots, per call placed, and the
+  orchestration cost per 1,000 recipients at $0.025 per 1,000 transitions. It exits
+  non-zero if the peak is not exactly max_concurrent_calls, or the calls or final
+  statuses differ from the scripts.
 
 How moto 5.2.5 represents the Distributed Map (read from moto/stepfunctions/parser): a
 Map Run is a record inside the parent execution (`list_map_runs`, `describe_map_run`
@@ -51,7 +55,7 @@ transaction names; moto as shipped copies the whole table per item, and this bat
 take over 7 minutes, measuring moto rather than the product.
 
 Run: make bench   (or .venv/bin/python -m bench.orchestration [--recipients N]
-[--concurrency N] [--timeout S])
+[--concurrency N ...] [--watch-seconds S] [--timeout S])
 """
 
 from __future__ import annotations
@@ -74,7 +78,7 @@ from datetime import datetime
 from typing import Any
 
 from cli.http_client import multipart, send
-from infra.resources import STATE_MACHINE
+from infra.resources import CALL_WATCH, STATE_MACHINE
 from local import runtime
 
 moto_map: Any
@@ -93,16 +97,22 @@ MIX: tuple[tuple[str, float], ...] = (
     ("completed", 0.70),
     ("no_answer,completed", 0.15),
     ("busy,busy", 0.10),
-    ("voicemail", 0.05),
+    ("voicemail", 0.04),
+    ("lost", 0.01),
 )
-# What each script ends as with max_retries 1 (busy after the last attempt is failed).
+# What each script ends as with max_retries 1 (busy after the last attempt is failed; a
+# lost callback is reconciled: the simulator has no record, so failed, outcome unknown).
 FINAL_STATUS = {
     "completed": "completed",
     "no_answer,completed": "completed",
     "busy,busy": "failed",
     "voicemail": "voicemail",
+    "lost": "failed",
 }
+# Call lengths: uniform over 0.5-1.5 s (median 1 s), and one call in ten 10 times longer.
 MIN_DURATION, MAX_DURATION = 0.5, 1.5
+LONG_CALL_EVERY, LONG_CALL_FACTOR = 10, 10
+WATCH_SECONDS = 5  # production's 300 s, compressed as the calls are
 FIRST_NUMBER = 1000  # +1 415 555 1000 onwards, as the orchestration tests use
 MAX_RECIPIENTS = 9000
 POLL_SECONDS = 0.5
@@ -124,8 +134,11 @@ def contacts(count: int, seed: int = SEED) -> tuple[str, Counter[str]]:
     scripts += [MIX[0][0]] * (count - len(scripts))
     random.Random(seed).shuffle(scripts)
     rows = []
+    lengths = random.Random(seed + 1)
     for i, script in enumerate(scripts):
-        duration = MIN_DURATION + (MAX_DURATION - MIN_DURATION) * ((i * 7919) % 1001) / 1000
+        duration = lengths.uniform(MIN_DURATION, MAX_DURATION)
+        if lengths.randrange(LONG_CALL_EVERY) == 0:
+            duration *= LONG_CALL_FACTOR
         rows.append(f'+1415555{FIRST_NUMBER + i:04d},Name {i},"{script}",{duration:.3f}\n')
     header = "phone_number,customer_name,sim_outcomes,sim_duration_seconds\n"
     return header + "".join(rows), Counter(scripts)
@@ -208,6 +221,7 @@ class Utilisation:
     pending: float  # the part of the window where work was pending, s
     while_pending: float  # live-call seconds / (max x pending)
     whole_window: float  # live-call seconds / (max x window)
+    longest_idle: float  # longest span with a slot free while work was pending, s
 
 
 def pending_intervals(calls: list[dict[str, Any]], wait: float) -> list[tuple[float, float]]:
@@ -235,7 +249,7 @@ def utilisation(calls: list[dict[str, Any]], limit: int, wait: float) -> Utilisa
         events += [(start, 0, 1), (end, 0, -1)]
     events.sort()
     live = pending = 0
-    pending_time = busy_pending = busy_all = 0.0
+    pending_time = busy_pending = busy_all = idle = longest_idle = 0.0
     previous = events[0][0]
     for moment, live_change, pending_change in events:
         span = moment - previous
@@ -243,6 +257,8 @@ def utilisation(calls: list[dict[str, Any]], limit: int, wait: float) -> Utilisa
         if pending > 0:
             pending_time += span
             busy_pending += live * span
+        idle = idle + span if pending > 0 and live < limit else 0.0
+        longest_idle = max(longest_idle, idle)
         live += live_change
         pending += pending_change
         previous = moment
@@ -252,38 +268,8 @@ def utilisation(calls: list[dict[str, Any]], limit: int, wait: float) -> Utilisa
         pending=pending_time,
         while_pending=busy_pending / (limit * pending_time) if pending_time else 0.0,
         whole_window=busy_all / (limit * window) if window else 0.0,
+        longest_idle=longest_idle,
     )
-
-
-@dataclass(frozen=True)
-class Boundaries:
-    count: int
-    seconds: float  # in total
-    mean_live: float  # live calls, on average, meanwhile
-
-
-def round_boundaries(rounds: list[Round], calls: list[dict[str, Any]]) -> Boundaries:
-    """From each round's last call start to the next round's first: the time when no
-    slot can be refilled because a round is draining or the next one starting."""
-    spans = [(seconds(c["started_at"]), seconds(c["ended_at"])) for c in calls]
-    starts = sorted(start for start, _ in spans)
-    windows = []
-    maps = [
-        (r.map_started, r.map_stopped)
-        for r in rounds
-        if r.map_started is not None and r.map_stopped is not None
-    ]
-    for (a, b), (c, d) in itertools.pairwise(maps):
-        before = [s for s in starts if a <= s <= b]
-        after = [s for s in starts if c <= s <= d]
-        if before and after and after[0] > before[-1]:
-            windows.append((before[-1], after[0]))
-    total = sum(end - start for start, end in windows)
-    live = sum(max(0.0, min(end, b) - max(start, a)) for a, b in windows for start, end in spans)
-    return Boundaries(len(windows), total, live / total if total else 0.0)
-
-
-# -- moto's TransactWriteItems ---------------------------------------------------------
 
 
 # -- Step Functions -------------------------------------------------------------------
@@ -444,14 +430,24 @@ def quiet_logs() -> Iterator[None]:
             os.environ["POWERTOOLS_LOG_LEVEL"] = saved
 
 
-def run(recipients: int = 500, concurrency: int = 10, timeout: float = 170) -> dict[str, Any]:
+def run(
+    recipients: int = 500,
+    concurrency: int = 10,
+    timeout: float = 300,
+    watch_seconds: int = WATCH_SECONDS,
+) -> dict[str, Any]:
     """Run the batch and measure it; the figures as a dict (see the module docstring)."""
     if not 1 <= recipients <= MAX_RECIPIENTS:
         raise BenchError(f"--recipients must be 1 to {MAX_RECIPIENTS}")
     csv, scripts = contacts(recipients)
     wait = RETRY_WAIT_MINUTES * 60
     children = ChildEvents()
-    with children.recording(), runtime.running() as local, quiet_logs():
+    dial_settings = {CALL_WATCH: watch_seconds}
+    with (
+        children.recording(),
+        runtime.running(dial_settings=dial_settings) as local,
+        quiet_logs(),
+    ):
         api = Api(local.gateway.url, local.demo.api_key)
         started, posted_at = time.monotonic(), time.time()
         batch_id = api.create(csv, concurrency)
@@ -482,7 +478,6 @@ def run(recipients: int = 500, concurrency: int = 10, timeout: float = 170) -> d
     kept = all(r.child_transitions is not None for r in dialled)
     child_total = sum(r.child_transitions or 0 for r in dialled) if kept else None
     child_states = sum((r.child_states for r in rounds), Counter[str]())
-    boundaries = round_boundaries(rounds, calls)
     figures: dict[str, Any] = {
         "batch_id": batch_id,
         "recipients": recipients,
@@ -516,9 +511,8 @@ def run(recipients: int = 500, concurrency: int = 10, timeout: float = 170) -> d
         "round_seconds_mean": statistics.fmean(
             r.stopped - r.started for r in rounds if r.stopped is not None
         ),
-        "round_boundaries": boundaries.count,
-        "round_boundary_seconds": boundaries.seconds,
-        "round_boundary_mean_live": boundaries.mean_live,
+        "longest_slot_idle_while_due_seconds": use.longest_idle,
+        "watch_seconds": watch_seconds,
         "parent_transitions_per_round": Counter(r.parent_transitions for r in rounds),
         "parent_transitions": parent_total,
         "child_executions": sum(r.children for r in rounds),
@@ -533,6 +527,7 @@ def run(recipients: int = 500, concurrency: int = 10, timeout: float = 170) -> d
             "parent_transitions_per_recipient": parent_total / recipients,
             "child_transitions_per_recipient": child_total / recipients,
             "transitions_per_recipient": total / recipients,
+            "transitions_per_call": total / len(calls),
             "cost_per_1000_recipients_usd": total
             / recipients
             * 1000
@@ -547,8 +542,9 @@ def report(f: dict[str, Any]) -> None:
     mix = ", ".join(f"{v} {k}" for k, v in f["scripts"].items())
     print(f"Batch of {n} simulated recipients, max_concurrent_calls {limit} ({f['batch_id']})")
     print(
-        f"  scripted: {mix}; calls {MIN_DURATION}-{MAX_DURATION} s; "
-        f"max_retries {MAX_RETRIES}, retry wait {RETRY_WAIT_MINUTES * 60:g} s"
+        f"  scripted: {mix}; calls {MIN_DURATION}-{MAX_DURATION} s, one in "
+        f"{LONG_CALL_EVERY} {LONG_CALL_FACTOR}x longer; max_retries {MAX_RETRIES}, retry wait "
+        f"{RETRY_WAIT_MINUTES * 60:g} s; watch period {f['watch_seconds']} s"
     )
     print(f"  wall time, POST to completed:         {f['wall_seconds']:7.1f} s")
     print(f"  first call placed after:              {f['first_call_after_seconds']:7.1f} s")
@@ -582,37 +578,35 @@ def report(f: dict[str, Any]) -> None:
         "      its first attempt or is past its retry wait (previous end + wait) and not\n"
         "      yet redialled; time when everyone left was on a call or waiting is left out"
     )
+    idle = f["longest_slot_idle_while_due_seconds"]
+    print(f"  longest a slot stayed free while due: {idle:7.1f} s")
     gap = f["longest_gap_between_call_starts_seconds"]
     print(f"  longest time without a new call:      {gap:7.1f} s")
     print(
-        f"  rounds: {f['rounds']} ({f['rounds_with_dials']} with dials), items per round "
+        f"  runs: {f['rounds']} ({f['rounds_with_dials']} with slots), slots per run "
         f"{f['items_per_round']}"
     )
     print(
-        f"    mean round {f['round_seconds_mean']:.1f} s"
+        f"    mean run {f['round_seconds_mean']:.1f} s"
         + (f", NOT SUCCEEDED: {f['rounds_not_succeeded']}" if f["rounds_not_succeeded"] else "")
-    )
-    print(
-        f"    between a round's last dial and the next round's first: "
-        f"{f['round_boundary_seconds']:.1f} s over {f['round_boundaries']} boundaries, "
-        f"{f['round_boundary_mean_live']:.1f} calls live on average (max {limit})"
     )
     per_round = ", ".join(
         f"{count} rounds x {t}" for t, count in sorted(f["parent_transitions_per_round"].items())
     )
     print("  Step Functions state transitions (states entered + Retry attempts):")
-    print(f"    per round (parent execution):       {per_round}; total {f['parent_transitions']}")
+    print(f"    per run (parent execution):         {per_round}; total {f['parent_transitions']}")
     if f["child_transitions"] is None:
         print("    children: not measured (" + (f["child_events_note"] or "events not kept") + ")")
         return
     print(
-        f"    children (Distributed Map):         {f['child_transitions']} over "
+        f"    slots (Distributed Map children):   {f['child_transitions']} over "
         f"{f['child_executions']} child executions, states entered "
         f"{f['child_states_entered']}"
     )
     print(
-        f"    per recipient: parent {f['parent_transitions_per_recipient']:.3f} + children "
+        f"    per recipient: parent {f['parent_transitions_per_recipient']:.3f} + slots "
         f"{f['child_transitions_per_recipient']:.3f} = {f['transitions_per_recipient']:.3f}"
+        f"; per call placed {f['transitions_per_call']:.3f}"
     )
     print(
         f"  orchestration cost per 1,000 recipients at ${PRICE_PER_1000_TRANSITIONS} per "
@@ -623,25 +617,28 @@ def report(f: dict[str, Any]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipients", type=int, default=500)
-    parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[10, 50])
+    parser.add_argument("--watch-seconds", type=int, default=WATCH_SECONDS)
     parser.add_argument(
-        "--timeout", type=float, default=170, help="seconds for the batch to complete"
+        "--timeout", type=float, default=300, help="seconds for each batch to complete"
     )
     args = parser.parse_args()
-    try:
-        figures = run(args.recipients, args.concurrency, args.timeout)
-    except BenchError as error:
-        sys.exit(f"orchestration benchmark: {error}")
-    report(figures)
     problems = []
-    if figures["peak_above_max"]:
-        problems.append("more calls were live than max_concurrent_calls")
-    elif not figures["peak_equals_max"]:
-        problems.append("the peak never reached max_concurrent_calls")
-    if figures["calls_placed"] != figures["calls_expected"]:
-        problems.append("calls placed differ from the scripted attempts")
-    if figures["final_statuses"] != figures["final_statuses_expected"]:
-        problems.append("final statuses differ from the scripts")
+    for concurrency in args.concurrency:
+        try:
+            figures = run(args.recipients, concurrency, args.timeout, args.watch_seconds)
+        except BenchError as error:
+            sys.exit(f"orchestration benchmark: {error}")
+        report(figures)
+        print()
+        if figures["peak_above_max"]:
+            problems.append(f"{concurrency}: more calls were live than max_concurrent_calls")
+        elif not figures["peak_equals_max"]:
+            problems.append(f"{concurrency}: the peak never reached max_concurrent_calls")
+        if figures["calls_placed"] != figures["calls_expected"]:
+            problems.append(f"{concurrency}: calls placed differ from the scripted attempts")
+        if figures["final_statuses"] != figures["final_statuses_expected"]:
+            problems.append(f"{concurrency}: final statuses differ from the scripts")
     if problems:
         sys.exit("orchestration benchmark: " + "; ".join(problems))
 

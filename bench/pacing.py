@@ -16,7 +16,7 @@ import time
 from collections import Counter
 
 from local import runtime
-from tests.orchestration.conftest import DIAL_SETTINGS, Product, contacts, moment
+from tests.orchestration.conftest import Product, contacts, moment
 
 RECIPIENTS = 40
 CONCURRENCY = 10
@@ -24,7 +24,7 @@ PER_SECOND = 4
 
 
 def run() -> dict[str, float]:
-    with runtime.running(dial_settings=DIAL_SETTINGS) as local:
+    with runtime.running() as local:
         product = Product(local)
         batch_id = product.create(
             contacts(RECIPIENTS, duration=0.5, first=8000),

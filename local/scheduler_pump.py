@@ -73,6 +73,8 @@ class SchedulerPump:
         fired = 0
         for name, (period, due) in list(self._recurring.items()):
             now = self.clock()
+            if due > now + period:  # the clock was moved back: due a period from now
+                self._recurring[name] = (period, now + period)
             if due > now:
                 continue
             self._recurring[name] = (period, now + period)

@@ -16,13 +16,11 @@ from local.aws import EmbeddedAws
 from local.demo import seed_workspace
 from tests.api.client import Client
 
-# A lost callback is reconciled after this long (production: an hour).
-TEST_DIAL_SETTINGS = {"DialTimeoutSeconds": 8, "DialHeartbeatSeconds": 6}
 
 
 @pytest.fixture(scope="package")
 def product() -> Iterator[runtime.LocalRuntime]:
-    with runtime.running(dial_settings=TEST_DIAL_SETTINGS) as local:
+    with runtime.running() as local:
         yield local
 
 

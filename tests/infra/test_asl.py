@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_cdk import cx_api
 
-from batch_calls.logic.rounds import DIAL_ERROR
+from batch_calls.logic import dispatch
 from infra import resources
 from local.aws import REPOSITORY, substitute
 from tests.infra.support import of_type
@@ -28,32 +28,83 @@ def test_cdk_deploys_the_asl_file_the_local_runtime_runs(
     assert deployed == (REPOSITORY / resources.BATCH_ROUND.definition).read_bytes()
 
 
-def test_deployed_round_maps_from_s3_under_a_concurrency_path_and_dials_with_timeouts(
+def _deployed_definition(
     assembly: cx_api.CloudAssembly, template: dict[str, Any]
-) -> None:
+) -> dict[str, Any]:
     deployed, machine = _definition_asset(assembly, template)
     substitutions = {
         name: value if isinstance(value, str) else f"arn:aws:lambda:::function:{name}"
         for name, value in machine["DefinitionSubstitutions"].items()
     }
     # Every placeholder has a value (substitute raises otherwise).
-    definition = json.loads(substitute(deployed.decode(), substitutions))
-    dial_round = definition["States"]["DialRound"]
-    assert dial_round["MaxConcurrencyPath"] == "$.prepared.max_concurrency"
-    assert dial_round["ItemReader"]["Resource"] == "arn:aws:states:::s3:getObject"
-    assert dial_round["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
-    dial = dial_round["ItemProcessor"]["States"]["Dial"]
-    assert dial["Resource"] == "arn:aws:states:::lambda:invoke.waitForTaskToken"
-    assert dial["TimeoutSeconds"] == resources.DIAL_SETTINGS["DialTimeoutSeconds"]
-    assert dial["HeartbeatSeconds"] == resources.DIAL_SETTINGS["DialHeartbeatSeconds"]
-    # Any Dial failure is reconciled with the recipient's fields still in the input, and
-    # a failing child or Map still ends in FinishRound, so the batch always advances.
-    (dial_catch,) = dial["Catch"]
-    assert dial_catch["ErrorEquals"] == ["States.ALL"]
-    assert dial_catch["Next"] == "Reconcile"
-    assert dial_catch["ResultPath"] == f"$.{DIAL_ERROR}"  # where Reconcile looks for it
-    assert dial_round["ToleratedFailurePercentage"] == 100
-    (round_catch,) = dial_round["Catch"]
-    assert round_catch["ErrorEquals"] == ["States.ALL"]
-    assert round_catch["Next"] == dial_round["Next"] == "FinishRound"
-    assert round_catch["ResultPath"] not in ("$", "$.prepared")
+    return dict(json.loads(substitute(deployed.decode(), substitutions)))
+
+
+def _tasks(states: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every Task state, the Map's children included."""
+    found: dict[str, dict[str, Any]] = {}
+    for name, state in states.items():
+        if state["Type"] == "Task":
+            found[name] = state
+        if state["Type"] == "Map":
+            found |= _tasks(state["ItemProcessor"]["States"])
+    return found
+
+
+def test_a_run_is_a_distributed_map_of_slots_that_dial_with_the_watch_period(
+    assembly: cx_api.CloudAssembly, template: dict[str, Any]
+) -> None:
+    definition = _deployed_definition(assembly, template)
+    slots = definition["States"]["Slots"]
+    assert slots["ItemProcessor"]["ProcessorConfig"] == {
+        "Mode": "DISTRIBUTED",
+        "ExecutionType": "STANDARD",  # children wait for task tokens
+    }
+    assert slots["ItemsPath"] == "$.prepared.slots"
+    assert slots["MaxConcurrencyPath"] == "$.prepared.max_concurrency"
+    assert slots["ToleratedFailurePercentage"] == 100
+    children = slots["ItemProcessor"]["States"]
+    for name in ("Dial", "WatchCall"):
+        task = children[name]
+        assert task["Resource"] == "arn:aws:states:::lambda:invoke.waitForTaskToken"
+        assert task["TimeoutSeconds"] == resources.DIAL_SETTINGS[resources.CALL_WATCH]
+        # moto's interpreter sees an answer given before the invocation returns only at
+        # a heartbeat timeout (architecture.md section 7): no HeartbeatSeconds.
+        assert "HeartbeatSeconds" not in task
+        assert task["ResultPath"] is None  # the slot's input stays as it was
+    # Every way out of a slot leaves an empty output: the Map's result stays small.
+    ends = [state for state in children.values() if state.get("End")]
+    assert ends == [{"Type": "Pass", "Result": {}, "End": True}]
+    assert slots["ResultPath"] is None
+
+
+def test_every_signal_of_a_dial_is_routed_and_every_task_recovers(
+    assembly: cx_api.CloudAssembly, template: dict[str, Any]
+) -> None:
+    """An execution can never fail half-way and leave a batch's run open: each task
+    retries Lambda's transient errors and catches everything else (FinishRound, the
+    last, retries everything); and each signal a Dial raises has its route."""
+    definition = _deployed_definition(assembly, template)
+    tasks = _tasks(definition["States"])
+    for name, task in tasks.items():
+        retried = {error for rule in task["Retry"] for error in rule["ErrorEquals"]}
+        assert "Lambda.ServiceException" in retried, name
+        caught = {error for rule in task.get("Catch", []) for error in rule["ErrorEquals"]}
+        assert "States.ALL" in caught | retried, name
+    dial = tasks["Dial"]
+    routed = {
+        error
+        for rule in dial["Retry"] + dial["Catch"]
+        for error in rule["ErrorEquals"]
+        if not error.startswith(("Lambda.", "States."))
+    }
+    assert routed == {signal.__name__ for signal in _signals(dispatch.SlotSignal)}
+    assert dial["Catch"][-1] == {
+        "ErrorEquals": ["States.ALL"],
+        "ResultPath": "$.dial_error",
+        "Next": "Reconcile",
+    }
+
+
+def _signals(kind: type[Exception]) -> set[type[Exception]]:
+    return {sub for child in kind.__subclasses__() for sub in {child, *_signals(child)}}

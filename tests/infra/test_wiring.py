@@ -62,9 +62,9 @@ def test_queue_visibility_outlasts_the_function_it_triggers() -> None:
 
 
 def test_context_objects_come_from_cdk_json_or_as_json_text_from_the_command_line() -> None:
-    given = Settings.from_context({"stage": "dev", "dialSettings": '{"DialTimeoutSeconds": 1800}'})
+    given = Settings.from_context({"stage": "dev", "dialSettings": '{"CallWatchSeconds": 120}'})
     assert given.stage == "dev"
-    assert given.dial == {**resources.DIAL_SETTINGS, "DialTimeoutSeconds": 1800}
+    assert given.dial == {**resources.DIAL_SETTINGS, "CallWatchSeconds": 120}
     assert Settings.from_context({}).dial == resources.DIAL_SETTINGS
     with pytest.raises(ValueError, match="dialSettings: unknown"):
-        Settings.from_context({"dialSettings": {"DialTimeout": 5}})
+        Settings.from_context({"dialSettings": {"CallWatch": 5}})

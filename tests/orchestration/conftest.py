@@ -4,7 +4,8 @@ log (`/_local/simulator/calls`), which is independent of the product's counters.
 
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,8 +13,6 @@ import pytest
 from local import runtime
 from tests.api.client import Client, multipart
 
-# Lost callbacks are reconciled after 10 s here (production: an hour).
-DIAL_SETTINGS = {"DialTimeoutSeconds": 10, "DialHeartbeatSeconds": 9}
 FINAL = {"completed", "no_answer", "voicemail", "failed", "skipped", "cancelled"}
 
 
@@ -81,6 +80,15 @@ class Product:
             time.sleep(0.1)
         return value
 
+    @contextmanager
+    def clock_moved(self, minutes: float) -> Iterator[None]:
+        """The product's clock `minutes` ahead (the scheduler and the sweep follow it)."""
+        self.local.clock.set(datetime.now(UTC) + timedelta(minutes=minutes))
+        try:
+            yield
+        finally:
+            self.local.clock.reset()
+
     def assert_counters_match_recipients(self, batch_id: str) -> None:
         """Invariant 4: counters always equal the sum of recipient statuses."""
         counted: dict[str, int] = {}
@@ -100,5 +108,5 @@ def moment(text: str) -> datetime:
 
 @pytest.fixture(scope="package")
 def product() -> Iterator[Product]:
-    with runtime.running(dial_settings=DIAL_SETTINGS) as local:
+    with runtime.running() as local:  # the production dial settings
         yield Product(local)

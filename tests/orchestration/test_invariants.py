@@ -6,6 +6,8 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from batch_calls.domain.calls import execution_name
 from batch_calls.telephony.signing import sign
 from local import lambda_runtime
@@ -135,23 +137,71 @@ def test_cancel_is_permanent_and_cancels_everyone_waiting(product: Product) -> N
     product.assert_counters_match_recipients(batch_id)
 
 
-def test_a_lost_callback_frees_its_slot_and_is_recorded_unknown(product: Product) -> None:
-    """Invariant 6: with one slot, a call whose callback never comes is reconciled after
-    the dial timeout and the next recipient is dialled."""
+def test_a_lost_callback_holds_only_its_own_slot_and_the_sweep_ends_it(product: Product) -> None:
+    """Invariants 6 and 9 with the production watch period (5 minutes): the other slots
+    go on at once; once the lost call's watch has run out it is asked about and recorded
+    failed with outcome unknown, and the batch completes."""
+    rows = contacts(24, duration=0.3, first=8000).splitlines()
+    rows[3] = rows[3].replace('"completed"', '"lost"')
+    lost = rows[3].split(",")[0]
+    batch_id = product.create("\n".join(rows) + "\n", max_concurrent_calls="4")
+    product.wait_until(lambda: product.batch(batch_id)["counts"]["completed"] == 23, timeout=60)
+    assert product.batch(batch_id)["counts"]["in_progress"] == 1
+    with product.clock_moved(minutes=10):  # past the watch period and the sweep's grace
+        product.wait_for(batch_id, "completed", timeout=30)
+    by_number = {r["phone_number"]: r for r in product.recipients(batch_id)}
+    assert (by_number[lost]["status"], by_number[lost]["last_outcome"]) == ("failed", "unknown")
+    assert Counter(c["to"] for c in product.calls(batch_id))[lost] == 1  # never redialled
+    product.assert_counters_match_recipients(batch_id)
+
+
+def test_a_lost_call_of_a_cancelled_batch_ends_in_a_final_status(product: Product) -> None:
+    """Its run was stopped, so no slot watches it: the periodic sweep does."""
     csv = (
         "phone_number,customer_name,sim_outcomes,sim_duration_seconds\n"
-        '+14155558001,Lost,"lost",0.1\n'
-        '+14155558002,Next,"completed",0.1\n'
+        '+14155558101,Lost,"lost",0.1\n'
+        '+14155558102,Long,"completed",30\n'
     )
-    batch_id = product.create(csv, max_concurrent_calls="1")
-    product.wait_for(batch_id, "completed", timeout=60)
+    batch_id = product.create(csv + contacts(10, first=8110).split("\n", 1)[1])
+    product.wait_until(lambda: product.batch(batch_id)["counts"]["in_progress"] == 1)
+    product.act(batch_id, "cancel")
+    with product.clock_moved(minutes=10):
+        product.wait_until(
+            lambda: product.batch(batch_id)["counts"]["in_progress"] == 0, timeout=30
+        )
     by_number = {r["phone_number"]: r for r in product.recipients(batch_id)}
-    assert (by_number["+14155558001"]["status"], by_number["+14155558001"]["last_outcome"]) == (
+    assert (by_number["+14155558101"]["status"], by_number["+14155558101"]["last_outcome"]) == (
         "failed",
         "unknown",
     )
-    assert by_number["+14155558002"]["status"] == "completed"
+    assert {r["status"] for r in by_number.values()} <= FINAL
     product.assert_counters_match_recipients(batch_id)
+
+
+def test_a_long_call_holds_only_its_own_slot(product: Product) -> None:
+    """No barrier: while one call lasts 8 s, the other slots go through everyone else."""
+    csv = contacts(15, duration=0.3, first=8200)
+    rows = csv.splitlines()
+    rows[1] = rows[1].replace(",0.3", ",8")
+    batch_id = product.create("\n".join(rows) + "\n", max_concurrent_calls="3")
+    product.wait_for(batch_id, "completed", timeout=60)
+    calls = product.calls(batch_id)
+    long_call = next(c for c in calls if c["to"] == rows[1].split(",")[0])
+    others = [c for c in calls if c is not long_call]
+    assert max(moment(c["ended_at"]) for c in others) < moment(long_call["ended_at"])
+    assert product.peak(batch_id) == 3
+
+
+def test_a_paced_batch_places_every_call_without_stalling(product: Product) -> None:
+    """max_calls_per_second below max_concurrent_calls: slots wait for their call start
+    (nobody is put back to strand), at most one start per clock second."""
+    batch_id = product.create(
+        contacts(8, duration=0.5, first=8300), max_concurrent_calls="8", max_calls_per_second="1"
+    )
+    product.wait_for(batch_id, "completed", timeout=60)
+    starts = Counter(moment(c["started_at"]).replace(microsecond=0) for c in product.calls(batch_id))
+    assert sum(starts.values()) == 8
+    assert max(starts.values()) == 1
 
 
 def test_duplicated_callback_scheduler_fire_and_dial_change_nothing(product: Product) -> None:
@@ -170,12 +220,14 @@ def test_duplicated_callback_scheduler_fire_and_dial_change_nothing(product: Pro
     )
     assert (again.status, again.body["recorded"]) == (200, False)
 
-    # The scheduler fires a round twice, and Step Functions retries a Dial invocation.
+    # The scheduler fires a round twice, and a slot of the ended run dials again.
     payload = {"workspace_id": product.local.demo.workspace.workspace_id, "batch_id": batch_id}
     for _ in range(2):
         lambda_runtime.invoke("StartRoundFunction", {**payload, "round": 1})
-    recipient = {**payload, "part": 1, "row": 2, "attempts": 0}
-    lambda_runtime.invoke("DialFunction", {"recipient": recipient, "task_token": "retried-token"})
+    slot = {**payload, "round": 1, "slot": 0}
+    with pytest.raises(lambda_runtime.LambdaFunctionError) as refused:
+        lambda_runtime.invoke("DialFunction", {"slot": slot, "task_token": "retried-token"})
+    assert refused.value.error_type == "SlotDone"
     time.sleep(1)
 
     assert len(product.calls(batch_id)) == len(calls)

@@ -38,7 +38,6 @@ CSV = (
 # no_answer is final at once; busy waits ten minutes for its retry, and the batch is
 # cancelled meanwhile.
 RETRY = {"max_retries": 1, "retry_on_no_answer": False, "busy_wait_minutes": 10}
-DIAL_SETTINGS = {"DialTimeoutSeconds": 10, "DialHeartbeatSeconds": 9}
 
 
 @dataclass
@@ -95,7 +94,7 @@ def capture_events(local: runtime.LocalRuntime) -> Callable[[], list[dict[str, A
 @pytest.fixture(scope="module")
 def run() -> Iterator[Run]:
     with (
-        runtime.running(dial_settings=DIAL_SETTINGS) as local,
+        runtime.running() as local,
         receiving(failures_per_event=1) as receiver,
     ):
         read_events = capture_events(local)

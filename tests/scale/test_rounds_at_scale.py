@@ -1,4 +1,4 @@
-"""Round selection with 100,000 recipients and the counters of every transition,
+"""Who a slot dials next among 100,000 recipients, and the counters of every transition,
 without the interpreter (moto's Step Functions runs about 25 map children a second: the
 workflow itself is tested with tens to hundreds of recipients in tests/orchestration).
 
@@ -22,7 +22,9 @@ from batch_calls.domain.batch import (
     RetryConfig,
     initial_counts,
 )
-from batch_calls.domain.calls import call_id, decide, round_size
+from batch_calls.domain.calls import call_id, decide
+from batch_calls.logic.dispatch import CANDIDATES
+from batch_calls.store.attempts import Claim, SlotRef
 from tests.inprocess import main_table_in_process
 
 RECIPIENTS = 100_000
@@ -76,10 +78,10 @@ def embedded() -> Iterator[None]:
         yield
 
 
-def test_rounds_select_in_file_order_among_100_000(embedded: None) -> None:
+def test_slots_choose_in_file_order_among_100_000(embedded: None) -> None:
     _load(BATCH, RECIPIENTS)
     attempts = store.attempts()
-    size = round_size(50)
+    size = CANDIDATES
     first = attempts.due(WORKSPACE, BATCH, NOW, size)
     assert [r.row for r in first] == list(range(2, 2 + size))
     earliest = attempts.earliest_due(WORKSPACE, BATCH)
@@ -114,15 +116,13 @@ def test_counters_follow_every_transition(embedded: None) -> None:
     loaded = _load(SMALL, TRANSITIONED)
     BATCH = SMALL
     attempts = store.attempts()
-    size = round_size(loaded.settings.max_concurrent_calls)
+    size = 2 * loaded.settings.max_concurrent_calls
     first = attempts.due(WORKSPACE, BATCH, NOW, size)
     assert [r.row for r in first] == list(range(2, 2 + size))
 
     # Claim a slot's worth; a claim beyond max_concurrent_calls is refused.
-    claimed = [
-        r
-        for r in first
-        if attempts.claim(
+    results = [
+        attempts.claim(
             WORKSPACE,
             BATCH,
             r,
@@ -130,9 +130,30 @@ def test_counters_follow_every_transition(embedded: None) -> None:
             task_token="t",
             now=NOW,
             caller_id="+14155550100",
+            slot=SlotRef(WORKSPACE, BATCH, 1, index % loaded.settings.max_concurrent_calls),
+            watch_until=NOW + timedelta(minutes=7),
         )
+        for index, r in enumerate(first)
     ]
+    claimed = [r for r, result in zip(first, results, strict=True) if result is Claim.CLAIMED]
     assert len(claimed) == loaded.settings.max_concurrent_calls
+    assert set(results) == {Claim.CLAIMED, Claim.BATCH_REFUSED}
+    # A recipient claimed already is refused as moved, whatever the batch says.
+    again = attempts.claim(
+        WORKSPACE,
+        BATCH,
+        claimed[0],
+        call_id=call_id(BATCH, 1, claimed[0].row, 1),
+        task_token="t",
+        now=NOW,
+        caller_id="+14155550100",
+        slot=SlotRef(WORKSPACE, BATCH, 1, 0),
+        watch_until=NOW,
+    )
+    assert again is not Claim.CLAIMED
+    # Each claimed call is watched until its watch runs out, then found by the sweep.
+    assert attempts.unwatched(NOW, 1000) == []
+    assert len(attempts.unwatched(NOW + timedelta(minutes=8), 1000)) == len(claimed)
     second = attempts.due(WORKSPACE, BATCH, NOW, size)
     assert second[0].row == claimed[-1].row + 1  # the claimed left the due index
 
@@ -144,6 +165,7 @@ def test_counters_follow_every_transition(embedded: None) -> None:
         decision = decide(outcome, 1, loaded.settings.retry_config, NOW)
         assert attempts.record_outcome(call, str(outcome), decision, NOW, cancelled=False)
         assert not attempts.record_outcome(call, str(outcome), decision, NOW, cancelled=False)
+    assert attempts.unwatched(NOW + timedelta(minutes=8), 1000) == []  # recorded: not watched
     assert attempts.earliest_due(WORKSPACE, BATCH) is not None
     retries_due_later = attempts.due(WORKSPACE, BATCH, NOW + timedelta(minutes=10), TRANSITIONED)
     waiting = {r.row for r in retries_due_later if r.attempts == 1}

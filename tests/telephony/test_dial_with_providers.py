@@ -20,11 +20,12 @@ from batch_calls.domain.batch import (
     initial_counts,
 )
 from batch_calls.domain.calls import UNKNOWN_OUTCOME
-from batch_calls.logic import admin
+from batch_calls.logic import admin, dispatch
 from batch_calls.logic import rounds as logic
 from batch_calls.logic.call_events import Received, receive
 from batch_calls.logic.errors import InvalidField
 from batch_calls.logic.notifications import Notifications
+from batch_calls.store.attempts import SlotRef
 from batch_calls.telephony.base import (
     CallEvent,
     CallNotPlaced,
@@ -68,8 +69,9 @@ class RecordingWorkflow:
     def __init__(self) -> None:
         self.answers: list[tuple[str, dict[str, Any]]] = []
 
-    def answer(self, task_token: str, output: dict[str, Any]) -> None:
+    def answer(self, task_token: str, output: dict[str, Any]) -> bool:
         self.answers.append((task_token, output))
+        return True
 
     def heartbeat(self, task_token: str) -> None:
         pass
@@ -97,6 +99,7 @@ def ledger() -> Iterator[str]:
                 workspace_id=workspace,
                 settings=settings,
                 status=BatchStatus.RUNNING,
+                active_round=1,
                 counts=initial_counts(1, 0),
                 variables=["name"],
                 loaded_parts=1,
@@ -140,9 +143,12 @@ def rounds_with(*providers: ScriptedProvider, default: str = "simulated") -> log
     )
 
 
+def slot(workspace: str) -> SlotRef:
+    return SlotRef(workspace, BATCH, 1, 0)
+
+
 def dial(rounds: logic.Rounds, workspace: str) -> str:
-    item = {"workspace_id": workspace, "batch_id": BATCH, "part": 1, "row": 2, "attempts": 0}
-    return logic.dial(rounds, item, "token-1")
+    return dispatch.dial(rounds, slot(workspace), "token-1")
 
 
 def recipient(workspace: str) -> Recipient:
@@ -185,10 +191,12 @@ def test_back_to_the_default_provider(ledger: str) -> None:
 )
 def test_a_call_not_placed_is_failed_with_the_reason(ledger: str, refusal: Exception) -> None:
     rounds = rounds_with(ScriptedProvider("simulated", refusal))
-    assert dial(rounds, ledger) == "not placed"
+    with pytest.raises(dispatch.NextCall):
+        dial(rounds, ledger)
     after = recipient(ledger)
     assert (after.status, after.last_outcome) == (RecipientStatus.FAILED, str(refusal))
-    assert rounds.workflow.answers == [("token-1", {"outcome": str(refusal)})]  # type: ignore[attr-defined]
+    # The invocation's own token is not answered: the NextCall error moves the slot on.
+    assert rounds.workflow.answers == []  # type: ignore[attr-defined]
 
 
 def test_an_unknown_dispatch_waits_for_reconciliation_and_is_never_redialled(
@@ -199,29 +207,57 @@ def test_an_unknown_dispatch_waits_for_reconciliation_and_is_never_redialled(
     assert dial(rounds, ledger).startswith("dispatch unknown")
     assert recipient(ledger).status is RecipientStatus.DIALING  # the slot stays taken
     assert rounds.workflow.answers == []  # type: ignore[attr-defined]
-    assert dial(rounds, ledger) == "already claimed"  # a retried Dial does not dial
+    with pytest.raises(dispatch.SlotDone):  # nobody else is waiting: no second call
+        dial(rounds, ledger)
     assert len(provider.requests) == 1
 
     provider.looked_up = DispatchUnknown("still down")
-    item = {"workspace_id": ledger, "batch_id": BATCH, "part": 1, "row": 2, "attempts": 0}
-    assert logic.reconcile(rounds, item) == "recorded as failed, outcome unknown"
+    assert dispatch.reconcile(rounds, slot(ledger)) == {"live": False}
     after = recipient(ledger)
     assert (after.status, after.last_outcome) == (RecipientStatus.FAILED, UNKNOWN_OUTCOME)
+    assert rounds.workflow.answers == [("token-1", {"outcome": UNKNOWN_OUTCOME})]  # type: ignore[attr-defined]
+    assert dispatch.reconcile(rounds, slot(ledger)) == {"live": False}  # nothing twice
 
 
-def test_a_dial_that_failed_before_claiming_is_due_again_after_a_pause(ledger: str) -> None:
+def test_a_live_call_is_watched_again_and_its_outcome_answers_the_new_token(ledger: str) -> None:
+    provider = ScriptedProvider("simulated", "sim-1", lookup=CallEvent("", None, "in-progress"))
+    rounds = rounds_with(provider)
+    assert dial(rounds, ledger) == "placed"
+    assert dispatch.reconcile(rounds, slot(ledger)) == {"live": True}
+    assert recipient(ledger).status is RecipientStatus.IN_PROGRESS  # never cut
+    assert dispatch.watch(rounds, slot(ledger), "token-2") == "watching"
+    event = CallEvent("", Outcome.COMPLETED, "completed", provider_call_id="sim-1")
+    assert receive(rounds, Unheard(), "simulated", event) is Received.RECORDED
+    assert rounds.workflow.answers == [("token-2", {"outcome": "completed"})]  # type: ignore[attr-defined]
+    with pytest.raises(dispatch.NextCall):  # the call ended: nothing left to watch
+        dispatch.watch(rounds, slot(ledger), "token-3")
+    assert len(provider.requests) == 1
+
+
+def test_a_dial_that_failed_before_claiming_is_due_again_after_a_pause(
+    ledger: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rounds = rounds_with(ScriptedProvider("simulated", "sim-1"))
-    item = {"workspace_id": ledger, "batch_id": BATCH, "part": 1, "row": 2, "attempts": 0}
-    # A Dial task that timed out before its Lambda claimed: nothing changes.
-    for timeout in ("States.Timeout", "States.HeartbeatTimeout"):
-        timed_out = item | {logic.DIAL_ERROR: {"Error": timeout}}
-        assert logic.reconcile(rounds, timed_out) == "nothing to reconcile"
-    due = store.attempts().earliest_due(ledger, BATCH)
-    assert due is not None and due.due_at is None
 
-    failed = item | {logic.DIAL_ERROR: {"Error": "KeyError", "Cause": "..."}}
-    assert logic.reconcile(rounds, failed).startswith("the dial failed before calling")
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise KeyError("a bug before claiming")
+
+    monkeypatch.setattr(store.Database, "is_suppressed", broken)
+    with pytest.raises(dispatch.NextCall):
+        dial(rounds, ledger)
     due = store.attempts().earliest_due(ledger, BATCH)
-    assert due is not None and due.due_at == NOW + logic.DIAL_ERROR_PAUSE
+    assert due is not None and due.due_at == NOW + dispatch.DIAL_ERROR_PAUSE
     assert recipient(ledger).status is RecipientStatus.PENDING
     assert recipient(ledger).attempts == 0
+    # Nobody else is due before then: the slot naps, or ends when that is far off.
+    with pytest.raises(dispatch.SlotDone):
+        dial(rounds, ledger)
+
+
+def test_a_slot_ends_when_the_batch_stops_or_its_run_is_not_the_current_one(ledger: str) -> None:
+    rounds = rounds_with(ScriptedProvider("simulated", "sim-1"))
+    with pytest.raises(dispatch.SlotDone, match="this run was stopped"):
+        dispatch.dial(rounds, SlotRef(ledger, BATCH, 2, 0), "token-1")
+    with pytest.raises(dispatch.SlotDone, match="concurrency was lowered"):
+        dispatch.dial(rounds, SlotRef(ledger, BATCH, 1, 2), "token-1")
+    assert recipient(ledger).status is RecipientStatus.PENDING

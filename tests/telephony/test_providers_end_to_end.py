@@ -23,7 +23,7 @@ from batch_calls.telephony import signing, twilio
 from batch_calls.telephony.amazon_connect import AmazonConnectProvider
 from batch_calls.telephony.transport import Backoff
 from local import runtime
-from tests.orchestration.conftest import DIAL_SETTINGS, Product
+from tests.orchestration.conftest import Product
 from tests.telephony.fakes import FakeTwilio, FakeVoicePlatform, Script
 
 PLATFORM_SECRET = b"platform-signing-secret"
@@ -113,7 +113,7 @@ def world() -> Iterator[World]:
             "amazon_connect": {"instance_id": INSTANCE},
         }
         with runtime.running(
-            dial_settings=DIAL_SETTINGS, telephony_secret=json.dumps(secret)
+            telephony_secret=json.dumps(secret)
         ) as local:
             yield World(Product(local), platform, fake_twilio)
 

@@ -4,7 +4,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from batch_calls.domain.batch import BatchSettings, Recipient, RecipientStatus
-from batch_calls.logic.calling_rules import UNPACED, caller_id, reserve_call_start
+from batch_calls.logic.calling_rules import (
+    PACE_LOOKAHEAD_SECONDS,
+    UNPACED,
+    caller_id,
+    reserve_call_start,
+)
 from batch_calls.store.attempts import Attempts
 
 POOL = ["+14155550100", "+14155550101", "+912234567890"]
@@ -59,18 +64,18 @@ class Counters:
         return True
 
 
-def test_pacing_waits_for_the_next_free_second_and_gives_up_beyond_two() -> None:
+def test_pacing_waits_for_the_next_free_second_and_gives_up_beyond_the_look_ahead() -> None:
     clock = FakeClock(datetime(2026, 11, 23, 9, 0, 0, 250_000, tzinfo=UTC))
     counters = Counters()
     attempts = cast(Attempts, counters)
     started = []
-    for _ in range(4):
+    for _ in range(PACE_LOOKAHEAD_SECONDS + 2):
         took = reserve_call_start(attempts, "ws", "b", (1, None), clock=clock, sleep=clock.sleep)
         assert took is None or took == int(clock.now.timestamp())
         started.append(took)
         clock.now = datetime(2026, 11, 23, 9, 0, 0, 250_000, tzinfo=UTC)
     first = int(datetime(2026, 11, 23, 9, 0, 0, tzinfo=UTC).timestamp())
-    assert started == [first, first + 1, first + 2, None]
+    assert started == [first + ahead for ahead in range(PACE_LOOKAHEAD_SECONDS + 1)] + [None]
 
 
 def test_no_cap_takes_no_counter() -> None:

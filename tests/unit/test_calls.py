@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from batch_calls.domain.batch import Outcome, RecipientStatus, RetryConfig
-from batch_calls.domain.calls import call_id, decide, idempotency_key, round_size
+from batch_calls.domain.calls import call_id, decide, idempotency_key
 
 ENDED = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -87,9 +87,3 @@ def test_a_call_id_names_one_attempt_of_one_recipient() -> None:
     assert len(ids) == 8
     assert call_id("batch_a", 1, 2, 1) == call_id("batch_a", 1, 2, 1)
     assert idempotency_key("batch_a", 1, 2, 3) == "batch_a:1:2:3"
-
-
-def test_rounds_are_bounded_by_concurrency() -> None:
-    assert round_size(1) == 20
-    assert round_size(50) == 200
-    assert round_size(10_000) == 1000

@@ -8,10 +8,6 @@ from batch_calls.domain.batch import Outcome, RecipientStatus, RetryConfig
 
 # A lost callback is recorded with this outcome (api-contract: last_outcome "unknown").
 UNKNOWN_OUTCOME = "unknown"
-# Rounds are bounded so that retries, pauses and setting changes are picked up promptly.
-ROUND_SIZE_PER_SLOT = 4
-MIN_ROUND_SIZE = 20
-MAX_ROUND_SIZE = 1000
 
 _FINAL_STATUS = {
     Outcome.COMPLETED: RecipientStatus.COMPLETED,
@@ -68,10 +64,6 @@ def retry_wait(outcome: Outcome, retry: RetryConfig) -> timedelta:
     }.get(outcome)
     minutes = retry.retry_interval_minutes if per_outcome is None else per_outcome
     return timedelta(minutes=minutes)
-
-
-def round_size(max_concurrent_calls: int) -> int:
-    return max(MIN_ROUND_SIZE, min(MAX_ROUND_SIZE, ROUND_SIZE_PER_SLOT * max_concurrent_calls))
 
 
 def call_id(batch_id: str, part: int, row: int, attempt: int) -> str:
