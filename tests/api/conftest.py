@@ -17,7 +17,6 @@ from local.demo import seed_workspace
 from tests.api.client import Client
 
 
-
 @pytest.fixture(scope="package")
 def product() -> Iterator[runtime.LocalRuntime]:
     with runtime.running() as local:

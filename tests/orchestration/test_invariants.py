@@ -199,7 +199,8 @@ def test_a_paced_batch_places_every_call_without_stalling(product: Product) -> N
         contacts(8, duration=0.5, first=8300), max_concurrent_calls="8", max_calls_per_second="1"
     )
     product.wait_for(batch_id, "completed", timeout=60)
-    starts = Counter(moment(c["started_at"]).replace(microsecond=0) for c in product.calls(batch_id))
+    calls = product.calls(batch_id)
+    starts = Counter(moment(c["started_at"]).replace(microsecond=0) for c in calls)
     assert sum(starts.values()) == 8
     assert max(starts.values()) == 1
 

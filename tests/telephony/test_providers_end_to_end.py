@@ -112,9 +112,7 @@ def world() -> Iterator[World]:
             },
             "amazon_connect": {"instance_id": INSTANCE},
         }
-        with runtime.running(
-            telephony_secret=json.dumps(secret)
-        ) as local:
+        with runtime.running(telephony_secret=json.dumps(secret)) as local:
             yield World(Product(local), platform, fake_twilio)
 
 
