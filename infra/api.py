@@ -1,7 +1,9 @@
-"""The REST API: proxy integration to the api function, behind the REQUEST authorizer on
-every route but `infra.resources.PUBLIC_ROUTES`, as the local gateway (local/api_gateway.py)
-serves it.
+"""The REST API: every route of `infra.resources.ROUTES`, a Lambda proxy integration to
+its function, behind the REQUEST authorizer unless public; the local gateway
+(local/api_gateway.py) serves the same table.
 """
+
+from collections.abc import Mapping
 
 from aws_cdk import Duration, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigateway
@@ -11,7 +13,7 @@ from constructs import Construct
 
 from infra.functions import LOG_RETENTION
 from infra.nag import suppress_public_route
-from infra.resources import BINARY_MEDIA_TYPES, PUBLIC_ROUTES
+from infra.resources import BINARY_MEDIA_TYPES, ROUTES
 
 # Requests per second across the stage, and the burst above it.
 THROTTLE_RATE = 100
@@ -22,6 +24,14 @@ class Api(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, stage_name: str) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
+        # A route with its own throttle is not held back by the stage's (users' traffic).
+        method_options = {
+            f"{route.path}/{route.method}": apigateway.MethodDeploymentOptions(
+                throttling_rate_limit=route.throttle[0], throttling_burst_limit=route.throttle[1]
+            )
+            for route in ROUTES
+            if route.throttle is not None
+        }
         self.access_logs = logs.LogGroup(
             self, "AccessLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
         )
@@ -38,6 +48,7 @@ class Api(Construct):
                 stage_name=stage_name,
                 throttling_rate_limit=THROTTLE_RATE,
                 throttling_burst_limit=THROTTLE_BURST,
+                method_options=method_options,
                 logging_level=apigateway.MethodLoggingLevel.ERROR,
                 metrics_enabled=True,
                 tracing_enabled=True,
@@ -70,8 +81,10 @@ class Api(Construct):
             ],
         )
 
-    def route(self, function: lambda_.IFunction, authorizer_function: lambda_.IFunction) -> None:
-        """Every path to `function`; the authorizer on all but the public routes."""
+    def route(
+        self, functions: Mapping[str, lambda_.IFunction], authorizer_function: lambda_.IFunction
+    ) -> None:
+        """Every route of the table to its function; the authorizer on all but the public."""
         # The authorizer takes Bearer or x-api-key, so it has no identity source (either
         # header may be missing), and so no result cache.
         authorizer = apigateway.RequestAuthorizer(
@@ -81,12 +94,17 @@ class Api(Construct):
             identity_sources=[],
             results_cache_ttl=Duration.seconds(0),
         )
-        integration = apigateway.LambdaIntegration(function, proxy=True, allow_test_invoke=False)
-        root = self.rest_api.root
-        root.add_method("ANY", integration, authorizer=authorizer)
-        root.add_resource("{proxy+}").add_method("ANY", integration, authorizer=authorizer)
-        for method, path in PUBLIC_ROUTES:
-            public = root.resource_for_path(path).add_method(
-                method, integration, authorization_type=apigateway.AuthorizationType.NONE
+        integrations: dict[str, apigateway.LambdaIntegration] = {}
+        for route in ROUTES:
+            integration = integrations.get(route.function) or apigateway.LambdaIntegration(
+                functions[route.function], proxy=True, allow_test_invoke=False
             )
-            suppress_public_route(public)
+            integrations[route.function] = integration
+            resource = self.rest_api.root.resource_for_path(route.path)
+            if route.public:
+                public = resource.add_method(
+                    route.method, integration, authorization_type=apigateway.AuthorizationType.NONE
+                )
+                suppress_public_route(public)
+            else:
+                resource.add_method(route.method, integration, authorizer=authorizer)

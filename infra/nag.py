@@ -133,7 +133,7 @@ SUPPRESSIONS = [
     ),
 ]
 
-# The two routes without the authorizer (infra.resources.PUBLIC_ROUTES).
+# The routes without the authorizer (infra.resources.ROUTES, public=True).
 PUBLIC_ROUTE_REASON = (
     "Public by design: GET /openapi.json is the API's description, and POST "
     "/provider-events/{provider} is the telephony providers' webhook, which verifies "

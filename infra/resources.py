@@ -378,9 +378,34 @@ BINARY_MEDIA_TYPES: tuple[str, ...] = (
     "application/vnd.ms-excel",
     "application/zip",
 )
-# (method, path) the authorizer does not guard: the OpenAPI document, and the provider
-# webhook, which verifies each request's signature itself.
-PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (
-    ("GET", "/openapi.json"),
-    ("POST", "/provider-events/{provider}"),
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """One API Gateway method: the function it integrates (Lambda proxy), and whether
+    the authorizer guards it. API Gateway picks the most specific resource path, and an
+    explicit method over ANY; the local gateway does the same from this same table."""
+
+    method: str  # GET, POST, ... or ANY
+    path: str  # an API Gateway resource path: {name} one segment, {name+} the rest
+    function: str  # logical id of the FunctionSpec
+    # No authorizer: the function checks the request itself (a provider's signature).
+    public: bool = False
+    # Requests per second (and burst) of this method alone, apart from the stage's.
+    throttle: tuple[int, int] | None = None
+
+
+ROUTES: tuple[RouteSpec, ...] = (
+    RouteSpec("ANY", "/", API_FUNCTION.logical_id),
+    RouteSpec("ANY", "/{proxy+}", API_FUNCTION.logical_id),
+    RouteSpec("GET", "/openapi.json", API_FUNCTION.logical_id, public=True),
+    # Providers' status callbacks: signed, and never throttled by the users' traffic
+    # (Twilio does not retry a refused status callback).
+    RouteSpec(
+        "POST",
+        "/provider-events/{provider}",
+        CALL_EVENTS_FUNCTION.logical_id,
+        public=True,
+        throttle=(1000, 2000),
+    ),
 )

@@ -104,10 +104,7 @@ class BatchCallsStack(Stack):
         orchestration.build(built.functions)
         state_machine = orchestration.state_machine
         assert state_machine is not None
-        api.route(
-            built.functions[resources.API_FUNCTION.logical_id],
-            built.functions[resources.AUTHORIZER_FUNCTION.logical_id],
-        )
+        api.route(built.functions, built.functions[resources.AUTHORIZER_FUNCTION.logical_id])
         Ingest(
             self,
             "Ingest",

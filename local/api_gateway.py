@@ -1,14 +1,15 @@
-"""A local API Gateway (REST API, Lambda proxy integration) in front of the api function.
+"""A local API Gateway (REST API, Lambda proxy integrations) in front of the functions.
 
-Each HTTP request becomes the REST (v1) proxy event API Gateway sends for a `/{proxy+}`
-resource, after a REQUEST Lambda authorizer has been asked, with API Gateway's answers
-where it answers itself: 401/403 from the authorizer, 413 above its 10 MiB body limit,
-502 when the function fails. The function runs in-process (`local.lambda_runtime`), so
-requests reach handler code exactly as they would behind the deployed API.
+Requests are routed by the stack's own route table (infra.resources.ROUTES, which the
+CDK API construct deploys): the most specific resource path wins, an explicit method
+over ANY. Each HTTP request becomes the REST (v1) proxy event API Gateway sends, after
+a REQUEST Lambda authorizer has been asked (but on public routes), with API Gateway's
+answers where it answers itself: 401/403 from the authorizer, 403 for no route, 413
+above its 10 MiB body limit, 502 when the function fails. The functions run in-process
+(`local.lambda_runtime`), so requests reach handler code as behind the deployed API.
 
-Deliberately simpler than API Gateway: one resource for every path, no authorizer result
-cache, no integration timeout (a handler that runs past 29 s still answers), CORS left to
-the function.
+Deliberately simpler than API Gateway: no authorizer result cache, no integration
+timeout (a handler that runs past 29 s still answers), CORS left to the function.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
-from infra.resources import BINARY_MEDIA_TYPES, PUBLIC_ROUTES
+from infra.resources import BINARY_MEDIA_TYPES, ROUTES, RouteSpec
 from local import lambda_runtime
 from local.lambda_runtime import LambdaFunctionError
 
@@ -47,8 +48,6 @@ _DISCARD_LIMIT = 16 * MAX_REQUEST_BYTES
 STAGE = "local"
 API_ID = "local"
 
-# Any body that is not UTF-8 reaches the function base64-encoded too.
-DEFAULT_PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (*PUBLIC_ROUTES, ("GET", "/_local/{proxy+}"))
 
 UNAUTHORIZED = {"message": "Unauthorized"}
 EXPLICIT_DENY = {"message": "User is not authorized to access this resource with an explicit deny"}
@@ -76,52 +75,61 @@ class HttpError(Exception):
         self.body = dict(body)
 
 
-class Route:
-    """A method and an API Gateway path pattern: `{name}` is one segment, `{name+}` the rest."""
+MISSING_TOKEN = {"message": "Missing Authentication Token"}  # API Gateway: no such route
 
-    def __init__(self, method: str, pattern: str) -> None:
-        self.method = method.upper()
-        self.pattern = pattern
+
+class Route:
+    """A route of the table: a method and an API Gateway path pattern (`{name}` is one
+    segment, `{name+}` the rest), the function behind it, and whether it is public."""
+
+    def __init__(self, spec: RouteSpec) -> None:
+        self.spec = spec
+        self.method = spec.method.upper()
+        self.pattern = spec.path
         regex = ""
-        for part in re.split(r"(\{[^}]+\})", pattern):
+        for part in re.split(r"(\{[^}]+\})", self.pattern):
             if part.startswith("{") and part.endswith("+}"):
-                regex += ".+"
+                regex += f"(?P<{part[1:-2]}>.+)"
             elif part.startswith("{"):
-                regex += "[^/]+"
+                regex += f"(?P<{part[1:-1]}>[^/]+)"
             else:
                 regex += re.escape(part)
         self._regex = re.compile(regex + r"\Z")
+        literal = [part for part in self.pattern.split("/") if part and "{" not in part]
+        # API Gateway prefers a path without a greedy segment, then the most literal
+        # segments, then an explicit method over ANY.
+        self.specificity = ("+}" not in self.pattern, len(literal), self.method != "ANY")
 
     def matches(self, method: str, path: str) -> bool:
         return self.method in ("ANY", "*", method.upper()) and bool(self._regex.match(path))
+
+    def parameters(self, path: str) -> dict[str, str] | None:
+        """The path parameters API Gateway passes for `path` (None: none)."""
+        found = self._regex.match(path)
+        return (found.groupdict() or None) if found else None
 
 
 class LocalApiGateway:
     """An HTTP server on 127.0.0.1 that serves the API as API Gateway would.
 
-    `function` and `authorizer` are function names or logical ids known to the Lambda
-    runtime; `authorizer=None` turns authorization off. `public_routes` skip the
-    authorizer. `prefix_functions` sends paths under a prefix to another function (the
-    longest prefix wins).
+    `routes` is the route table (the stack's by default); its functions and `authorizer`
+    are function names or logical ids known to the Lambda runtime; `authorizer=None`
+    turns authorization off.
     """
 
     def __init__(
         self,
         *,
-        function: str = "ApiFunction",
+        routes: Iterable[RouteSpec] = ROUTES,
         authorizer: str | None = "AuthorizerFunction",
-        public_routes: Iterable[tuple[str, str]] = DEFAULT_PUBLIC_ROUTES,
-        prefix_functions: Mapping[str, str] | None = None,
         binary_media_types: Sequence[str] = BINARY_MEDIA_TYPES,
         host: str = "127.0.0.1",
         port: int = 0,
         region: str = "us-east-1",
         account_id: str = DEFAULT_ACCOUNT_ID,
     ) -> None:
-        self.function = function
+        self.routes = [Route(spec) for spec in routes]
         self.authorizer = authorizer
-        self.public_routes = [Route(method, path) for method, path in public_routes]
-        self.prefix_functions = dict(prefix_functions or {})
         self.binary_media_types = tuple(t.lower() for t in binary_media_types)
         self.region = region
         self.account_id = account_id
@@ -176,13 +184,16 @@ class LocalApiGateway:
             return Response.json(exc.status, exc.body)
 
     def _handle(self, request: Request) -> Response:
-        event = self._proxy_event(request)
-        if self.authorizer is not None and not self._is_public(request):
+        route = self.route_for(request.method, request.path)
+        if route is None:
+            raise HttpError(403, MISSING_TOKEN)
+        event = self._proxy_event(request, route)
+        if self.authorizer is not None and not route.spec.public:
             event["requestContext"]["authorizer"] = self._authorize(request, event)
         payload = json.dumps(event).encode()
         if len(payload) > lambda_runtime.SYNC_PAYLOAD_LIMIT:
             raise HttpError(413, PAYLOAD_TOO_LARGE)
-        function = self._function_for(request.path)
+        function = route.spec.function
         try:
             outcome = lambda_runtime.invoke_raw(function, payload)
         except Exception:
@@ -201,16 +212,12 @@ class LocalApiGateway:
             raise HttpError(502, INTERNAL_ERROR)
         return self._proxy_response(function, outcome.payload)
 
-    def _is_public(self, request: Request) -> bool:
-        return any(route.matches(request.method, request.path) for route in self.public_routes)
+    def route_for(self, method: str, path: str) -> Route | None:
+        """The route API Gateway would take for `method` and `path`, if any."""
+        matches = [route for route in self.routes if route.matches(method, path)]
+        return max(matches, key=lambda route: route.specificity) if matches else None
 
-    def _function_for(self, path: str) -> str:
-        matches = [prefix for prefix in self.prefix_functions if path.startswith(prefix)]
-        if not matches:
-            return self.function
-        return self.prefix_functions[max(matches, key=len)]
-
-    def _proxy_event(self, request: Request) -> dict[str, Any]:
+    def _proxy_event(self, request: Request, route: Route) -> dict[str, Any]:
         headers = dict(request.headers)
         multi_headers: dict[str, list[str]] = {}
         for name, value in request.headers:
@@ -229,7 +236,7 @@ class LocalApiGateway:
                     body = request.body.decode("utf-8")
                 except UnicodeDecodeError:
                     body, is_base64 = base64.b64encode(request.body).decode("ascii"), True
-        resource = "/{proxy+}" if request.path != "/" else "/"
+        resource = route.pattern
         now = datetime.now(UTC)
         return {
             "resource": resource,
@@ -239,12 +246,12 @@ class LocalApiGateway:
             "multiValueHeaders": multi_headers or None,
             "queryStringParameters": dict(query) or None,
             "multiValueQueryStringParameters": multi_query or None,
-            "pathParameters": {"proxy": request.path[1:]} if resource != "/" else None,
+            "pathParameters": route.parameters(request.path),
             "stageVariables": None,
             "requestContext": {
                 "accountId": self.account_id,
                 "apiId": API_ID,
-                "resourceId": "proxy" if resource != "/" else "root",
+                "resourceId": uuid.uuid5(uuid.NAMESPACE_URL, resource).hex[:6],
                 "resourcePath": resource,
                 "httpMethod": request.method,
                 "extendedRequestId": uuid.uuid4().hex[:16],

@@ -11,21 +11,20 @@ from batch_calls import store, telephony
 from batch_calls.handlers import api, wiring
 from batch_calls.logic.admin import NewWorkspace
 from infra.resources import (
-    CALL_EVENTS_FUNCTION,
     DIAL_SETTINGS,
     FUNCTIONS,
+    ROUTES,
     TELEPHONY_PROVIDER_SETTING,
     TELEPHONY_SECRET,
     setting_name,
 )
-from local.api_gateway import DEFAULT_PUBLIC_ROUTES, LocalApiGateway
+from local.api_gateway import LocalApiGateway
 from local.aws import EmbeddedAws
 from local.clock import ShiftedClock
 from local.demo import seed_workspace
 from local.simulator_api import LOCAL_FUNCTIONS, LOCAL_ROUTES, local_settings
 
 ENV_FILE = Path(".local") / "env"
-PROVIDER_EVENTS = "/provider-events/"
 
 
 @dataclass(frozen=True)
@@ -92,11 +91,7 @@ def running(
     still collects them, so the code paths are the deployed ones)."""
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     clock = ShiftedClock()
-    gateway = LocalApiGateway(
-        port=port,
-        prefix_functions={**LOCAL_ROUTES, PROVIDER_EVENTS: CALL_EVENTS_FUNCTION.logical_id},
-        public_routes=(*DEFAULT_PUBLIC_ROUTES, ("POST", PROVIDER_EVENTS + "{proxy+}")),
-    )
+    gateway = LocalApiGateway(port=port, routes=(*ROUTES, *LOCAL_ROUTES))
     settings = local_settings(gateway.url)
     if telephony_provider:
         settings[str(setting_name(TELEPHONY_PROVIDER_SETTING))] = telephony_provider

@@ -20,6 +20,7 @@ from infra.resources import (
     SIMULATOR_SECRET_SETTING,
     WEBHOOK_ADDRESSES_SETTING,
     FunctionSpec,
+    RouteSpec,
     setting_name,
 )
 
@@ -30,10 +31,11 @@ SIMULATOR_API_FUNCTION = FunctionSpec(
 )
 # For EmbeddedAws(functions=(*FUNCTIONS, *LOCAL_FUNCTIONS)).
 LOCAL_FUNCTIONS = (SIMULATOR_API_FUNCTION,)
-# For LocalApiGateway(prefix_functions=LOCAL_ROUTES, public_routes=(..., *LOCAL_PUBLIC_ROUTES)):
-# the paths under /_local/ go to this function, without an API key (local only).
-LOCAL_ROUTES = {PREFIX: SIMULATOR_API_FUNCTION.logical_id}
-LOCAL_PUBLIC_ROUTES = (("GET", PREFIX + "{proxy+}"),)
+# For LocalApiGateway(routes=(*ROUTES, *LOCAL_ROUTES)): the paths under /_local/ go to
+# this function, without an API key (local only).
+LOCAL_ROUTES = (
+    RouteSpec("GET", PREFIX + "{proxy+}", SIMULATOR_API_FUNCTION.logical_id, public=True),
+)
 
 
 def local_settings(api_url: str) -> dict[str, str]:

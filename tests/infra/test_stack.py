@@ -2,12 +2,15 @@
 for every resource `infra.resources` declares (so one added there is checked too)."""
 
 import json
+import re
 from typing import Any
 
 from aws_cdk.assertions import Match, Template
 
 from infra import resources
 from infra.functions import RUNTIME
+from local.api_gateway import LocalApiGateway
+from local.simulator_api import LOCAL_ROUTES
 from tests.infra.conftest import STACK
 from tests.infra.support import as_list, function_id, of_type, statements
 
@@ -107,7 +110,7 @@ def _rules_from(template: dict[str, Any], source: str) -> list[dict[str, Any]]:
     return [
         rule
         for rule in of_type(template, "AWS::Events::Rule").values()
-        if rule["Properties"]["EventPattern"]["source"] == [source]
+        if rule["Properties"].get("EventPattern", {}).get("source") == [source]
     ]
 
 
@@ -243,10 +246,11 @@ def test_the_authorizer_guards_every_route_but_the_public_ones(template: dict[st
     assert not authorizer["Properties"].get("IdentitySource")
     assert authorizer["Properties"]["AuthorizerResultTtlInSeconds"] == 0
     methods = _method_paths(template)
-    assert set(resources.PUBLIC_ROUTES) <= set(methods)
+    public = {(route.method, route.path) for route in resources.ROUTES if route.public}
+    assert public <= set(methods)
     assert {("ANY", "/"), ("ANY", "/{proxy+}")} <= set(methods)
     for route, method in methods.items():
-        if route in resources.PUBLIC_ROUTES:
+        if route in public:
             assert method["AuthorizationType"] == "NONE", route
         else:
             assert method["AuthorizationType"] == "CUSTOM", route
@@ -261,7 +265,7 @@ def test_api_has_binary_types_throttling_access_logs_and_tracing(template: dict[
     properties = stage["Properties"]
     assert properties["AccessLogSetting"]["DestinationArn"]
     assert properties["TracingEnabled"] is True
-    (settings,) = properties["MethodSettings"]
+    (settings,) = [s for s in properties["MethodSettings"] if s["ResourcePath"] == "/*"]
     assert settings["ThrottlingRateLimit"] > 0
     assert settings["ThrottlingBurstLimit"] > 0
     assert settings["LoggingLevel"] == "ERROR"
@@ -330,3 +334,72 @@ def test_outputs(template: dict[str, Any]) -> None:
     assert {"ApiUrl", "BucketName", "TableName", "StateMachineArn", "DashboardName"} <= set(
         template["Outputs"]
     )
+
+
+def _integrated_function(template: dict[str, Any], method: dict[str, Any]) -> str:
+    """The spec logical id of the function a method's proxy integration invokes."""
+    uri = json.dumps(method["Integration"]["Uri"])
+    (logical_id,) = [
+        spec.logical_id
+        for spec in resources.FUNCTIONS
+        if f'"{function_id(template, spec.logical_id)}"' in uri
+    ]
+    return logical_id
+
+
+def _example(path: str) -> str:
+    """A request path that the resource path `path` matches."""
+    return re.sub(r"\{[^}]+\+\}", "a/b", re.sub(r"\{[^}+]+\}", "x", path))
+
+
+def test_every_api_route_goes_where_the_local_gateway_sends_it(template: dict[str, Any]) -> None:
+    """Invariant 10: the deployed API and the embedded runtime's gateway route each
+    method to the same function, with the same authorization; the local gateway adds
+    only its /_local/ routes (it would have caught provider webhooks reaching the api
+    function, which has no such route, in AWS)."""
+    deployed = {
+        route: (_integrated_function(template, method), method["AuthorizationType"] == "NONE")
+        for route, method in _method_paths(template).items()
+    }
+    local = {}
+    with LocalApiGateway(routes=(*resources.ROUTES, *LOCAL_ROUTES)) as gateway:
+        for route in gateway.routes:
+            method = route.method if route.method != "ANY" else "PATCH"
+            assert gateway.route_for(method, _example(route.pattern)) is route, route.pattern
+            local[(route.method, route.pattern)] = (route.spec.function, route.spec.public)
+    local_only = {(route.method, route.path) for route in LOCAL_ROUTES}
+    assert {k: v for k, v in local.items() if k not in local_only} == deployed
+    events = ("POST", "/provider-events/simulated")
+    chosen = gateway.route_for(*events)
+    assert chosen is not None
+    assert (chosen.spec.function, chosen.spec.public) == (
+        resources.CALL_EVENTS_FUNCTION.logical_id,
+        True,
+    )
+
+
+def test_provider_webhooks_have_their_own_throttle(template: dict[str, Any]) -> None:
+    (stage,) = of_type(template, "AWS::ApiGateway::Stage").values()
+    settings = {
+        (s["HttpMethod"], s["ResourcePath"]): s for s in stage["Properties"]["MethodSettings"]
+    }
+    for route in resources.ROUTES:
+        if route.throttle is None:
+            continue
+        # A method setting's resource path: "/", then the path with each / as ~1.
+        own = settings[(route.method, "/" + route.path.replace("/", "~1"))]
+        assert (own["ThrottlingRateLimit"], own["ThrottlingBurstLimit"]) == route.throttle
+    assert any(route.throttle for route in resources.ROUTES if route.public)
+
+
+def test_the_sweep_runs_every_minute(template: dict[str, Any]) -> None:
+    """Calls nobody watches (a stopped run's) are reconciled in AWS as locally."""
+    scheduled = {
+        json.dumps(rule["Properties"]["Targets"]): rule["Properties"]["ScheduleExpression"]
+        for rule in of_type(template, "AWS::Events::Rule").values()
+        if "ScheduleExpression" in rule["Properties"]
+    }
+    sweep = function_id(template, resources.SWEEP_FUNCTION.logical_id)
+    assert [rate for targets, rate in scheduled.items() if sweep in targets] == [
+        "rate(1 minute)"
+    ]

@@ -6,12 +6,13 @@ in other directories run.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 import pytest
 
-from infra.resources import QUEUES
-from local.api_gateway import DEFAULT_PUBLIC_ROUTES, LocalApiGateway
+from infra.resources import QUEUES, ROUTES, RouteSpec
+from local.api_gateway import LocalApiGateway
 from local.aws import EmbeddedAws
 from tests.local.support import FAIL_QUEUE, TEST_FUNCTIONS
 
@@ -24,8 +25,11 @@ def aws() -> Iterator[EmbeddedAws]:
 
 @pytest.fixture(scope="package")
 def gateway(aws: EmbeddedAws) -> Iterator[LocalApiGateway]:
-    with LocalApiGateway(
-        public_routes=(*DEFAULT_PUBLIC_ROUTES, ("ANY", "/crash-public")),
-        prefix_functions={"/crash": "CrashFunction"},
-    ) as api:
+    # The stack's routes, all to the fake api function, and two to a function that raises.
+    routes = (
+        *(dataclasses.replace(route, function="ApiFunction") for route in ROUTES),
+        RouteSpec("ANY", "/crash", "CrashFunction"),
+        RouteSpec("ANY", "/crash-public", "CrashFunction", public=True),
+    )
+    with LocalApiGateway(routes=routes) as api:
         yield api

@@ -15,10 +15,10 @@ import pytest
 
 from batch_calls.telephony.base import Outcome
 from batch_calls.telephony.simulated import SimulatedProvider, simulator_calls
-from infra.resources import SIMULATOR_FUNCTION, SIMULATOR_QUEUE, FunctionSpec
-from local.api_gateway import DEFAULT_PUBLIC_ROUTES, LocalApiGateway
+from infra.resources import SIMULATOR_FUNCTION, SIMULATOR_QUEUE, FunctionSpec, RouteSpec
+from local.api_gateway import LocalApiGateway
 from local.aws import EmbeddedAws
-from local.simulator_api import LOCAL_FUNCTIONS, LOCAL_PUBLIC_ROUTES, LOCAL_ROUTES, local_settings
+from local.simulator_api import LOCAL_FUNCTIONS, LOCAL_ROUTES, local_settings
 from tests.local.support import wait_until
 from tests.telephony import fake_webhook
 from tests.telephony.support import call_request
@@ -30,10 +30,8 @@ WEBHOOK = FunctionSpec("WebhookFunction", "tests.telephony.fake_webhook.receive"
 def stack() -> Iterator[tuple[EmbeddedAws, LocalApiGateway]]:
     # The gateway binds its port when made, so its URL can be a setting of the stack.
     gateway = LocalApiGateway(
-        function=WEBHOOK.logical_id,
+        routes=(RouteSpec("ANY", "/{proxy+}", WEBHOOK.logical_id), *LOCAL_ROUTES),
         authorizer=None,
-        prefix_functions=LOCAL_ROUTES,
-        public_routes=(*DEFAULT_PUBLIC_ROUTES, *LOCAL_PUBLIC_ROUTES),
     )
     with (
         gateway,
