@@ -77,6 +77,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from batch_calls import store
+from batch_calls.logic import admin
 from cli.http_client import multipart, send
 from infra.resources import CALL_WATCH, STATE_MACHINE
 from local import runtime
@@ -448,6 +450,9 @@ def run(
         runtime.running(dial_settings=dial_settings) as local,
         quiet_logs(),
     ):
+        workspace = local.demo.workspace.workspace_id
+        if concurrency > local.demo.workspace.max_concurrent_calls:
+            admin.configure(store.database(), workspace, max_concurrent_calls=concurrency)
         api = Api(local.gateway.url, local.demo.api_key)
         started, posted_at = time.monotonic(), time.time()
         batch_id = api.create(csv, concurrency)

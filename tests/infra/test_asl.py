@@ -64,7 +64,7 @@ def test_a_run_is_a_distributed_map_of_slots_that_dial_with_the_watch_period(
     assert slots["MaxConcurrencyPath"] == "$.prepared.max_concurrency"
     assert slots["ToleratedFailurePercentage"] == 100
     children = slots["ItemProcessor"]["States"]
-    for name in ("Dial", "WatchCall"):
+    for name in ("Dial", "Reconcile"):
         task = children[name]
         assert task["Resource"] == "arn:aws:states:::lambda:invoke.waitForTaskToken"
         assert task["TimeoutSeconds"] == resources.DIAL_SETTINGS[resources.CALL_WATCH]

@@ -400,6 +400,4 @@ def test_the_sweep_runs_every_minute(template: dict[str, Any]) -> None:
         if "ScheduleExpression" in rule["Properties"]
     }
     sweep = function_id(template, resources.SWEEP_FUNCTION.logical_id)
-    assert [rate for targets, rate in scheduled.items() if sweep in targets] == [
-        "rate(1 minute)"
-    ]
+    assert [rate for targets, rate in scheduled.items() if sweep in targets] == ["rate(1 minute)"]

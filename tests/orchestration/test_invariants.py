@@ -256,3 +256,33 @@ def test_forged_or_replayed_callbacks_are_refused(product: Product) -> None:
         headers={**stale, "Content-Type": "application/json"},
     )
     assert reply.status == 401
+
+
+def test_concurrency_changes_while_running_take_effect_within_seconds(product: Product) -> None:
+    """Raised: a new run with more slots starts at once, the peak reaches the new limit
+    and never passes it. Lowered: the slots above it end after their call."""
+    batch_id = product.create(contacts(60, duration=1.0, first=8400), max_concurrent_calls="2")
+    product.wait_until(lambda: len(product.calls(batch_id)) >= 3)
+    path = f"/batch-calls/{batch_id}"
+    raised = product.client.request("PATCH", path, json_body={"max_concurrent_calls": 6})
+    assert (raised.status, raised.body["max_concurrent_calls"]) == (200, 6)
+    product.wait_until(lambda: product.peak(batch_id) == 6, timeout=20)
+    lowered = product.client.request("PATCH", path, json_body={"max_concurrent_calls": 1})
+    assert lowered.status == 200
+    time.sleep(2.5)  # the calls started before the change end (1 s each)
+    settled = datetime.now(UTC)
+    product.wait_for(batch_id, "completed", timeout=120)
+    calls = product.calls(batch_id)
+    after = [c for c in calls if moment(c["ended_at"]) > settled]
+    for call in after:  # at most one live at any moment after the change settled
+        start, end = moment(call["started_at"]), moment(call["ended_at"])
+        overlapping = [
+            c for c in after
+            if c is not call and moment(c["started_at"]) < end and moment(c["ended_at"]) > start
+        ]  # fmt: skip
+        assert not overlapping, call
+    assert product.peak(batch_id) == 6
+    assert len(calls) == 60
+    refused = product.client.request("PATCH", path, json_body={"name": "renamed"})
+    assert refused.status == 409  # the batch is over: nothing changes
+    product.assert_counters_match_recipients(batch_id)

@@ -212,25 +212,26 @@ def test_an_unknown_dispatch_waits_for_reconciliation_and_is_never_redialled(
     assert len(provider.requests) == 1
 
     provider.looked_up = DispatchUnknown("still down")
-    assert dispatch.reconcile(rounds, slot(ledger)) == {"live": False}
+    with pytest.raises(dispatch.NextCall, match="recorded"):
+        dispatch.reconcile(rounds, slot(ledger), "token-2")
     after = recipient(ledger)
     assert (after.status, after.last_outcome) == (RecipientStatus.FAILED, UNKNOWN_OUTCOME)
     assert rounds.workflow.answers == [("token-1", {"outcome": UNKNOWN_OUTCOME})]  # type: ignore[attr-defined]
-    assert dispatch.reconcile(rounds, slot(ledger)) == {"live": False}  # nothing twice
+    with pytest.raises(dispatch.NextCall, match="no call"):  # nothing twice
+        dispatch.reconcile(rounds, slot(ledger), "token-3")
 
 
 def test_a_live_call_is_watched_again_and_its_outcome_answers_the_new_token(ledger: str) -> None:
     provider = ScriptedProvider("simulated", "sim-1", lookup=CallEvent("", None, "in-progress"))
     rounds = rounds_with(provider)
     assert dial(rounds, ledger) == "placed"
-    assert dispatch.reconcile(rounds, slot(ledger)) == {"live": True}
+    assert dispatch.reconcile(rounds, slot(ledger), "token-2").startswith("still live")
     assert recipient(ledger).status is RecipientStatus.IN_PROGRESS  # never cut
-    assert dispatch.watch(rounds, slot(ledger), "token-2") == "watching"
     event = CallEvent("", Outcome.COMPLETED, "completed", provider_call_id="sim-1")
     assert receive(rounds, Unheard(), "simulated", event) is Received.RECORDED
     assert rounds.workflow.answers == [("token-2", {"outcome": "completed"})]  # type: ignore[attr-defined]
-    with pytest.raises(dispatch.NextCall):  # the call ended: nothing left to watch
-        dispatch.watch(rounds, slot(ledger), "token-3")
+    with pytest.raises(dispatch.NextCall):  # the call ended: nothing left to reconcile
+        dispatch.reconcile(rounds, slot(ledger), "token-3")
     assert len(provider.requests) == 1
 
 

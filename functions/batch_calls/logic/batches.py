@@ -41,6 +41,7 @@ from batch_calls.logic.errors import (
 from batch_calls.logic.rounds import Rounds, advance
 from batch_calls.logic.settings import (
     CHANGEABLE_FIELDS,
+    CHANGEABLE_WHILE_RUNNING,
     check_against_workspace,
     parse_settings,
 )
@@ -384,9 +385,16 @@ def update_batch(
             unknown[0], f"cannot be changed; only {', '.join(sorted(CHANGEABLE_FIELDS))} can"
         )
     batch = _batch(services, workspace_id, batch_id)
-    if batch.status not in {BatchStatus.PAUSED, BatchStatus.SCHEDULED, BatchStatus.DRAFT}:
+    running = batch.status is BatchStatus.RUNNING and set(changes) <= CHANGEABLE_WHILE_RUNNING
+    if not running and batch.status not in {
+        BatchStatus.PAUSED,
+        BatchStatus.SCHEDULED,
+        BatchStatus.DRAFT,
+    }:
         raise InvalidState(
-            f"settings can be changed only while paused, scheduled or draft; it is {batch.status}",
+            "settings can be changed only while paused, scheduled or draft (only "
+            f"{', '.join(sorted(CHANGEABLE_WHILE_RUNNING))} while running); it is "
+            f"{batch.status}",
             status=str(batch.status),
         )
     now = services.clock()
@@ -404,7 +412,24 @@ def update_batch(
         raise InvalidState("the batch changed at the same moment; read it and try again")
     if settings.calling_window != batch.settings.calling_window and batch.parts:
         services.load_queue.request_window_reset(workspace_id, batch_id)
+    if running and settings.max_concurrent_calls > batch.settings.max_concurrent_calls:
+        updated = _rerun_with_more_slots(services, updated)
     return batch_view(updated)
+
+
+def _rerun_with_more_slots(services: Services, batch: Batch) -> Batch:
+    """A running batch's concurrency was raised: its run has too few slots, so it is
+    stopped and a new one started at once. Calls of the old run go on and are recorded
+    by their callbacks (the semaphore keeps their units until then; lost ones are found
+    by the sweep); a lowered concurrency needs nothing (slots above it end)."""
+    if batch.active_round is None:
+        return batch
+    services.rounds.workflow.stop(execution_name(batch.batch_id, batch.active_round))
+    ended = services.database.end_round(batch.workspace_id, batch.batch_id, batch.active_round)
+    if ended is None:
+        return batch  # the run ended meanwhile: its FinishRound plans the next
+    advance(services.rounds, ended)
+    return services.database.get_batch(batch.workspace_id, batch.batch_id) or ended
 
 
 # -- uploads ---------------------------------------------------------------------------

@@ -276,23 +276,20 @@ def _call_start(rounds: Rounds, batch: Batch, workspace: Workspace | None) -> in
 # -- watching and reconciling --------------------------------------------------------
 
 
-def watch(rounds: Rounds, slot: SlotRef, task_token: str) -> str:
-    """The WatchCall task: the slot's live call now answers this token."""
-    call = _slot_call(rounds, slot)
-    until = rounds.clock() + rounds.call_watch + SWEEP_GRACE
-    if call is None or not rounds.attempts.watch(call, task_token, until):
-        raise NextCall("the call has ended")
-    return "watching"
-
-
-def reconcile(rounds: Rounds, slot: SlotRef) -> dict[str, bool]:
-    """The slot's call went unanswered for the watch period (or its Dial failed): ask
-    the provider and record what it says; `live` when the call goes on (invariant 6:
-    the slot waits for it again, nothing else does)."""
+def reconcile(rounds: Rounds, slot: SlotRef, task_token: str) -> str:
+    """The Reconcile task: the slot's call went unanswered for the watch period (or its
+    Dial failed). Ask the provider: an ended call is recorded and the slot moves on
+    (NextCall); one still live is waited for again on this task's token (invariant 6:
+    it holds its own slot, nothing else), never cut, never redialled."""
     call = _slot_call(rounds, slot)
     if call is None or call.outcome is not None:
-        return {"live": False}
-    return {"live": reconcile_call(rounds, call)}
+        raise NextCall("no call of this slot is live")
+    if not reconcile_call(rounds, call):
+        raise NextCall("recorded")
+    until = rounds.clock() + rounds.call_watch + SWEEP_GRACE
+    if not rounds.attempts.watch(call, task_token, until):
+        raise NextCall("the call ended meanwhile")
+    return "still live: watching it again"
 
 
 def reconcile_call(rounds: Rounds, call: CallRecord) -> bool:

@@ -27,6 +27,9 @@ CHANGEABLE_FIELDS = frozenset(
         "max_calls_per_second",
     }
 )
+# What may change while the batch runs: its concurrency, which takes effect within
+# seconds (logic/batches.py update_batch).
+CHANGEABLE_WHILE_RUNNING = frozenset({"max_concurrent_calls"})
 _JSON_FIELDS = ("retry_config", "calling_window", "webhooks")
 # A scheduled_at this close to now counts as "now" (clocks differ a little).
 _CLOCK_SKEW = timedelta(seconds=60)
