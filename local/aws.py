@@ -60,7 +60,7 @@ from infra.resources import (
     environment_value,
     setting_name,
 )
-from local import lambda_runtime, moto_dynamodb
+from local import lambda_runtime, moto_costs, moto_dynamodb
 from local.scheduler_pump import SchedulerPump
 from local.sqs_poller import SqsEventSourcePoller
 
@@ -213,6 +213,7 @@ class EmbeddedAws:
         )
         self._post("/moto-api/config", MOTO_CONFIG)
         moto_dynamodb.install()
+        moto_costs.install()
         lambda_runtime.install(
             {spec.logical_id: self.physical_name(spec.logical_id) for spec in self.functions},
             region=self.region,
@@ -269,6 +270,7 @@ class EmbeddedAws:
                 self._server = None
         lambda_runtime.uninstall()
         moto_dynamodb.uninstall()
+        moto_costs.uninstall()
         self._restore_environ()
         if self._saved_werkzeug_level is not None:
             logging.getLogger("werkzeug").setLevel(self._saved_werkzeug_level)

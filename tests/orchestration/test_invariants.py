@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from batch_calls import store
 from batch_calls.domain.calls import execution_name
+from batch_calls.logic import admin
 from batch_calls.telephony.signing import sign
 from local import lambda_runtime
 from tests.orchestration.conftest import FINAL, Product, contacts, moment
@@ -286,3 +288,41 @@ def test_concurrency_changes_while_running_take_effect_within_seconds(product: P
     refused = product.client.request("PATCH", path, json_body={"name": "renamed"})
     assert refused.status == 409  # the batch is over: nothing changes
     product.assert_counters_match_recipients(batch_id)
+
+
+def test_the_workspace_limit_holds_across_batches_and_the_higher_priority_goes_first(
+    product: Product,
+) -> None:
+    """Seed 001: a workspace's concurrency counts the live calls of all its batches.
+    When both wait for a freed unit, the batch of higher priority (seed 003) gets it."""
+    workspace = product.local.demo.workspace
+    admin.configure(store.database(), workspace.workspace_id, max_concurrent_calls=3)
+    try:
+        low = product.create(
+            contacts(30, duration=1.0, first=8500), max_concurrent_calls="3", priority="2"
+        )
+        product.wait_until(lambda: len(product.calls(low)) >= 4)
+        high = product.create(
+            contacts(9, duration=1.0, first=8600), max_concurrent_calls="3", priority="9"
+        )
+        product.wait_for(high, "completed", timeout=60)
+        product.wait_for(low, "completed", timeout=90)
+    finally:
+        admin.configure(
+            store.database(),
+            workspace.workspace_id,
+            max_concurrent_calls=workspace.max_concurrent_calls,
+        )
+    low_calls, high_calls = product.calls(low), product.calls(high)
+    spans = [(moment(c["started_at"]), moment(c["ended_at"])) for c in low_calls + high_calls]
+    for start, _ in spans:  # invariant 2 for the workspace: never more than 3 live at once
+        assert sum(1 for s, e in spans if s <= start < e) <= 3
+    # Once the high-priority batch holds units, the other starts nothing until its last
+    # recipient is dialled (a call started just before may still be setting up).
+    first = min(moment(c["started_at"]) for c in high_calls)
+    last = max(moment(c["started_at"]) for c in high_calls)
+    overtaken = [
+        c for c in low_calls if first + timedelta(seconds=1) < moment(c["started_at"]) < last
+    ]
+    assert overtaken == []
+    assert product.peak(high) == 3

@@ -132,6 +132,8 @@ def test_counters_follow_every_transition(embedded: None) -> None:
             caller_id="+14155550100",
             slot=SlotRef(WORKSPACE, BATCH, 1, index % loaded.settings.max_concurrent_calls),
             watch_until=NOW + timedelta(minutes=7),
+            workspace_limit=1000,
+            slot_limit=1000,
         )
         for index, r in enumerate(first)
     ]
@@ -149,6 +151,8 @@ def test_counters_follow_every_transition(embedded: None) -> None:
         caller_id="+14155550100",
         slot=SlotRef(WORKSPACE, BATCH, 1, 0),
         watch_until=NOW,
+        workspace_limit=1000,
+        slot_limit=1000,
     )
     assert again is not Claim.CLAIMED
     # Each claimed call is watched until its watch runs out, then found by the sweep.

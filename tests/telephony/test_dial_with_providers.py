@@ -255,8 +255,16 @@ def test_a_dial_that_failed_before_claiming_is_due_again_after_a_pause(
         dial(rounds, ledger)
 
 
-def test_a_slot_ends_when_the_batch_stops_or_its_run_is_not_the_current_one(ledger: str) -> None:
+def test_a_slot_ends_when_the_batch_stops_or_its_run_is_not_the_current_one(
+    ledger: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rounds = rounds_with(ScriptedProvider("simulated", "sim-1"))
+    # A slot's history stays bounded: past its share of calls it ends (the next run
+    # goes on at once), and claims nobody.
+    monkeypatch.setattr(dispatch, "SLOT_CALL_LIMIT", 0)
+    with pytest.raises(dispatch.SlotDone, match="share of calls"):
+        dial(rounds, ledger)
+    monkeypatch.undo()
     with pytest.raises(dispatch.SlotDone, match="this run was stopped"):
         dispatch.dial(rounds, SlotRef(ledger, BATCH, 2, 0), "token-1")
     with pytest.raises(dispatch.SlotDone, match="concurrency was lowered"):

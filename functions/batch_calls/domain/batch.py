@@ -21,6 +21,7 @@ MAX_RETRIES = 10
 MAX_RETRY_WAIT_MINUTES = 7 * 24 * 60
 MAX_CALLS_PER_SECOND = 1000
 MAX_CALLER_NUMBERS = 100
+DEFAULT_PRIORITY, MAX_PRIORITY = 5, 10
 
 
 class BatchStatus(StrEnum):
@@ -221,6 +222,9 @@ class BatchSettings(_Strict):
     from_phone_numbers: tuple[str, ...] = Field(default=(), validate_default=True)
     # Call starts per second (seed 003's maxCallsPerSecond); None: no pace of its own.
     max_calls_per_second: int | None = Field(default=None, ge=1, le=MAX_CALLS_PER_SECOND)
+    # Who gets a freed unit of the workspace's concurrency first (seed 003's priority,
+    # 1-10): the higher, then the older batch.
+    priority: int = Field(default=DEFAULT_PRIORITY, ge=1, le=MAX_PRIORITY)
 
     @model_validator(mode="before")
     @classmethod

@@ -143,6 +143,9 @@ def create_batch(  # noqa: PLR0917 - each form field is a parameter, as the Open
         str | None, Form(description="caller IDs to rotate: JSON list or comma-separated")
     ] = None,
     max_calls_per_second: Annotated[int | None, Form(ge=1)] = None,
+    priority: Annotated[
+        int | None, Form(description="1-10: who gets a freed workspace slot first (default 5)")
+    ] = None,
     on_invalid_rows: Annotated[str | None, Form(description="reject (default) or skip")] = None,
     dedupe: Annotated[bool | None, Form()] = None,
     start: Annotated[bool | None, Form(description="false stages a draft")] = None,
@@ -164,6 +167,7 @@ def create_batch(  # noqa: PLR0917 - each form field is a parameter, as the Open
             "webhooks": webhooks,
             "from_phone_numbers": from_phone_numbers,
             "max_calls_per_second": max_calls_per_second,
+            "priority": priority,
             "on_invalid_rows": on_invalid_rows,
             "dedupe": dedupe,
         }

@@ -103,6 +103,7 @@ class BatchView(_View):
         description="caller IDs rotated across calls, from_phone_number first"
     )
     max_calls_per_second: int | None = Field(description="call starts per second; null: no cap")
+    priority: int = Field(description="1-10: who gets a freed workspace slot first")
     next_attempt_at: datetime | None = Field(
         description="when the batch calls next, while it waits (scheduled, running)"
     )
@@ -216,6 +217,7 @@ class BatchChanges(BaseModel):
         default=None, description="caller IDs the workspace owns, rotated across calls"
     )
     max_calls_per_second: int | None = Field(default=None, ge=1, le=MAX_CALLS_PER_SECOND)
+    priority: int | None = Field(default=None, ge=1, le=10)
 
 
 def inline_schema(model: type[BaseModel]) -> dict[str, Any]:

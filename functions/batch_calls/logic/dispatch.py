@@ -22,7 +22,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from batch_calls import monitoring
-from batch_calls.domain.batch import Batch, BatchStatus, Outcome, Recipient, RecipientStatus
+from batch_calls.domain.batch import (
+    MAX_PRIORITY,
+    Batch,
+    BatchStatus,
+    Outcome,
+    Recipient,
+    RecipientStatus,
+)
 from batch_calls.domain.calls import UNKNOWN_OUTCOME, call_id, idempotency_key
 from batch_calls.domain.workspace import Workspace
 from batch_calls.logic import calling_rules as rules
@@ -55,6 +62,9 @@ DIAL_ERROR_PAUSE = timedelta(minutes=5)
 # The sweep reconciles a call only this long after its slot would have: a slot that is
 # alive always reconciles its own call first.
 SWEEP_GRACE = timedelta(minutes=2)
+# A batch that found the workspace's concurrency full counts as waiting for a unit this
+# long after its last try (its slots try every few seconds while they wait).
+WORKSPACE_WAIT = timedelta(seconds=15)
 _DUE_STATUSES = frozenset({RecipientStatus.PENDING, RecipientStatus.WAITING_RETRY})
 
 
@@ -109,8 +119,6 @@ def dial(rounds: Rounds, slot: SlotRef, task_token: str) -> str:
         raise SlotDone("this run was stopped")
     if slot.slot >= batch.settings.max_concurrent_calls:
         raise SlotDone("the batch's concurrency was lowered")
-    if rounds.attempts.slot(slot).calls >= SLOT_CALL_LIMIT:
-        raise SlotDone("this slot placed its share of calls; the next run goes on")
     now = rounds.clock()
     opening = rules.batch_opening(batch.settings.calling_window, now)
     if opening is None:
@@ -119,12 +127,16 @@ def dial(rounds: Rounds, slot: SlotRef, task_token: str) -> str:
         _idle(rounds, batch, opening)
     candidates = rounds.attempts.due(slot.workspace_id, slot.batch_id, now, CANDIDATES)
     if not candidates:
+        # Nobody of this batch is due: it waits for no unit of the workspace either.
+        rounds.attempts.stop_waiting_for_unit(slot.workspace_id, slot.batch_id)
         earliest = rounds.attempts.earliest_due(slot.workspace_id, slot.batch_id)
         if earliest is None:
             raise SlotDone("nobody is waiting")
         _idle(rounds, batch, max(earliest.due_at or now, now))
+    workspace = rounds.database.get_workspace(slot.workspace_id)
+    turn = _Turn(rounds, batch, workspace, slot, task_token)
+    _yield_to_better_batches(turn)
     start = slot.slot % len(candidates)
-    turn = _Turn(rounds, batch, rounds.database.get_workspace(slot.workspace_id), slot, task_token)
     for candidate in candidates[start:] + candidates[:start]:
         result = _try(turn, candidate)
         if result is not None:
@@ -141,6 +153,41 @@ class _Turn:
     workspace: Workspace | None
     slot: SlotRef
     task_token: str
+
+    @property
+    def workspace_limit(self) -> int:
+        """The workspace's concurrency across all its batches."""
+        limit = self.batch.settings.max_concurrent_calls
+        return limit if self.workspace is None else self.workspace.max_concurrent_calls
+
+    @property
+    def rank(self) -> str:
+        """Who gets a freed unit of the workspace first: the higher priority, then the
+        older batch (text that sorts lowest first)."""
+        settings, batch = self.batch.settings, self.batch
+        return f"{MAX_PRIORITY - settings.priority:02d}#{batch.created_at.isoformat()}"
+
+
+def _yield_to_better_batches(turn: _Turn) -> None:
+    """While a batch ranked before this one waits for a unit of the workspace's
+    concurrency, this one takes none (NoFreeSlot, and it waits too)."""
+    live = turn.rounds.attempts.workspace_live(turn.batch.workspace_id)
+    now = turn.rounds.clock().timestamp()
+    better = [
+        batch_id
+        for batch_id, (rank, until) in live.waiting.items()
+        if batch_id != turn.batch.batch_id and until > now and rank < turn.rank
+    ]
+    if better:
+        _wait_for_unit(turn)
+        raise NoFreeSlot(f"batches ranked first wait for the workspace's slots: {better}")
+
+
+def _wait_for_unit(turn: _Turn) -> None:
+    until = turn.rounds.clock() + WORKSPACE_WAIT
+    turn.rounds.attempts.wait_for_unit(
+        turn.batch.workspace_id, turn.batch.batch_id, turn.rank, until
+    )
 
 
 def _idle(rounds: Rounds, batch: Batch, due_at: datetime) -> None:
@@ -215,16 +262,32 @@ def _claim_and_call(turn: _Turn, due: Due, target: Recipient, second: int) -> st
         caller_id=caller,
         slot=turn.slot,
         watch_until=now + rounds.call_watch + SWEEP_GRACE,
+        workspace_limit=turn.workspace_limit,
+        slot_limit=SLOT_CALL_LIMIT,
     )
     if claimed is Claim.RECIPIENT_MOVED:
         return None
+    if claimed is Claim.SLOT_SPENT:
+        raise SlotDone("this slot placed its share of calls; the next run goes on")
+    if claimed is Claim.WORKSPACE_FULL:
+        _wait_for_unit(turn)
+        raise NoFreeSlot("every unit of the workspace's concurrency holds a live call")
     if claimed is Claim.BATCH_REFUSED:
         fresh = rounds.database.get_batch(batch.workspace_id, batch.batch_id)
         if fresh is None or fresh.status is not BatchStatus.RUNNING:
             raise SlotDone("the batch stopped")
         raise NoFreeSlot("every concurrency slot holds a live call")
-    call = rounds.attempts.call(this_call)
-    assert call is not None
+    call = CallRecord(
+        this_call,
+        batch.workspace_id,
+        batch.batch_id,
+        due.part,
+        due.row,
+        attempt,
+        turn.task_token,
+        provider_call_id=None,
+        outcome=None,
+    )  # as the claim wrote it
     if not rules.within(second, rounds.clock):
         rounds.attempts.release(call)  # overslept its call start: never an attempt
         raise NextCall("its call start passed")

@@ -28,6 +28,7 @@ _METADATA_FIELDS = {
     "calling-window": "calling_window",
     "from-phone-numbers": "from_phone_numbers",
     "max-calls-per-second": "max_calls_per_second",
+    "priority": "priority",
     "on-invalid-rows": "on_invalid_rows",
     "dedupe": "dedupe",
     "webhooks": "webhooks",

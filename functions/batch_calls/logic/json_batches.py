@@ -63,6 +63,8 @@ def _from_options(options: Mapping[str, Any], fields: Mapping[str, Any]) -> dict
         mapped["webhooks"] = {_WEBHOOK_NAMES.get(name, name): url for name, url in hooks.items()}
     if "maxCallsPerSecond" in options and "max_calls_per_second" not in fields:
         mapped["max_calls_per_second"] = options["maxCallsPerSecond"]
+    if "priority" in options and "priority" not in fields:
+        mapped["priority"] = options["priority"]
     strategy = options.get("retryStrategy")
     if strategy is not None and "retry_config" not in fields:
         mapped["retry_config"] = _retry_strategy(strategy)

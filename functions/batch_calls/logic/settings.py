@@ -25,6 +25,7 @@ CHANGEABLE_FIELDS = frozenset(
         "calling_window",
         "from_phone_numbers",
         "max_calls_per_second",
+        "priority",
     }
 )
 # What may change while the batch runs: its concurrency, which takes effect within

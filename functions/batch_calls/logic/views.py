@@ -35,6 +35,7 @@ def batch_view(batch: Batch) -> dict[str, Any]:
         ),
         "from_phone_numbers": list(settings.from_phone_numbers),
         "max_calls_per_second": settings.max_calls_per_second,
+        "priority": settings.priority,
         **_waiting(batch),
         "on_invalid_rows": settings.on_invalid_rows,
         "dedupe": settings.dedupe,

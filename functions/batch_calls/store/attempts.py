@@ -25,6 +25,7 @@ from batch_calls.domain.calls import Decision, status_after
 from batch_calls.store.keys import (
     ALWAYS,
     DUE_INDEX,
+    LIVE,
     META,
     MOMENT_FORMAT,
     WATCH_INDEX,
@@ -66,7 +67,18 @@ class Claim(Enum):
 
     CLAIMED = "claimed"
     BATCH_REFUSED = "batch_refused"  # not running, or every concurrency slot is taken
+    WORKSPACE_FULL = "workspace_full"  # the workspace's limit across its batches
+    SLOT_SPENT = "slot_spent"  # the slot placed its share of calls
     RECIPIENT_MOVED = "recipient_moved"  # another slot claimed it, or it changed
+
+
+@dataclass(frozen=True)
+class WorkspaceLive:
+    """The workspace's live calls, and the batches waiting for a unit: batch id ->
+    (its rank, lower first; until when its wait counts, epoch seconds)."""
+
+    calls: int
+    waiting: dict[str, tuple[str, float]]
 
 
 @dataclass(frozen=True)
@@ -202,10 +214,13 @@ class Attempts:
         caller_id: str,
         slot: SlotRef,
         watch_until: datetime,
+        workspace_limit: int,
+        slot_limit: int,
     ) -> Claim:
-        """pending|waiting_retry -> dialing(attempt), a concurrency slot taken, the call
-        item created (watched until `watch_until`) and the slot pointed at it, all or
-        nothing; only while the batch is running with a free slot."""
+        """pending|waiting_retry -> dialing(attempt), a unit of the batch's and of the
+        workspace's concurrency taken, the call item created (watched until
+        `watch_until`) and the slot pointed at it, all or nothing; only while the batch
+        is running with a free unit of both."""
         attempt = recipient.attempts + 1
         pk = batch_pk(workspace_id, batch_id)
         refused = self._transact_reasons(
@@ -257,18 +272,29 @@ class Attempts:
                         "ConditionExpression": "attribute_not_exists(PK)",
                     }
                 },
-                {
-                    "Update": {
-                        "Key": _item({"PK": pk, "SK": slot_sk(slot.round, slot.slot)}),
-                        "UpdateExpression": "SET call_id = :call ADD calls :one",
-                        "ExpressionAttributeValues": _item({":call": call_id, ":one": 1}),
-                    }
-                },
+                _update(
+                    pk,
+                    slot_sk(slot.round, slot.slot),
+                    "SET call_id = :call ADD calls :one",
+                    "(attribute_not_exists(calls) AND :one <= :limit) OR calls < :limit",
+                    {":call": call_id, ":one": 1, ":limit": slot_limit},
+                ),
+                _update(
+                    workspace_pk(workspace_id),
+                    LIVE,
+                    "ADD calls :one",
+                    "attribute_not_exists(calls) OR calls < :limit",
+                    {":one": 1, ":limit": workspace_limit},
+                ),
             ]
         )
         if refused is None:
             return Claim.CLAIMED
-        return Claim.BATCH_REFUSED if refused[0] else Claim.RECIPIENT_MOVED
+        if refused[0]:
+            return Claim.BATCH_REFUSED
+        if refused[3]:
+            return Claim.SLOT_SPENT
+        return Claim.WORKSPACE_FULL if refused[4] else Claim.RECIPIENT_MOVED
 
     def mark_placed(self, call: CallRecord, provider: str, provider_call_id: str) -> None:
         """dialing -> in_progress once the provider has the call; from then on the
@@ -328,6 +354,7 @@ class Attempts:
                     },
                 ),
                 _counters(pk, {"in_progress": -1, "pending": 1}),
+                _workspace_live(call.workspace_id, -1),
                 {
                     "Delete": {
                         "TableName": self.table_name,
@@ -440,6 +467,7 @@ class Attempts:
                     values,
                 ),
                 _counters(pk, {"in_progress": -1, counter: 1}),
+                _workspace_live(call.workspace_id, -1),
             ]
         )
 
@@ -514,6 +542,52 @@ class Attempts:
                 for pk, limit in scopes
             ]
         )
+
+    # -- the workspace's concurrency ----------------------------------------------------
+
+    def workspace_live(self, workspace_id: str) -> WorkspaceLive:
+        response = self.client.get_item(
+            TableName=self.table_name,
+            Key=_item({"PK": workspace_pk(workspace_id), "SK": LIVE}),
+            ConsistentRead=True,
+        )
+        item = {k: _deserialize(v) for k, v in response.get("Item", {}).items()}
+        waiting = {
+            str(batch): (str(entry["rank"]), float(entry["until"]))
+            for batch, entry in (item.get("waiting") or {}).items()
+        }
+        return WorkspaceLive(int(item.get("calls", 0)), waiting)
+
+    def wait_for_unit(self, workspace_id: str, batch_id: str, rank: str, until: datetime) -> None:
+        """Note that `batch_id` waits for a unit of the workspace's concurrency."""
+        self.client.update_item(
+            TableName=self.table_name,
+            Key=_item({"PK": workspace_pk(workspace_id), "SK": LIVE}),
+            UpdateExpression="SET waiting = if_not_exists(waiting, :empty)",
+            ExpressionAttributeValues=_item({":empty": {}}),
+        )
+        self.client.update_item(
+            TableName=self.table_name,
+            Key=_item({"PK": workspace_pk(workspace_id), "SK": LIVE}),
+            UpdateExpression="SET waiting.#batch = :entry",
+            ExpressionAttributeNames={"#batch": batch_id},
+            ExpressionAttributeValues=_item(
+                {":entry": {"rank": rank, "until": int(until.timestamp())}}
+            ),
+        )
+
+    def stop_waiting_for_unit(self, workspace_id: str, batch_id: str) -> None:
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=_item({"PK": workspace_pk(workspace_id), "SK": LIVE}),
+                UpdateExpression="REMOVE waiting.#batch",
+                ConditionExpression="attribute_exists(waiting.#batch)",
+                ExpressionAttributeNames={"#batch": batch_id},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
 
     # -- slots and watches ------------------------------------------------------------
 
@@ -641,6 +715,17 @@ def _update(
     if names:
         update["ExpressionAttributeNames"] = names
     return {"Update": update}
+
+
+def _workspace_live(workspace_id: str, delta: int) -> dict[str, Any]:
+    """The workspace's live calls move with the batch's `in_progress`."""
+    return {
+        "Update": {
+            "Key": _item({"PK": workspace_pk(workspace_id), "SK": LIVE}),
+            "UpdateExpression": "ADD calls :delta",
+            "ExpressionAttributeValues": _item({":delta": delta}),
+        }
+    }
 
 
 def _counters(pk: str, deltas: dict[str, int]) -> dict[str, Any]:

@@ -47,6 +47,9 @@ WATCH_SHARDS = 8
 
 # A slot of a run (SLOT#{round}#{slot} under its batch): the call it placed last.
 SLOT_PREFIX = "SLOT#"
+# The workspace's live calls across its batches, and the batches waiting for one of its
+# units (LIVE under the workspace).
+LIVE = "LIVE"
 
 MOMENT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
