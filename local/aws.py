@@ -263,6 +263,7 @@ class EmbeddedAws:
             self._poller = None
         if self._server is not None:
             try:
+                self._stop_executions()
                 self._post("/moto-api/reset", None)
                 self._post("/moto-api/config", self._saved_config)
             finally:
@@ -278,6 +279,20 @@ class EmbeddedAws:
         self.resources = {}
         with _Running.lock:
             _Running.instance = None
+
+    def _stop_executions(self) -> None:
+        """Stop every execution still running (a batch left paused mid-call, slots
+        napping): moto's interpreter threads outlive a reset otherwise, and would go on
+        calling a server that is gone, in whatever this process runs next."""
+        sfn = self.client("stepfunctions")
+        for machine in self.state_machines:
+            arn = self.resources[machine.logical_id].arn
+            pages = sfn.get_paginator("list_executions").paginate(
+                stateMachineArn=arn, statusFilter="RUNNING"
+            )
+            for page in pages:
+                for execution in page["executions"]:
+                    sfn.stop_execution(executionArn=execution["executionArn"])
 
     # -- what the process is given -----------------------------------------------------
 

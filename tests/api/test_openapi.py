@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 import schemathesis
 
+from batch_calls.logic.settings import CHANGEABLE_FIELDS
 from local.api_gateway import LocalApiGateway
 from tests.api.client import Client
 
@@ -165,15 +166,7 @@ def test_patch_documents_the_changeable_settings(document: dict[str, Any]) -> No
     patch = document["paths"]["/batch-calls/{batch_id}"]["patch"]
     body = patch["requestBody"]["content"]["application/json"]["schema"]
     assert body["additionalProperties"] is False
-    assert set(body["properties"]) == {
-        "name",
-        "scheduled_at",
-        "max_concurrent_calls",
-        "retry_config",
-        "calling_window",
-        "from_phone_numbers",
-        "max_calls_per_second",
-    }
+    assert set(body["properties"]) == CHANGEABLE_FIELDS
 
 
 def test_the_api_key_goes_in_x_api_key_or_as_a_bearer_token(document: dict[str, Any]) -> None:

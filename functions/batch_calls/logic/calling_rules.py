@@ -130,9 +130,13 @@ def reserve_call_start(
     return None
 
 
-def within(second: int, clock: Callable[[], datetime]) -> bool:
-    """Whether a call may start now under the start taken for `second`."""
-    return second == UNPACED or int(clock().timestamp()) == second
+def within(second: int, clock: Callable[[], datetime], margin: float = 0.0) -> bool:
+    """Whether a call may start now under the start taken for `second`, and still
+    would `margin` seconds from now (the time the request takes to reach the provider)."""
+    if second == UNPACED:
+        return True
+    now = clock().timestamp()
+    return int(now) == second and int(now + margin) == second
 
 
 # -- uploads ---------------------------------------------------------------------------

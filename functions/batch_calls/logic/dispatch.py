@@ -55,6 +55,9 @@ NAP_HORIZON = timedelta(seconds=60)
 # How many due recipients a Dial reads to choose from; slots start at different ones so
 # that slots freed at the same moment rarely race for the same recipient.
 CANDIDATES = 25
+# A paced call is placed only this long before its clock second ends: the request must
+# reach the provider within the second it was counted in.
+PLACE_MARGIN_SECONDS = 0.25
 # A recipient whose Dial failed before its call was claimed is due again after this, so
 # a recipient that breaks every Dial (a bug, a broken setting) costs a call every few
 # minutes, not a hot loop; the alarm on reconciliations tells.
@@ -288,9 +291,6 @@ def _claim_and_call(turn: _Turn, due: Due, target: Recipient, second: int) -> st
         provider_call_id=None,
         outcome=None,
     )  # as the claim wrote it
-    if not rules.within(second, rounds.clock):
-        rounds.attempts.release(call)  # overslept its call start: never an attempt
-        raise NextCall("its call start passed")
     agent = rounds.database.get_agent(batch.workspace_id, batch.settings.agent_id)
     request = CallRequest(
         call_id=this_call,
@@ -306,6 +306,9 @@ def _claim_and_call(turn: _Turn, due: Due, target: Recipient, second: int) -> st
     )
     try:
         provider = rounds.provider(workspace.telephony_provider if workspace else None)
+        if not rules.within(second, rounds.clock, PLACE_MARGIN_SECONDS):
+            rounds.attempts.release(call)  # its call start has passed: never an attempt
+            raise NextCall("its call start passed")
         placed = provider.place_call(request)
     except (CallNotPlaced, ProviderNotConfigured) as refused:
         # Recorded without answering the token: this invocation ends with NextCall.
