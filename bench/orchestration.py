@@ -3,15 +3,18 @@
 Starts the product (`local.runtime.running()`: embedded AWS, moto's Step Functions
 interpreter running statemachines/batch_round.asl.json, the local API, the simulated
 provider) once per concurrency (`--concurrency 10 50`), creates one batch of
-`--recipients` (default 500) through the HTTP API with a scripted mix of fates (70 %
+`--recipients` (default 300) through the HTTP API with a scripted mix of fates (70 %
 completed, 15 % no_answer then completed, 10 % busy twice, 4 % voicemail, 1 % lost: the
-call happens, its callback never comes) and heavy-tailed call lengths (median 1 s, one
-call in ten 10 times longer), retry_config {"max_retries": 1, "retry_interval_minutes":
+call happens, its callback never comes) and heavy-tailed call lengths (one call in ten
+10 times longer than the others), retry_config {"max_retries": 1, "retry_interval_minutes":
 0.05}, waits until it is `completed`, and prints (and returns, from `run()`, as a dict):
 
-Time is compressed: a 1 s call stands for a call of a minute, so the watch period
+Time is compressed: the median call lasts concurrency / 5 seconds (`--median-seconds`),
+so that the batch needs about 2.6 call starts a second at any concurrency (the embedded
+runtime, one Python process for moto, the interpreter and every Lambda, starts about 3
+a second on the 2-core machine). It stands for a call of a minute, so the watch period
 (CallWatchSeconds, production 300 s: how long a slot waits for an outcome before asking
-the provider) is compressed the same way, to 5 s (`--watch-seconds`).
+the provider) is compressed the same way.
 
 - wall time from the POST to `completed`, calls placed (the simulator's own call log)
   against the calls the scripts imply, one call per attempt;
@@ -28,7 +31,10 @@ the provider) is compressed the same way, to 5 s (`--watch-seconds`).
   wait are left out. A slot that waits out a lost callback's watch period holds no live
   call, so it counts as idle. The utilisation over the whole window is printed beside;
 - the longest time a slot stayed idle while someone was due (fewer live calls than the
-  limit while work was pending), and the longest time without a new call;
+  limit while work was pending, and no call starting), and the longest time without a
+  new call; the idle slot-seconds per call (the turnaround from a call's end to the
+  slot's next call, and lost callbacks' watch periods), and what utilisation that
+  turnaround gives with calls of a minute (derived, and printed as such);
 - Step Functions state transitions, from execution histories, counted as AWS bills
   them: one per state entered (every *StateEntered event) plus one per Retry attempt
   (a TaskScheduled beyond the first of its state entry); execution start and end and
@@ -55,7 +61,7 @@ transaction names; moto as shipped copies the whole table per item, and this bat
 take over 7 minutes, measuring moto rather than the product.
 
 Run: make bench   (or .venv/bin/python -m bench.orchestration [--recipients N]
-[--concurrency N ...] [--watch-seconds S] [--timeout S])
+[--concurrency N ...] [--median-seconds S] [--timeout S])
 """
 
 from __future__ import annotations
@@ -112,11 +118,19 @@ FINAL_STATUS = {
     "lost": "failed",
 }
 # Call lengths: uniform over 0.5-1.5 s (median 1 s), and one call in ten 10 times longer.
+# Call lengths: the median times uniform 0.5-1.5, and one call in ten 10 times longer.
 MIN_DURATION, MAX_DURATION = 0.5, 1.5
 LONG_CALL_EVERY, LONG_CALL_FACTOR = 10, 10
-WATCH_SECONDS = 5  # production's 300 s, compressed as the calls are
+# The embedded runtime runs every Lambda, moto and the interpreter in one Python process
+# and starts about three calls a second on the 2-core machine. So the median call is
+# concurrency / SLOTS_PER_MEDIAN_SECOND seconds, and the batch needs about 2.6 starts a
+# second whatever the concurrency (with 1 s calls at concurrency 50 it would need 26 and
+# measure the machine). A real median call is a minute: time is compressed 60 / median
+# times, and the watch period (production 300 s) with it.
+SLOTS_PER_MEDIAN_SECOND = 5
+REAL_MEDIAN_CALL_SECONDS = 60
 # Mean of real call lengths shaped like the bench's: median 60 s, one in ten 10x longer.
-REAL_MEAN_CALL_SECONDS = 0.9 * 60 + 0.1 * 600
+REAL_MEAN_CALL_SECONDS = REAL_MEDIAN_CALL_SECONDS * (0.9 + 0.1 * LONG_CALL_FACTOR)
 FIRST_NUMBER = 1000  # +1 415 555 1000 onwards, as the orchestration tests use
 MAX_RECIPIENTS = 9000
 POLL_SECONDS = 0.5
@@ -130,7 +144,7 @@ class BenchError(RuntimeError):
 # -- the batch ------------------------------------------------------------------------
 
 
-def contacts(count: int, seed: int = SEED) -> tuple[str, Counter[str]]:
+def contacts(count: int, median: float, seed: int = SEED) -> tuple[str, Counter[str]]:
     """A CSV of `count` US numbers with scripted fates, and how many of each script."""
     scripts: list[str] = []
     for script, share in MIX[1:]:
@@ -140,7 +154,7 @@ def contacts(count: int, seed: int = SEED) -> tuple[str, Counter[str]]:
     rows = []
     lengths = random.Random(seed + 1)
     for i, script in enumerate(scripts):
-        duration = lengths.uniform(MIN_DURATION, MAX_DURATION)
+        duration = median * lengths.uniform(MIN_DURATION, MAX_DURATION)
         if lengths.randrange(LONG_CALL_EVERY) == 0:
             duration *= LONG_CALL_FACTOR
         rows.append(f'+1415555{FIRST_NUMBER + i:04d},Name {i},"{script}",{duration:.3f}\n')
@@ -225,7 +239,9 @@ class Utilisation:
     pending: float  # the part of the window where work was pending, s
     while_pending: float  # live-call seconds / (max x pending)
     whole_window: float  # live-call seconds / (max x window)
-    longest_idle: float  # longest span with a slot free while work was pending, s
+    # The longest span in which a slot stayed free while work was pending and no call
+    # started (a start refills some slot), s.
+    longest_idle: float
 
 
 def pending_intervals(calls: list[dict[str, Any]], wait: float) -> list[tuple[float, float]]:
@@ -261,8 +277,12 @@ def utilisation(calls: list[dict[str, Any]], limit: int, wait: float) -> Utilisa
         if pending > 0:
             pending_time += span
             busy_pending += live * span
+        # A slot free while someone is due, and no call starting: it idles. A call
+        # start refills a slot, so the span restarts there.
         idle = idle + span if pending > 0 and live < limit else 0.0
         longest_idle = max(longest_idle, idle)
+        if live_change > 0:
+            idle = 0.0
         live += live_change
         pending += pending_change
         previous = moment
@@ -438,12 +458,14 @@ def run(
     recipients: int = 500,
     concurrency: int = 10,
     timeout: float = 300,
-    watch_seconds: int = WATCH_SECONDS,
+    median: float | None = None,
 ) -> dict[str, Any]:
     """Run the batch and measure it; the figures as a dict (see the module docstring)."""
     if not 1 <= recipients <= MAX_RECIPIENTS:
         raise BenchError(f"--recipients must be 1 to {MAX_RECIPIENTS}")
-    csv, scripts = contacts(recipients)
+    median = median or concurrency / SLOTS_PER_MEDIAN_SECOND
+    watch_seconds = max(1, round(DIAL_SETTINGS[CALL_WATCH] * median / REAL_MEDIAN_CALL_SECONDS))
+    csv, scripts = contacts(recipients, median)
     wait = RETRY_WAIT_MINUTES * 60
     children = ChildEvents()
     dial_settings = {CALL_WATCH: watch_seconds}
@@ -528,6 +550,7 @@ def run(
         / len(calls),
         "lost_per_call": scripts["lost"] / len(calls),
         "watch_seconds": watch_seconds,
+        "median_call_seconds": median,
         "parent_transitions_per_round": Counter(r.parent_transitions for r in rounds),
         "parent_transitions": parent_total,
         "child_executions": sum(r.children for r in rounds),
@@ -557,7 +580,8 @@ def report(f: dict[str, Any]) -> None:
     mix = ", ".join(f"{v} {k}" for k, v in f["scripts"].items())
     print(f"Batch of {n} simulated recipients, max_concurrent_calls {limit} ({f['batch_id']})")
     print(
-        f"  scripted: {mix}; calls {MIN_DURATION}-{MAX_DURATION} s, one in "
+        f"  scripted: {mix}; calls of {f['median_call_seconds']:g} s median (x "
+        f"{MIN_DURATION}-{MAX_DURATION}), one in "
         f"{LONG_CALL_EVERY} {LONG_CALL_FACTOR}x longer; max_retries {MAX_RETRIES}, retry wait "
         f"{RETRY_WAIT_MINUTES * 60:g} s; watch period {f['watch_seconds']} s"
     )
@@ -643,17 +667,21 @@ def report(f: dict[str, Any]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--recipients", type=int, default=500)
+    parser.add_argument("--recipients", type=int, default=300)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[10, 50])
-    parser.add_argument("--watch-seconds", type=int, default=WATCH_SECONDS)
     parser.add_argument(
-        "--timeout", type=float, default=300, help="seconds for each batch to complete"
+        "--median-seconds",
+        type=float,
+        help=f"median call length (default: concurrency / {SLOTS_PER_MEDIAN_SECOND})",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=600, help="seconds for each batch to complete"
     )
     args = parser.parse_args()
     problems = []
     for concurrency in args.concurrency:
         try:
-            figures = run(args.recipients, concurrency, args.timeout, args.watch_seconds)
+            figures = run(args.recipients, concurrency, args.timeout, args.median_seconds)
         except BenchError as error:
             sys.exit(f"orchestration benchmark: {error}")
         report(figures)

@@ -96,11 +96,19 @@ def test_scripted_calls_last_one_second_by_default() -> None:
 
 
 def test_lost_call_schedules_no_callback_but_is_recorded() -> None:
-    sim, sqs = make()
-    placed = sim.place_call(call_request(variables={"sim_outcomes": "lost"}))
+    clock = Clock(100.0)
+    sim, sqs = make(clock)
+    placed = sim.place_call(
+        call_request(variables={"sim_outcomes": "lost", "sim_duration_seconds": "20"})
+    )
     assert sqs.sent == []
     (call,) = simulator_calls("b_1")
     assert call["outcome"] == "lost"
+    # Only the callback is lost: asked while it runs, the provider says it is live (so
+    # reconciliation never frees its slot early); after its end it has no record of it.
+    live = sim.lookup("call_b_1_1_1", placed.provider_call_id)
+    assert live is not None and live.outcome is None
+    clock.now = 120.0
     assert sim.lookup("call_b_1_1_1", placed.provider_call_id) is None
 
 

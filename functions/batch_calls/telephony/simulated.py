@@ -282,9 +282,9 @@ class SimulatedProvider:
                 started_at=self._clock(),
             )
             if fate.outcome == LOST:
-                # The call runs its course; only its callback is lost. Ending it now keeps
-                # the timeline's peak honest: the product frees the slot at its dial
-                # timeout, while a call that never ended would count as live for ever.
+                # The call runs its course; only its callback is lost. Its end is known
+                # now: a lookup says it is live until then (reconciliation waits for it,
+                # so the timeline's peak stays honest), and has no record of it after.
                 call.ended_at = call.started_at + fate.duration_seconds
             _registry.calls[call.provider_call_id] = call
             _registry.by_call_id[call.call_id] = call.provider_call_id
@@ -334,10 +334,14 @@ class SimulatedProvider:
         with _registry.lock:
             key = provider_call_id or _registry.by_call_id.get(call_id)
             call = _registry.calls.get(key) if key else None
-            if call is None or call.outcome == LOST:
-                return None  # a lost call: the provider "has no record" of it
-            if call.ended_at is None:
+            if call is None:
+                return None
+            if call.ended_at is None or (call.outcome == LOST and self._clock() < call.ended_at):
+                # Live, as a provider asked about a running call says (a lost callback's
+                # call too: only its callback is lost, so it ends when it ends).
                 return CallEvent(call.call_id, None, "in_progress")
+            if call.outcome == LOST:
+                return None  # a lost call, over: the provider "has no record" of it
             return CallEvent(
                 call.call_id, Outcome(call.outcome), call.outcome, call.duration_seconds
             )
