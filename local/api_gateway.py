@@ -473,6 +473,9 @@ def _context_value(value: Any) -> Any:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver listens with a backlog of 5: a burst of provider callbacks (every slot
+    # of a 50-call batch ending at once) had connections reset. API Gateway takes them all.
+    request_queue_size = 512
 
     def __init__(
         self,

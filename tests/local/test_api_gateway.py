@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import socket
 import uuid
 from typing import Any
 
@@ -253,3 +254,22 @@ def test_handler_exception_is_502(gateway: LocalApiGateway) -> None:
     # The server goes on serving.
     assert request(gateway, "GET", "/crash-public")[0] == 502
     assert request(gateway, "GET", "/openapi.json")[0] == 200
+
+
+def test_a_burst_of_connections_is_taken_not_reset(gateway: LocalApiGateway) -> None:
+    """Providers call back in bursts (every slot's call ending at once): 200 connections
+    opened before any is served all get their answer."""
+    # Each is accepted at once (a full listen queue would leave a connect to the SYN
+    # retry a second later, or reset it).
+    connections = [
+        socket.create_connection(("127.0.0.1", gateway.port), timeout=0.5) for _ in range(200)
+    ]
+    try:
+        for connection in connections:
+            connection.settimeout(30)
+            connection.sendall(b"GET /openapi.json HTTP/1.1\r\nHost: local\r\n\r\n")
+        answers = [connection.recv(64) for connection in connections]
+    finally:
+        for connection in connections:
+            connection.close()
+    assert {answer.split(b"\r\n", 1)[0].split(b" ")[1] for answer in answers} == {b"200"}
