@@ -144,7 +144,9 @@ class BenchError(RuntimeError):
 # -- the batch ------------------------------------------------------------------------
 
 
-def contacts(count: int, median: float, seed: int = SEED) -> tuple[str, Counter[str]]:
+def contacts(
+    count: int, median: float, seed: int = SEED, first: int = FIRST_NUMBER
+) -> tuple[str, Counter[str]]:
     """A CSV of `count` US numbers with scripted fates, and how many of each script."""
     scripts: list[str] = []
     for script, share in MIX[1:]:
@@ -157,7 +159,7 @@ def contacts(count: int, median: float, seed: int = SEED) -> tuple[str, Counter[
         duration = median * lengths.uniform(MIN_DURATION, MAX_DURATION)
         if lengths.randrange(LONG_CALL_EVERY) == 0:
             duration *= LONG_CALL_FACTOR
-        rows.append(f'+1415555{FIRST_NUMBER + i:04d},Name {i},"{script}",{duration:.3f}\n')
+        rows.append(f'+1415555{first + i:04d},Name {i},"{script}",{duration:.3f}\n')
     header = "phone_number,customer_name,sim_outcomes,sim_duration_seconds\n"
     return header + "".join(rows), Counter(scripts)
 
@@ -179,8 +181,9 @@ class Api:
             raise BenchError(f"{method} {path}: HTTP {reply.status}: {reply.body}")
         return reply.body
 
-    def create(self, csv: str, concurrency: int) -> str:
+    def create(self, csv: str, concurrency: int, priority: int | None = None) -> str:
         form = {
+            **({"priority": str(priority)} if priority is not None else {}),
             "agent_id": "agt_demo",
             "from_phone_number": "+14155550100",
             "name": "orchestration benchmark",
@@ -665,6 +668,80 @@ def report(f: dict[str, Any]) -> None:
     )
 
 
+def run_two_batches(concurrency: int, recipients: int, timeout: float) -> dict[str, Any]:
+    """The workspace's limit across two batches: a low-priority batch fills the
+    workspace's `concurrency` units, then a high-priority one of half its size arrives."""
+    median = concurrency / SLOTS_PER_MEDIAN_SECOND
+    watch = max(1, round(DIAL_SETTINGS[CALL_WATCH] * median / REAL_MEDIAN_CALL_SECONDS))
+    low_csv, low_scripts = contacts(recipients, median)
+    high_csv, high_scripts = contacts(recipients // 2, median, SEED + 2, FIRST_NUMBER + 5000)
+    with runtime.running(dial_settings={CALL_WATCH: watch}) as local, quiet_logs():
+        admin.configure(
+            store.database(), local.demo.workspace.workspace_id, max_concurrent_calls=concurrency
+        )
+        api = Api(local.gateway.url, local.demo.api_key)
+        started = time.monotonic()
+        low = api.create(low_csv, concurrency, priority=2)
+        while len(api.calls(low)) < 2 * concurrency:
+            time.sleep(POLL_SECONDS)
+        high_created = time.monotonic()
+        high = api.create(high_csv, concurrency, priority=9)
+        wait_completed(api, high, timeout, high_created)
+        high_done = time.monotonic()
+        wait_completed(api, low, timeout, started)
+        low_done = time.monotonic()
+        low_calls, high_calls = api.calls(low), api.calls(high)
+    calls = low_calls + high_calls
+    scripts = low_scripts + high_scripts
+    use = utilisation(calls, concurrency, RETRY_WAIT_MINUTES * 60)
+    spans = sorted(
+        [(seconds(c["started_at"]), 1) for c in calls]
+        + [(seconds(c["ended_at"]), -1) for c in calls]
+    )
+    live = peak = 0
+    for _, change in spans:
+        live += change
+        peak = max(peak, live)
+    # A low-priority start while a high-priority recipient was due and not on a call
+    # (a second's grace: a claim in flight when the other became due).
+    high_due = pending_intervals(high_calls, RETRY_WAIT_MINUTES * 60)
+    overtaking = [
+        c
+        for c in low_calls
+        if any(start + 1 < seconds(c["started_at"]) < end for start, end in high_due)
+    ]
+    return {
+        "concurrency": concurrency,
+        "calls": len(calls),
+        "calls_expected": expected_calls(scripts),
+        "peak": peak,
+        "utilisation_while_pending": use.while_pending,
+        "high_seconds": high_done - high_created,
+        "low_seconds": low_done - started,
+        "low_starts_while_high_dialled": len(overtaking),
+        "high_calls": len(high_calls),
+    }
+
+
+def report_two_batches(f: dict[str, Any]) -> None:
+    print(
+        f"Two batches sharing a workspace limit of {f['concurrency']}: the low-priority "
+        f"one first, then one of priority 9 of half its size"
+    )
+    print(
+        f"  peak live calls of both: {f['peak']} (limit {f['concurrency']}); calls "
+        f"{f['calls']} of {f['calls_expected']} expected"
+    )
+    print(f"  utilisation of the workspace's units while work pending: "
+          f"{f['utilisation_while_pending']:.1%}")  # fmt: skip
+    print(
+        f"  the high-priority batch: {f['high_calls']} calls done "
+        f"{f['high_seconds']:.0f} s after it was created; the other started "
+        f"{f['low_starts_while_high_dialled']} calls while one of it was due and waiting "
+        f"(it took {f['low_seconds']:.0f} s)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipients", type=int, default=300)
@@ -677,8 +754,20 @@ def main() -> None:
     parser.add_argument(
         "--timeout", type=float, default=600, help="seconds for each batch to complete"
     )
+    parser.add_argument(
+        "--two-batches", action="store_true", help="only the workspace-wide limit figures"
+    )
     args = parser.parse_args()
     problems = []
+    if args.two_batches:
+        for concurrency in args.concurrency:
+            two = run_two_batches(concurrency, args.recipients, args.timeout)
+            report_two_batches(two)
+            if two["peak"] > concurrency:
+                problems.append(f"{concurrency}: more calls live than the workspace's limit")
+        if problems:
+            sys.exit("orchestration benchmark: " + "; ".join(problems))
+        return
     for concurrency in args.concurrency:
         try:
             figures = run(args.recipients, concurrency, args.timeout, args.median_seconds)
