@@ -264,7 +264,7 @@ def _claim_and_call(turn: _Turn, due: Due, target: Recipient, second: int) -> st
         now=now,
         caller_id=caller,
         slot=turn.slot,
-        watch_until=now + rounds.call_watch + SWEEP_GRACE,
+        watch_until=_watched_until(now, rounds),
         workspace_limit=turn.workspace_limit,
         slot_limit=SLOT_CALL_LIMIT,
     )
@@ -352,8 +352,7 @@ def reconcile(rounds: Rounds, slot: SlotRef, task_token: str) -> str:
         raise NextCall("no call of this slot is live")
     if not reconcile_call(rounds, call):
         raise NextCall("recorded")
-    until = rounds.clock() + rounds.call_watch + SWEEP_GRACE
-    if not rounds.attempts.watch(call, task_token, until):
+    if not rounds.attempts.watch(call, task_token, _watched_until(rounds.clock(), rounds)):
         raise NextCall("the call ended meanwhile")
     return "still live: watching it again"
 
@@ -387,6 +386,11 @@ def sweep(rounds: Rounds, limit: int = 100) -> int:
             rounds.attempts.watch(call, call.task_token, now + rounds.call_watch)
         swept += 1
     return swept
+
+
+def _watched_until(now: datetime, rounds: Rounds) -> datetime:
+    """When the sweep may take over a call a live slot is waiting for."""
+    return now + rounds.call_watch + SWEEP_GRACE
 
 
 def _slot_call(rounds: Rounds, slot: SlotRef) -> CallRecord | None:
