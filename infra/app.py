@@ -15,14 +15,13 @@ FEATURE_FLAGS = {
 }
 
 
+# What a deployment may choose (cdk.json's "context", or `cdk deploy -c key=value`).
+CONTEXT_KEYS = ("stage", "telephonyProvider", "dialSettings", "settings", "maxConcurrency")
+
+
 def build_app(outdir: str | None = None, context: Mapping[str, Any] | None = None) -> App:
     app = App(outdir=outdir, context={**FEATURE_FLAGS, **(context or {})})
-    settings = Settings.from_context(
-        {
-            key: app.node.try_get_context(key)
-            for key in ("stage", "telephonyProvider", "dialSettings", "settings")
-        }
-    )
+    settings = Settings.from_context({key: app.node.try_get_context(key) for key in CONTEXT_KEYS})
     BatchCallsStack(app, stack_name(settings), settings=settings)
     # Findings are errors in the synthesised assembly; `cdk synth` fails on them.
     Aspects.of(app).add(AwsSolutionsChecks(verbose=True))

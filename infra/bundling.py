@@ -19,6 +19,7 @@ from aws_cdk import AssetHashType, BundlingOptions, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
 from infra.resources import PACKAGE
+from infra.runtime_provided import remove_runtime_provided
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 SOURCE = REPOSITORY / "functions" / PACKAGE
@@ -26,6 +27,8 @@ SOURCE = REPOSITORY / "functions" / PACKAGE
 LAMBDA_REQUIREMENTS = REPOSITORY / "requirements.txt"
 PLATFORM = "manylinux2014_aarch64"
 DEPENDENCY_CACHE = REPOSITORY / "build" / "lambda-dependencies"
+# Part of the cached dependencies' identity: a change to what it removes rebuilds them.
+PRUNE_SCRIPT = REPOSITORY / "infra" / "runtime_provided.py"
 
 
 def pip_command(runtime: lambda_.Runtime, target: str) -> list[str]:
@@ -76,12 +79,17 @@ class LocalBundling:
     def _dependencies(self) -> Path:
         """The installed requirements, kept under build/ by their hash: pip runs once per
         change of requirements.txt or runtime, not on every synth."""
-        digest = hashlib.sha256(self.runtime.name.encode() + LAMBDA_REQUIREMENTS.read_bytes())
+        digest = hashlib.sha256(
+            self.runtime.name.encode()
+            + LAMBDA_REQUIREMENTS.read_bytes()
+            + PRUNE_SCRIPT.read_bytes()
+        )
         cached = DEPENDENCY_CACHE / digest.hexdigest()[:16]
         if not cached.is_dir():
             partial = cached.with_suffix(".partial")
             shutil.rmtree(partial, ignore_errors=True)
             subprocess.run(pip_command(self.runtime, str(partial)), check=True)
+            remove_runtime_provided(partial)
             partial.rename(cached)
         return cached
 
@@ -91,7 +99,7 @@ def source_hash(runtime: lambda_.Runtime) -> str:
     change to any of them uploads a new asset and nothing else does."""
     digest = hashlib.sha256(runtime.name.encode())
     files = sorted(p for p in SOURCE.rglob("*.py") if "__pycache__" not in p.parts)
-    for path in [LAMBDA_REQUIREMENTS, *files]:
+    for path in [LAMBDA_REQUIREMENTS, PRUNE_SCRIPT, *files]:
         digest.update(str(path.relative_to(REPOSITORY)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -100,6 +108,7 @@ def source_hash(runtime: lambda_.Runtime) -> str:
 def function_code(runtime: lambda_.Runtime) -> lambda_.Code:
     docker_command = (
         f"pip install --no-compile -r /asset-input/{LAMBDA_REQUIREMENTS.name} -t /asset-output"
+        " && python /asset-input/infra/runtime_provided.py /asset-output"
         f" && cp -r /asset-input/functions/{PACKAGE} /asset-output/"
     )
     return lambda_.Code.from_asset(

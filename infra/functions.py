@@ -3,7 +3,8 @@
 Each gets its own role with only what its environment names (infra/wiring.py), its own
 log group with a retention, X-Ray tracing, arm64 and the one code asset; a queue trigger
 reports partial batch failures, as every queue handler answers with `batchItemFailures`;
-a function with `every_minutes` is invoked by an EventBridge rule at that rate.
+a function with `every_minutes` is invoked by an EventBridge rule at that rate; its
+`max_concurrency` bounds it (reserved concurrency, or the queue trigger's maximum).
 """
 
 from collections.abc import Mapping
@@ -45,6 +46,7 @@ class Functions(Construct):
         specs: tuple[FunctionSpec, ...],
         registry: Registry,
         common_environment: Mapping[str, str],
+        max_concurrency: Mapping[str, int | None] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -62,6 +64,13 @@ class Functions(Construct):
         self._specs = specs
         self._registry = registry
         self._common = dict(common_environment)
+        # The deployment's own bounds (None: unbounded), over the specs' defaults.
+        self._max_concurrency = {spec.logical_id: spec.max_concurrency for spec in specs} | dict(
+            max_concurrency or {}
+        )
+        unknown = set(self._max_concurrency) - set(self.names)
+        if unknown:
+            raise ValueError(f"maxConcurrency names no function: {sorted(unknown)}")
         self.functions: dict[str, lambda_.Function] = {}
 
     def build(self) -> None:
@@ -71,6 +80,7 @@ class Functions(Construct):
             self.functions[spec.logical_id] = self._function(spec, code)
 
     def _function(self, spec: FunctionSpec, code: lambda_.Code) -> lambda_.Function:
+        limit = self._max_concurrency[spec.logical_id]
         role = iam.Role(
             self,
             f"{spec.logical_id}Role",
@@ -98,6 +108,7 @@ class Functions(Construct):
             role=role,
             log_group=log_group,
             tracing=lambda_.Tracing.ACTIVE,
+            reserved_concurrent_executions=None if spec.queue_trigger else limit,
         )
         log_group.grant_write(role)
         self._registry.grant(spec, function)
@@ -108,7 +119,10 @@ class Functions(Construct):
                 raise ValueError(f"{spec.logical_id}: queue_trigger {queue_id} is no queue")
             function.add_event_source(
                 sources.SqsEventSource(
-                    queue.construct, batch_size=batch_size, report_batch_item_failures=True
+                    queue.construct,
+                    batch_size=batch_size,
+                    report_batch_item_failures=True,
+                    max_concurrency=limit,
                 )
             )
         if spec.every_minutes is not None:

@@ -46,6 +46,9 @@ class SecretSpec:
 
     logical_id: str
     description: str
+    # Secrets Manager makes the value at deploy time (the embedded runtime, at start): a
+    # key of the deployment's own, that nobody types in.
+    generated: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,12 @@ class FunctionSpec:
     queue_trigger: tuple[str, int] | None = None
     # Invoked every this many minutes (an EventBridge schedule in AWS, a timer locally).
     every_minutes: int | None = None
+    # At most this many run at once, so that the dialling side of big batches cannot take
+    # the account's concurrency (1,000 by default) from the API and its authorizer:
+    # reserved concurrency, or for a queue trigger the event source's maximum concurrency
+    # (a throttled queue function would hand its messages back, toward the DLQ). A
+    # deployment may change it: the `maxConcurrency` context (infra/stack.py).
+    max_concurrency: int | None = None
 
 
 MAIN_TABLE = TableSpec(
@@ -174,8 +183,6 @@ CALL_WATCH = "CallWatchSeconds"
 CALL_WATCH_SETTING = setting(CALL_WATCH)
 # The public base URL of the API, where providers POST status callbacks.
 CALLBACK_URL_SETTING = setting("CallbackUrl")
-# The HMAC key of the simulated provider's callbacks (not a real provider's credential).
-SIMULATOR_SECRET_SETTING = setting("SimulatorSecret")
 # The deployment's default telephony provider (a workspace may choose another); unset:
 # simulated.
 TELEPHONY_PROVIDER_SETTING = setting("TelephonyProvider")
@@ -188,7 +195,12 @@ WEBHOOK_ADDRESSES_SETTING = setting("WebhookAddresses")
 TELEPHONY_SECRET = SecretSpec(
     "TelephonySecret", "Credentials of the telephony providers: a JSON object per provider"
 )
-SECRETS = (TELEPHONY_SECRET,)
+# The HMAC key of the simulated provider's callbacks (not a real provider's credential,
+# but a key all the same: read at run time, never in an environment variable).
+SIMULATOR_SECRET = SecretSpec(
+    "SimulatorSecret", "HMAC key of the simulated provider's signed callbacks", generated=True
+)
+SECRETS = (TELEPHONY_SECRET, SIMULATOR_SECRET)
 
 _DATA = {
     "TABLE_NAME": MAIN_TABLE.logical_id,
@@ -203,10 +215,14 @@ _DATA = {
     "WEBHOOK_QUEUE_URL": WEBHOOK_QUEUE.logical_id,
 }
 
+# API Gateway's integration timeout: a function behind a route answers before it, or the
+# caller gets the gateway's 504 instead of the function's own answer.
+API_INTEGRATION_TIMEOUT_SECONDS = 29
+
 API_FUNCTION = FunctionSpec(
     logical_id="ApiFunction",
     handler=f"{PACKAGE}.handlers.api.lambda_handler",
-    timeout_seconds=29,
+    timeout_seconds=25,
     memory_mb=1769,  # one full vCPU: a 100,000-row file validates in about two seconds
     environment={**_DATA, "IDEMPOTENCY_TABLE_NAME": IDEMPOTENCY_TABLE.logical_id},
 )
@@ -224,6 +240,7 @@ DROP_FUNCTION = FunctionSpec(
     memory_mb=1769,
     environment=_DATA,
     queue_trigger=(DROP_QUEUE.logical_id, 1),
+    max_concurrency=10,
 )
 LOAD_FUNCTION = FunctionSpec(
     logical_id="LoadRecipientsFunction",
@@ -232,6 +249,7 @@ LOAD_FUNCTION = FunctionSpec(
     memory_mb=1024,
     environment=_DATA,
     queue_trigger=(LOAD_QUEUE.logical_id, 1),
+    max_concurrency=10,
 )
 _ROUNDS = f"{PACKAGE}.handlers.rounds"
 PREPARE_ROUND_FUNCTION = FunctionSpec(
@@ -249,18 +267,28 @@ START_ROUND_FUNCTION = FunctionSpec(START_ROUND, f"{_ROUNDS}.start_round", 60, 2
 _TELEPHONY = {
     **_DATA,
     "SIMULATOR_QUEUE_URL": SIMULATOR_QUEUE.logical_id,
-    "SIMULATOR_SECRET": SIMULATOR_SECRET_SETTING,
+    "SIMULATOR_SECRET_ARN": SIMULATOR_SECRET.logical_id,
     "CALLBACK_URL": CALLBACK_URL_SETTING,
     "TELEPHONY_PROVIDER": TELEPHONY_PROVIDER_SETTING,
     "TELEPHONY_SECRET_ARN": TELEPHONY_SECRET.logical_id,
     "CALL_WATCH_SECONDS": CALL_WATCH_SETTING,
 }
-DIAL_FUNCTION = FunctionSpec("DialFunction", f"{PACKAGE}.handlers.dial.dial", 60, 512, _TELEPHONY)
+# A Dial runs for a second or so (up to 15 s when it waits for a workspace unit): 200 at
+# once place thousands of calls a minute; more wait in the workflow's retry of
+# Lambda.TooManyRequestsException.
+DIAL_FUNCTION = FunctionSpec(
+    "DialFunction", f"{PACKAGE}.handlers.dial.dial", 60, 512, _TELEPHONY, max_concurrency=200
+)
 RECONCILE_FUNCTION = FunctionSpec(
-    "ReconcileFunction", f"{PACKAGE}.handlers.dial.reconcile", 60, 512, _TELEPHONY
+    "ReconcileFunction",
+    f"{PACKAGE}.handlers.dial.reconcile",
+    60,
+    512,
+    _TELEPHONY,
+    max_concurrency=50,
 )
 CALL_EVENTS_FUNCTION = FunctionSpec(
-    "CallEventsFunction", f"{PACKAGE}.handlers.call_events.lambda_handler", 30, 512, _TELEPHONY
+    "CallEventsFunction", f"{PACKAGE}.handlers.call_events.lambda_handler", 25, 512, _TELEPHONY
 )
 # Amazon Connect's contact events, from CONTACT_EVENTS_RULE through CONTACT_EVENTS_QUEUE.
 CONTACT_EVENTS_FUNCTION = FunctionSpec(
@@ -270,6 +298,7 @@ CONTACT_EVENTS_FUNCTION = FunctionSpec(
     512,
     _TELEPHONY,
     queue_trigger=(CONTACT_EVENTS_QUEUE.logical_id, 10),
+    max_concurrency=20,
 )
 CONTACT_EVENTS_RULE = RuleSpec(
     "ContactEventsRule",
@@ -286,7 +315,13 @@ RULES = (CONTACT_EVENTS_RULE,)
 
 # Reconciles the calls nobody watches any more (logic/dispatch.py sweep).
 SWEEP_FUNCTION = FunctionSpec(
-    "SweepFunction", f"{PACKAGE}.handlers.dial.sweep", 300, 512, _TELEPHONY, every_minutes=1
+    "SweepFunction",
+    f"{PACKAGE}.handlers.dial.sweep",
+    300,
+    512,
+    _TELEPHONY,
+    every_minutes=1,
+    max_concurrency=1,  # one sweep at a time: a slow one is not overtaken by the next
 )
 
 # The simulated provider's worker: delivers each call's signed status callback.
@@ -295,8 +330,10 @@ SIMULATOR_FUNCTION = FunctionSpec(
     f"{PACKAGE}.handlers.simulator.lambda_handler",
     30,
     256,
-    {"CALLBACK_URL": CALLBACK_URL_SETTING, "SIMULATOR_SECRET": SIMULATOR_SECRET_SETTING},
+    {"CALLBACK_URL": CALLBACK_URL_SETTING, "SIMULATOR_SECRET_ARN": SIMULATOR_SECRET.logical_id},
     queue_trigger=(SIMULATOR_QUEUE.logical_id, 10),
+    # Each invocation sleeps until its calls end: 100 x 10 simulated calls live at once.
+    max_concurrency=100,
 )
 
 # Delivers the per-batch webhooks, signed with the workspace's webhook secret.
@@ -311,6 +348,7 @@ WEBHOOK_FUNCTION = FunctionSpec(
         "WEBHOOK_ADDRESSES": WEBHOOK_ADDRESSES_SETTING,
     },
     queue_trigger=(WEBHOOK_QUEUE.logical_id, 10),
+    max_concurrency=20,
 )
 
 FUNCTIONS = (

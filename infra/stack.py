@@ -31,6 +31,10 @@ class Settings:
     dial: Mapping[str, int] = field(default_factory=lambda: dict(resources.DIAL_SETTINGS))
     # Values of further `${Name}` settings of function environments.
     extra: Mapping[str, str] = field(default_factory=dict)
+    # Function logical id -> how many may run at once (None: unbounded), over the specs'
+    # `max_concurrency` (an account whose concurrency quota is under 1,000 needs lower
+    # bounds: AWS keeps 100 unreserved).
+    max_concurrency: Mapping[str, int | None] = field(default_factory=dict)
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any]) -> "Settings":
@@ -43,6 +47,10 @@ class Settings:
             telephony_provider=str(context.get("telephonyProvider") or cls.telephony_provider),
             dial={name: int(value) for name, value in dial.items()},
             extra={str(k): str(v) for k, v in _mapping(context, "settings").items()},
+            max_concurrency={
+                str(k): None if v is None else int(v)
+                for k, v in _mapping(context, "maxConcurrency").items()
+            },
         )
 
 
@@ -90,6 +98,7 @@ class BatchCallsStack(Stack):
             common_environment={
                 "POWERTOOLS_METRICS_NAMESPACE": resources.METRICS_NAMESPACE,
             },
+            max_concurrency=settings.max_concurrency,
         )
         orchestration = Orchestration(
             self,

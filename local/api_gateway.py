@@ -5,8 +5,9 @@ CDK API construct deploys): the most specific resource path wins, an explicit me
 over ANY. Each HTTP request becomes the REST (v1) proxy event API Gateway sends, after
 a REQUEST Lambda authorizer has been asked (but on public routes), with API Gateway's
 answers where it answers itself: 401/403 from the authorizer, 403 for no route, 413
-above its 10 MiB body limit, 502 when the function fails. The functions run in-process
-(`local.lambda_runtime`), so requests reach handler code as behind the deployed API.
+above its 10 MiB body limit or Lambda's 6 MB event, 502 when the function fails. The
+functions run in-process (`local.lambda_runtime`), so requests reach handler code as
+behind the deployed API.
 
 Deliberately simpler than API Gateway: no authorizer result cache, no integration
 timeout (a handler that runs past 29 s still answers), CORS left to the function.
@@ -54,16 +55,10 @@ EXPLICIT_DENY = {"message": "User is not authorized to access this resource with
 NOT_ALLOWED = {"message": "User is not authorized to access this resource"}
 INTERNAL_ERROR = {"message": "Internal server error"}
 AUTHORIZER_FAILURE: dict[str, Any] = {"message": None}  # API Gateway's 500 for a broken authorizer
+# API Gateway's own 413, both above its 10 MiB quota and when the proxy event is over the
+# 6 MB a function can receive (a binary body counts in base64): the function never runs,
+# so its body cannot be the product's (docs/decisions.md, "Requests over 6 MB").
 TOO_LONG = {"message": "Request Too Long"}
-PAYLOAD_TOO_LARGE = {
-    "error": "payload_too_large",
-    "message": (
-        "The request is larger than the 6 MB a function can receive (a binary body counts "
-        "in base64, a third larger): files over about 4.5 MB must be uploaded with "
-        "POST /batch-calls/uploads (a presigned S3 POST) and then created with upload_id "
-        "in POST /batch-calls (or put in the bucket under incoming/)."
-    ),
-}
 
 
 class HttpError(Exception):
@@ -192,7 +187,7 @@ class LocalApiGateway:
             event["requestContext"]["authorizer"] = self._authorize(request, event)
         payload = json.dumps(event).encode()
         if len(payload) > lambda_runtime.SYNC_PAYLOAD_LIMIT:
-            raise HttpError(413, PAYLOAD_TOO_LARGE)
+            raise HttpError(413, TOO_LONG)
         function = route.spec.function
         try:
             outcome = lambda_runtime.invoke_raw(function, payload)

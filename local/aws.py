@@ -19,6 +19,7 @@ import io
 import json
 import logging
 import os
+import secrets
 import sys
 import threading
 import urllib.request
@@ -110,7 +111,8 @@ class EmbeddedAws:
 
     `functions`, `tables` and `queues` default to the stack's; tests pass their own (fake
     handlers, a queue with a short visibility timeout). `secret_values` gives a secret's
-    value by logical id (a secret not given holds `{}`, as an unconfigured deployment's).
+    value by logical id (a secret not given holds `{}`, as an unconfigured deployment's, or
+    a random key if Secrets Manager generates it in AWS).
     """
 
     def __init__(
@@ -244,9 +246,8 @@ class EmbeddedAws:
             lambda_runtime.invoke,
             clock=self.clock or _utc_now,
             recurring={
-                self.physical_name(spec.logical_id): timedelta(minutes=spec.every_minutes)
-                for spec in self.functions
-                if spec.every_minutes is not None
+                self.physical_name(logical_id): period
+                for logical_id, period in self.recurring().items()
             },
         )
         self._pump.start()
@@ -354,6 +355,14 @@ class EmbeddedAws:
             resolved[variable] = resource.value_for(variable)
         return resolved
 
+    def recurring(self) -> dict[str, timedelta]:
+        """Function logical id -> the period it is invoked at (EventBridge rules in AWS)."""
+        return {
+            spec.logical_id: timedelta(minutes=spec.every_minutes)
+            for spec in self.functions
+            if spec.every_minutes is not None
+        }
+
     def physical_name(self, logical_id: str) -> str:
         return f"{self.name_prefix}-{logical_id.lower()}"
 
@@ -444,9 +453,16 @@ class EmbeddedAws:
             arn = secretsmanager.create_secret(
                 Name=name,
                 Description=spec.description,
-                SecretString=self._secret_values.get(spec.logical_id, "{}"),
+                SecretString=self._secret_value(spec),
             )["ARN"]
             self._add(Resource(spec.logical_id, "secret", name, arn))
+
+    def _secret_value(self, spec: SecretSpec) -> str:
+        """The value given for it; else a key made for this run when Secrets Manager would
+        generate one in AWS; else `{}`, an unconfigured deployment's."""
+        if spec.logical_id in self._secret_values:
+            return self._secret_values[spec.logical_id]
+        return secrets.token_urlsafe(36) if spec.generated else "{}"
 
     def put_secret(self, logical_id: str, value: str) -> None:
         """Change a secret's value (functions read it again after their next cold start)."""
@@ -502,6 +518,7 @@ class EmbeddedAws:
                 Environment={"Variables": self.resolve_environment(spec)},
             )["FunctionArn"]
             self._add(Resource(spec.logical_id, "function", name, arn))
+            # The bounds are recorded as in AWS (the in-process runtime does not throttle).
             if spec.queue_trigger is not None:
                 queue_id, batch_size = spec.queue_trigger
                 lam.create_event_source_mapping(
@@ -512,6 +529,15 @@ class EmbeddedAws:
                     # Every queue handler answers with the partial batch response, so one
                     # failed record is retried alone (CDK: report_batch_item_failures).
                     FunctionResponseTypes=["ReportBatchItemFailures"],
+                    **(
+                        {"ScalingConfig": {"MaximumConcurrency": spec.max_concurrency}}
+                        if spec.max_concurrency
+                        else {}
+                    ),
+                )
+            elif spec.max_concurrency is not None:
+                lam.put_function_concurrency(
+                    FunctionName=name, ReservedConcurrentExecutions=spec.max_concurrency
                 )
 
     def _create_scheduling(self) -> None:

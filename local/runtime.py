@@ -93,8 +93,10 @@ def running(
     clock = ShiftedClock()
     gateway = LocalApiGateway(port=port, routes=(*ROUTES, *LOCAL_ROUTES))
     settings = local_settings(gateway.url)
-    if telephony_provider:
-        settings[str(setting_name(TELEPHONY_PROVIDER_SETTING))] = telephony_provider
+    # As a deployment, the runtime always names its default provider (infra/stack.py).
+    settings[str(setting_name(TELEPHONY_PROVIDER_SETTING))] = (
+        telephony_provider or telephony.DEFAULT_PROVIDER
+    )
     with EmbeddedAws(
         (*FUNCTIONS, *LOCAL_FUNCTIONS),
         settings=settings,

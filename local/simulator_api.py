@@ -11,13 +11,11 @@ side, how many calls a batch had live at once.
 from __future__ import annotations
 
 import json
-import secrets
 from typing import Any
 
 from batch_calls.telephony import simulated
 from infra.resources import (
     CALLBACK_URL_SETTING,
-    SIMULATOR_SECRET_SETTING,
     WEBHOOK_ADDRESSES_SETTING,
     FunctionSpec,
     RouteSpec,
@@ -40,11 +38,9 @@ LOCAL_ROUTES = (
 
 def local_settings(api_url: str) -> dict[str, str]:
     """The local settings for `EmbeddedAws(settings=...)`: simulator callbacks to the local
-    API, signed with a secret made for this run (nothing to configure, nothing to leak),
-    and webhooks to any address (receivers run on this machine)."""
+    API, and webhooks to any address (receivers run on this machine)."""
     return {
         _name(CALLBACK_URL_SETTING): api_url.rstrip("/"),
-        _name(SIMULATOR_SECRET_SETTING): secrets.token_hex(32),
         _name(WEBHOOK_ADDRESSES_SETTING): "any",
     }
 

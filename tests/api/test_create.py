@@ -1,6 +1,5 @@
 """Creating batches through the local API: multipart, JSON, uploads, drafts, idempotency."""
 
-import json
 import re
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -226,10 +225,16 @@ def test_large_files_go_through_a_presigned_upload(client: Client) -> None:
     assert (missing.status, missing.body["field"]) == (400, "upload_id")
 
 
-def test_a_body_too_large_for_lambda_points_to_the_upload_flow(client: Client) -> None:
+def test_a_body_too_large_for_lambda_gets_api_gateways_413_documented_with_the_upload_flow(
+    client: Client,
+) -> None:
+    """The function never sees such a request, in AWS as here: the answer is API
+    Gateway's own, and the API's document says what to do instead."""
     reply = client.create(csv=b"phone_number\n" + b"9876543210\n" * 500_000)  # 5.5 MB
-    assert reply.status == 413
-    assert "/batch-calls/uploads" in json.dumps(reply.body)
+    assert (reply.status, reply.body) == (413, {"message": "Request Too Long"})
+    document = client.request("GET", "/openapi.json").body
+    answer = document["paths"]["/batch-calls"]["post"]["responses"]["413"]["description"]
+    assert "Request Too Long" in answer and "/batch-calls/uploads" in answer
 
 
 def test_the_caller_number_defaults_to_the_workspaces_only_number(other_client: Client) -> None:

@@ -1,6 +1,7 @@
 """The production stack, synthesised once per test session (with bundling: the first
 synthesis on a machine runs pip; later ones reuse build/lambda-dependencies)."""
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,14 @@ from aws_cdk import cx_api
 from infra.app import build_app
 from infra.stack import Settings, stack_name
 
-STACK = stack_name(Settings())
+# The context `cdk deploy` gives the app: the stack under test is the one deployed.
+CDK_CONTEXT = json.loads((Path(__file__).parents[2] / "cdk.json").read_text())["context"]
+STACK = stack_name(Settings.from_context(CDK_CONTEXT))
 
 
 @pytest.fixture(scope="session")
 def assembly(tmp_path_factory: pytest.TempPathFactory) -> cx_api.CloudAssembly:
-    return build_app(str(tmp_path_factory.mktemp("cdk.out"))).synth()
+    return build_app(str(tmp_path_factory.mktemp("cdk.out")), CDK_CONTEXT).synth()
 
 
 @pytest.fixture(scope="session")

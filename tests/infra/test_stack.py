@@ -283,11 +283,16 @@ def test_settings_reach_functions_without_a_cycle_or_a_secret_in_the_template(
     (api_id,) = of_type(template, "AWS::ApiGateway::RestApi")
     assert {"Ref": api_id} in simulator["CALLBACK_URL"]["Fn::Join"][1]
     assert "Stage" not in callback and "Deployment" not in callback
-    # The simulator's key is a dynamic reference, resolved by CloudFormation at deploy time.
-    secret = json.dumps(simulator["SIMULATOR_SECRET"])
-    assert "{{resolve:secretsmanager:" in secret
-    for generated in of_type(template, "AWS::SecretsManager::Secret").values():
+    # No secret's value reaches the template or an environment: a function gets the
+    # secret's ARN (and the right to read it) and reads the value at run time.
+    assert "resolve:secretsmanager" not in json.dumps(template)
+    secrets = of_type(template, "AWS::SecretsManager::Secret")
+    for generated in secrets.values():
         assert "SecretString" not in generated["Properties"]
+    prefix = f"Telephony{resources.SIMULATOR_SECRET.logical_id}"
+    (simulator_secret,) = [key for key in secrets if key.startswith(prefix)]
+    assert simulator["SIMULATOR_SECRET_ARN"] == {"Ref": simulator_secret}
+    assert "GenerateSecretString" in secrets[simulator_secret]["Properties"]
     # Deployed, webhooks go to public addresses only (the embedded runtime says "any").
     webhooks = template["Resources"][function_id(template, resources.WEBHOOK_FUNCTION.logical_id)]
     assert webhooks["Properties"]["Environment"]["Variables"]["WEBHOOK_ADDRESSES"] == "public"

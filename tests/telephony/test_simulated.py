@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from batch_calls import telephony
 from batch_calls.telephony import provider
 from batch_calls.telephony.base import (
     InvalidSignature,
@@ -405,7 +406,7 @@ def test_registry_is_thread_safe() -> None:
 def test_factory_builds_the_simulated_provider(monkeypatch: pytest.MonkeyPatch) -> None:
     provider.cache_clear()
     monkeypatch.delenv("TELEPHONY_PROVIDER", raising=False)
-    monkeypatch.setenv("SIMULATOR_SECRET", "abc")
+    monkeypatch.setattr(telephony, "simulator_key", lambda: b"abc")
     monkeypatch.setenv("SIMULATOR_QUEUE_URL", QUEUE_URL)
     try:
         built = provider()
@@ -426,11 +427,11 @@ def test_factory_refuses_other_providers_and_checks_settings_when_used(
         with pytest.raises(RuntimeError, match="has no 'twilio' object: twilio is not configured"):
             provider()
         monkeypatch.setenv("TELEPHONY_PROVIDER", "simulated")
-        monkeypatch.delenv("SIMULATOR_SECRET", raising=False)
+        monkeypatch.setattr(telephony, "simulator_key", lambda: b"")
         monkeypatch.delenv("SIMULATOR_QUEUE_URL", raising=False)
         # Each setting is needed by one side only, and checked there.
         built = provider()
-        with pytest.raises(RuntimeError, match="SIMULATOR_SECRET"):
+        with pytest.raises(RuntimeError, match="SIMULATOR_SECRET_ARN"):
             built.parse_event({}, b"{}")
         with pytest.raises(RuntimeError, match="SIMULATOR_QUEUE_URL"):
             built.place_call(call_request())

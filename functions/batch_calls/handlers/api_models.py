@@ -249,7 +249,7 @@ class ApiError(BaseModel):
 
     error: str = Field(
         description="invalid_request, missing_variables, not_found, conflict, invalid_state, "
-        "unsupported_media_type, unauthorized, payload_too_large, validation_failed"
+        "unsupported_media_type, unauthorized, validation_failed"
     )
     message: str
     field: str | None = Field(default=None, description="invalid_request: the field to fix")
@@ -336,8 +336,9 @@ CONFLICT = documented(
     ApiError,
 )
 TOO_LARGE = documented(
-    "the request is over the ~6 MB a function can receive: upload the file with "
-    "POST /batch-calls/uploads first",
+    'API Gateway\'s own answer, {"message": "Request Too Long"}: the request is over the '
+    "6 MB a function can receive (a file counts in base64, a third larger). Upload files "
+    "over about 4.5 MB with POST /batch-calls/uploads, then create with upload_id",
     GatewayError,
 )
 UNSUPPORTED_MEDIA = documented(

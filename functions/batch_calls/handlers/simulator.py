@@ -19,7 +19,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from batch_calls import store
+from batch_calls import store, telephony
 from batch_calls.telephony import signing, simulated
 
 logger = Logger(service="batch-calls-simulator")
@@ -81,7 +81,9 @@ def _sent_at(record: Mapping[str, Any]) -> float | None:
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     callback_url = store.required("CALLBACK_URL").rstrip("/") + WEBHOOK_PATH
-    secret = store.required("SIMULATOR_SECRET").encode()
+    secret = telephony.simulator_key()
+    if not secret:
+        raise RuntimeError("no simulator key: the SIMULATOR_SECRET_ARN secret is missing or empty")
     failures: list[dict[str, str]] = []
     due: list[tuple[float, str, dict[str, Any], float | None]] = []
     for record in event["Records"]:

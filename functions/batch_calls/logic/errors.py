@@ -63,11 +63,6 @@ class InvalidState(RequestError):
     error = "invalid_state"
 
 
-class PayloadTooLarge(RequestError):
-    status = 413
-    error = "payload_too_large"
-
-
 class UnsupportedMediaType(RequestError):
     status = 415
     error = "unsupported_media_type"

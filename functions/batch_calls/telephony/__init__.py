@@ -5,8 +5,9 @@ names its provider (`Workspace.telephony_provider`); without one, `TELEPHONY_PRO
 (the deployment's default, `simulated` when unset) is used: `provider_name_for`.
 
 The simulated provider places calls through `SIMULATOR_QUEUE_URL` and verifies callbacks
-with `SIMULATOR_SECRET`. The real ones read their settings and credentials from the
-secret `TELEPHONY_SECRET_ARN` names (`credentials.py`) and give providers
+with the key in the secret `SIMULATOR_SECRET_ARN` names. The real ones read their
+settings and credentials from the secret `TELEPHONY_SECRET_ARN` names (`credentials.py`)
+and give providers
 `CALLBACK_URL`, the API's public URL, for status callbacks. Each setting is checked when
 first needed, so the dial function is not given the webhook secret, nor the webhook
 function the queue.
@@ -61,8 +62,7 @@ def provider(name: str | None = None) -> Provider:
     chosen = name or default_provider_name()
     if chosen == SimulatedProvider.name:
         return SimulatedProvider(
-            secret=os.environ.get("SIMULATOR_SECRET", "").encode(),
-            queue_url=os.environ.get("SIMULATOR_QUEUE_URL", ""),
+            secret=simulator_key(), queue_url=os.environ.get("SIMULATOR_QUEUE_URL", "")
         )
     if chosen not in _REAL:
         raise ProviderNotConfigured(
@@ -80,10 +80,18 @@ def _secret() -> dict[str, object]:
     return credentials.load_secret()
 
 
+@cache
+def simulator_key() -> bytes:
+    """The HMAC key the simulated provider signs its callbacks with (b"" when the
+    deployment has none: nothing it signs is then accepted)."""
+    return credentials.secret_text(credentials.SIMULATOR_SECRET_ARN_VARIABLE).encode()
+
+
 def forget() -> None:
-    """Drop the cached providers and secret (tests; a rotated secret needs a cold start)."""
+    """Drop the cached providers and secrets (tests; a rotated secret needs a cold start)."""
     provider.cache_clear()
     _secret.cache_clear()
+    simulator_key.cache_clear()
 
 
 __all__ = [
@@ -101,4 +109,5 @@ __all__ = [
     "forget",
     "provider",
     "provider_name_for",
+    "simulator_key",
 ]

@@ -326,7 +326,9 @@ class SimulatedProvider:
     def parse_event(self, headers: Mapping[str, str], body: bytes, url: str = "") -> CallEvent:
         if not self._secret:
             # A deployment error, not the sender's: never a 4xx, never an unsigned pass.
-            raise RuntimeError("simulated provider: no secret (SIMULATOR_SECRET) to verify with")
+            raise RuntimeError(
+                "simulated provider: no key (the SIMULATOR_SECRET_ARN secret) to verify with"
+            )
         signed_at = signing.verify(headers, body, self._secret, self._clock())
         return read_callback(body, "simulated callback", PROGRESS_STATUSES, signed_at)
 
