@@ -16,7 +16,14 @@ FEATURE_FLAGS = {
 
 
 # What a deployment may choose (cdk.json's "context", or `cdk deploy -c key=value`).
-CONTEXT_KEYS = ("stage", "telephonyProvider", "dialSettings", "settings", "maxConcurrency")
+CONTEXT_KEYS = (
+    "stage",
+    "telephonyProvider",
+    "dialSettings",
+    "settings",
+    "maxConcurrency",
+    "alarmEmail",
+)
 
 
 def build_app(outdir: str | None = None, context: Mapping[str, Any] | None = None) -> App:

@@ -1,5 +1,7 @@
 """The dashboard and the alarms: the product's custom metrics (`infra.resources`), rounds
-and their Distributed Map runs, function errors, the API's 5xx, dead letters.
+and their Distributed Map runs, function errors, the API's 5xx, dead letters. Every
+alarm notifies one SNS topic (encrypted), which mails the `alarmEmail` address of the
+deployment's context when one is given (the team confirms the subscription once).
 
 The custom metrics carry a `service` dimension per function (Powertools), so the
 dashboard sums over it with SEARCH and the Reconciliations alarm uses a Metrics Insights
@@ -11,7 +13,12 @@ from collections.abc import Mapping
 from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -27,10 +34,11 @@ WIDTH = 12
 
 
 def custom_metric(name: str, statistic: str = "Sum") -> cloudwatch.MathExpression:
-    """One of the product's metrics, summed over the functions that emit it."""
+    """One of the product's metrics, summed over the functions that emit it (averaged,
+    or the highest, for those statistics)."""
     search = f"SEARCH('{{{METRICS_NAMESPACE},service}} MetricName=\"{name}\"', '{statistic}', 300)"
-    expression = f"AVG({search})" if statistic == "Average" else f"SUM({search})"
-    return cloudwatch.MathExpression(expression=expression, label=name, period=PERIOD)
+    across = {"Average": "AVG", "Maximum": "MAX"}.get(statistic, "SUM")
+    return cloudwatch.MathExpression(expression=f"{across}({search})", label=name, period=PERIOD)
 
 
 def map_children(state_machine_name: str, metric: str) -> cloudwatch.MathExpression:
@@ -56,12 +64,34 @@ class Monitoring(Construct):
         functions: Mapping[str, lambda_.IFunction],
         rest_api: apigateway.RestApi,
         dead_letter_queues: Mapping[str, sqs.IQueue],
+        alarm_email: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        outcomes = set(CALL_OUTCOME_METRICS.values())
-        others = [n for n in METRIC_NAMES if n not in outcomes and n != "CallbackLatency"]
+        # Alarms publish through CloudWatch, which needs the key's permission to.
+        key = kms.Key(self, "AlarmsKey", enable_key_rotation=True, description="Alarm topic")
+        key.grant_encrypt_decrypt(iam.ServicePrincipal("cloudwatch.amazonaws.com"))
+        self.topic = sns.Topic(self, "Alarms", master_key=key, enforce_ssl=True)
+        if alarm_email:
+            self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+        shown_apart = {
+            *CALL_OUTCOME_METRICS.values(),
+            "CallbackLatency",
+            "LiveCalls",
+            "Reconciliations",
+        }
+        others = [name for name in METRIC_NAMES if name not in shown_apart]
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=dashboard_name)
         self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Live calls (placed, outcome not yet known; each minute)",
+                width=WIDTH,
+                left=[custom_metric("LiveCalls", "Maximum")],
+            ),
+            cloudwatch.GraphWidget(
+                title="Reconciliations (calls whose provider events never came)",
+                width=WIDTH,
+                left=[custom_metric("Reconciliations")],
+            ),
             cloudwatch.GraphWidget(
                 title="Call outcomes",
                 width=WIDTH,
@@ -70,7 +100,7 @@ class Monitoring(Construct):
                 ],
             ),
             cloudwatch.GraphWidget(
-                title="Retries, rejections, reconciliations, webhooks",
+                title="Retries, rejections, webhook failures",
                 width=WIDTH,
                 left=[custom_metric(name) for name in others],
             ),
@@ -91,7 +121,7 @@ class Monitoring(Construct):
                 ],
             ),
             cloudwatch.GraphWidget(
-                title="Map runs: Dial child executions",
+                title="Map runs: slot executions (started, succeeded, failed, timed out)",
                 width=WIDTH,
                 left=[
                     map_children(state_machine_name, metric)
@@ -165,3 +195,6 @@ class Monitoring(Construct):
                     treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
                 )
             )
+        action = actions.SnsAction(self.topic)
+        for alarm in self.alarms:
+            alarm.add_alarm_action(action)

@@ -405,6 +405,7 @@ METRIC_NAMES = (
     "CallbackLatency",  # milliseconds from the provider's event to its processing
     "Reconciliations",
     "WebhookDeliveryFailures",
+    "LiveCalls",  # a gauge: calls placed whose outcome is unknown, each minute (the sweep)
 )
 
 # The API (API Gateway REST API, proxy integration to ApiFunction). Bodies of these

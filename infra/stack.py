@@ -35,6 +35,8 @@ class Settings:
     # `max_concurrency` (an account whose concurrency quota is under 1,000 needs lower
     # bounds: AWS keeps 100 unreserved).
     max_concurrency: Mapping[str, int | None] = field(default_factory=dict)
+    # Where alarms are mailed (an SNS email subscription); None: the topic only.
+    alarm_email: str | None = None
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any]) -> "Settings":
@@ -51,6 +53,7 @@ class Settings:
                 str(k): None if v is None else int(v)
                 for k, v in _mapping(context, "maxConcurrency").items()
             },
+            alarm_email=str(context.get("alarmEmail") or "") or None,
         )
 
 
@@ -129,6 +132,7 @@ class BatchCallsStack(Stack):
             functions=built.functions,
             rest_api=api.rest_api,
             dead_letter_queues=messaging.dead_letter_queues,
+            alarm_email=settings.alarm_email,
         )
         suppress_reviewed_findings(self)
         outputs = {
@@ -137,6 +141,7 @@ class BatchCallsStack(Stack):
             "TableName": storage.tables[resources.MAIN_TABLE.logical_id].table_name,
             "StateMachineArn": state_machine.state_machine_arn,
             "DashboardName": monitoring.dashboard.dashboard_name,
+            "AlarmTopicArn": monitoring.topic.topic_arn,
         }
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)

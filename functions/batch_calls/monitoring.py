@@ -31,6 +31,8 @@ VALIDATION_REJECTIONS = "ValidationRejections"
 CALLBACK_LATENCY = "CallbackLatency"
 RECONCILIATIONS = "Reconciliations"
 WEBHOOK_DELIVERY_FAILURES = "WebhookDeliveryFailures"
+# A gauge: the calls placed whose outcome is not yet known, read by the sweep each minute.
+LIVE_CALLS = "LiveCalls"
 METRIC_NAMES = (
     CALLS_STARTED,
     *CALL_OUTCOME_METRICS.values(),
@@ -39,6 +41,7 @@ METRIC_NAMES = (
     CALLBACK_LATENCY,
     RECONCILIATIONS,
     WEBHOOK_DELIVERY_FAILURES,
+    LIVE_CALLS,
 )
 
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)

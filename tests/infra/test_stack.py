@@ -8,10 +8,11 @@ from typing import Any
 from aws_cdk.assertions import Match, Template
 
 from infra import resources
+from infra.app import build_app
 from infra.functions import RUNTIME
 from local.api_gateway import LocalApiGateway
 from local.simulator_api import LOCAL_ROUTES
-from tests.infra.conftest import STACK
+from tests.infra.conftest import CDK_CONTEXT, STACK
 from tests.infra.support import as_list, function_id, of_type, statements
 
 # Actions that read or write the product's data: none may have Resource "*".
@@ -333,12 +334,34 @@ def test_alarms_watch_rounds_dead_letters_reconciliations_and_api_errors(
         assert metric in body
     # The Distributed Map's children report under the state machine's name.
     assert f"{STACK}-{resources.STATE_MACHINE}" in body
+    assert "LiveCalls" in body and "ExecutionsFailed" in body
+    # Every alarm reaches someone: the one topic, encrypted, TLS only.
+    (topic_id, topic), *_ = of_type(template, "AWS::SNS::Topic").items()
+    assert "KmsMasterKeyId" in topic["Properties"]
+    for alarm in alarms.values():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}], alarm
+    (policy,) = of_type(template, "AWS::SNS::TopicPolicy").values()
+    assert "aws:SecureTransport" in json.dumps(policy)
+
+
+def test_alarm_email_subscribes_to_the_topic() -> None:
+    """From cdk.json's (or -c) alarmEmail: alarms mail the team."""
+    app = build_app(context={**CDK_CONTEXT, "alarmEmail": "oncall@example.com"})
+    template = app.synth().get_stack_by_name(STACK).template
+    (subscription,) = of_type(template, "AWS::SNS::Subscription").values()
+    assert subscription["Properties"]["Protocol"] == "email"
+    assert subscription["Properties"]["Endpoint"] == "oncall@example.com"
 
 
 def test_outputs(template: dict[str, Any]) -> None:
-    assert {"ApiUrl", "BucketName", "TableName", "StateMachineArn", "DashboardName"} <= set(
-        template["Outputs"]
-    )
+    assert {
+        "ApiUrl",
+        "BucketName",
+        "TableName",
+        "StateMachineArn",
+        "DashboardName",
+        "AlarmTopicArn",
+    } <= set(template["Outputs"])
 
 
 def _integrated_function(template: dict[str, Any], method: dict[str, Any]) -> str:

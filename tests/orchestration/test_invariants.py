@@ -149,8 +149,11 @@ def test_a_lost_callback_holds_only_its_own_slot_and_the_sweep_ends_it(product: 
     batch_id = product.create("\n".join(rows) + "\n", max_concurrent_calls="4")
     product.wait_until(lambda: product.batch(batch_id)["counts"]["completed"] == 23, timeout=60)
     assert product.batch(batch_id)["counts"]["in_progress"] == 1
+    # The dashboard's live calls gauge (the sweep's) counts it, and nothing else is live.
+    assert store.attempts().live_calls() == 1
     with product.clock_moved(minutes=10):  # past the watch period and the sweep's grace
         product.wait_for(batch_id, "completed", timeout=30)
+    assert store.attempts().live_calls() == 0
     by_number = {r["phone_number"]: r for r in product.recipients(batch_id)}
     assert (by_number[lost]["status"], by_number[lost]["last_outcome"]) == ("failed", "unknown")
     assert Counter(c["to"] for c in product.calls(batch_id))[lost] == 1  # never redialled

@@ -378,13 +378,17 @@ def reconcile_call(rounds: Rounds, call: CallRecord) -> bool:
 def sweep(rounds: Rounds, limit: int = 100) -> int:
     """Reconcile the calls nobody watches any more: their run was stopped (pause,
     cancel) or their reconciliation failed. A call still live is watched again by the
-    sweep itself, so no recipient stays dialing or in_progress for ever (invariant 9)."""
+    sweep itself, so no recipient stays dialing or in_progress for ever (invariant 9).
+
+    Also reports the deployment's live calls (a gauge for the dashboard), once a minute
+    as the sweep runs."""
     swept = 0
     now = rounds.clock()
     for call in rounds.attempts.unwatched(now, limit):
         if reconcile_call(rounds, call) and call.task_token:
             rounds.attempts.watch(call, call.task_token, now + rounds.call_watch)
         swept += 1
+    monitoring.count(monitoring.LIVE_CALLS, rounds.attempts.live_calls())
     return swept
 
 

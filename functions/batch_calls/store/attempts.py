@@ -617,6 +617,25 @@ class Attempts:
             ]
         )  # fmt: skip
 
+    def live_calls(self) -> int:
+        """How many placed calls have no outcome yet: every one is in the WATCH index
+        from its claim until its outcome is recorded."""
+        live = 0
+        for partition in watch_partitions():
+            page: dict[str, Any] = {}
+            while True:
+                response = self.table.query(
+                    IndexName=WATCH_INDEX,
+                    KeyConditionExpression=Key("watch_pk").eq(partition),
+                    Select="COUNT",
+                    **page,
+                )
+                live += int(response["Count"])
+                if "LastEvaluatedKey" not in response:
+                    break
+                page = {"ExclusiveStartKey": response["LastEvaluatedKey"]}
+        return live
+
     def unwatched(self, now: datetime, limit: int) -> list[CallRecord]:
         """Calls whose outcome is unknown and whose watch ran out before `now`."""
         found: list[CallRecord] = []
