@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck unit demo serve bench synth clean
+.PHONY: install test lint typecheck unit demo serve smoke bench synth clean
 
 install: $(STAMP)
 
@@ -31,6 +31,11 @@ demo: $(STAMP)
 
 serve: $(STAMP)
 	$(BIN)/batch-calls local up
+
+# A deployment end to end with simulated calls: `make smoke API_URL=... API_KEY=...` (the
+# key of `batch-calls admin create-smoke-workspace`); without API_URL, a local runtime.
+smoke: $(STAMP)
+	$(BIN)/batch-calls smoke $(if $(API_URL),--api-url $(API_URL) --api-key $(API_KEY),--local)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.ingest

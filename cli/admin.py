@@ -33,6 +33,12 @@ def register(commands: Any) -> None:
     create.add_argument("--max-concurrent-calls", type=int, default=DEFAULT_CONCURRENCY_LIMIT)
     create.set_defaults(run=_create_workspace)
 
+    smoke = actions.add_parser(
+        "create-smoke-workspace",
+        help="a workspace for `batch-calls smoke`: simulated calls only, and its API key",
+    )
+    smoke.set_defaults(run=_create_smoke_workspace)
+
     key = actions.add_parser("create-key", help="another API key (printed once)")
     key.add_argument("--workspace", required=True)
     key.set_defaults(run=_create_key)
@@ -118,6 +124,18 @@ def _create_workspace(args: argparse.Namespace) -> int:
         print(f"workspace {created.workspace.workspace_id}")
         print(f"api key   {created.api_key}   (shown once: store it now)")
         print(f"webhook signing secret   {created.workspace.webhook_secret}")
+
+    return _report(create)
+
+
+def _create_smoke_workspace(args: argparse.Namespace) -> int:
+    from batch_calls.logic import admin
+
+    def create() -> None:
+        created = admin.create_smoke_workspace(_database(args))
+        print(f"workspace {created.workspace.workspace_id} (simulated calls only)")
+        print(f"api key   {created.api_key}   (shown once: store it now)")
+        print("then:     batch-calls smoke --api-url <ApiUrl> --api-key <this key>")
 
     return _report(create)
 

@@ -19,6 +19,7 @@ COMMANDS = {
     "local": "cli.local",
     "admin": "cli.admin",
     "report": "cli.report",
+    "smoke": "cli.smoke",
 }
 
 

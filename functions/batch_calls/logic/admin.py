@@ -87,6 +87,26 @@ def put_agent(
     return agent
 
 
+# The workspace `batch-calls smoke` runs in: calls go to the simulated provider only
+# (its dry-run mode), from a number and with an agent the smoke test knows.
+SMOKE_AGENT = "agt_smoke"
+SMOKE_NUMBER = "+12025550100"
+SMOKE_PROMPT = "This is a smoke test call for {{customer_name}}; nobody is really called."
+
+
+def create_smoke_workspace(database: Database, name: str = "smoke") -> NewWorkspace:
+    """A workspace whose calls are simulated whatever the deployment's default provider,
+    so that `batch-calls smoke` can run against any deployment without calling anyone."""
+    created = create_workspace(
+        database, name, TelephonyConfig(enabled_countries=("US",)), max_concurrent_calls=2
+    )
+    workspace_id = created.workspace.workspace_id
+    add_caller_number(database, workspace_id, SMOKE_NUMBER)
+    put_agent(database, workspace_id, SMOKE_AGENT, SMOKE_PROMPT)
+    workspace = configure(database, workspace_id, telephony_provider="simulated")
+    return NewWorkspace(workspace, created.api_key)
+
+
 def configure(
     database: Database,
     workspace_id: str,
