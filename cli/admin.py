@@ -9,15 +9,19 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from batch_calls.domain.batch import CallingWindow
+from batch_calls.domain.compliance import ContactLimit, Profile
 from batch_calls.domain.telephony_config import TelephonyConfig, parse_config
 from batch_calls.domain.workspace import DEFAULT_CONCURRENCY_LIMIT
 from cli.common import EXIT_OK, EXIT_REJECTED, UsageError, load_local_env
 
 if TYPE_CHECKING:
     from batch_calls.store.database import Database
+
+
+_CONTACT_LIMITS = TypeAdapter(tuple[ContactLimit, ...])
 
 
 def register(commands: Any) -> None:
@@ -82,6 +86,18 @@ def register(commands: Any) -> None:
     )
     configure.add_argument(
         "--max-calls-per-second", type=int, help="call starts per second across all batches"
+    )
+    configure.add_argument(
+        "--contact-limits",
+        metavar="JSON",
+        help='placed calls to one number across all batches, e.g. [{"max_calls": 3, '
+        '"per_hours": 24}, {"max_calls": 7, "per_hours": 168}]; [] removes them',
+    )
+    configure.add_argument(
+        "--compliance-profile",
+        choices=[str(profile) for profile in Profile],
+        help="rules every batch calls under: us_tcpa (8:00-21:00 recipient-local, state "
+        "rules, federal holidays, consent), or none",
     )
     configure.set_defaults(run=_configure)
 
@@ -189,6 +205,13 @@ def _configure(args: argparse.Namespace) -> int:
         except ValidationError as error:
             raise UsageError(f"not a valid calling window: {error.errors()[0]['msg']}") from None
 
+    limits = None
+    if args.contact_limits is not None:
+        try:
+            limits = _CONTACT_LIMITS.validate_json(args.contact_limits)
+        except ValidationError as error:
+            raise UsageError(f"not valid contact limits: {error.errors()[0]['msg']}") from None
+
     def configure() -> None:
         workspace = admin.configure(
             _database(args),
@@ -198,6 +221,10 @@ def _configure(args: argparse.Namespace) -> int:
             telephony_provider=args.provider,
             calling_window=window,
             max_calls_per_second=args.max_calls_per_second,
+            contact_limits=limits,
+            compliance_profile=None
+            if args.compliance_profile is None
+            else Profile(args.compliance_profile),
         )
         print(workspace.model_dump_json(indent=2, exclude={"webhook_secret"}))
 

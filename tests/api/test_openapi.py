@@ -20,6 +20,7 @@ OPERATIONS: dict[tuple[str, str], set[int]] = {
     ("patch", "/batch-calls/{batch_id}"): {200, 400, 404, 409, 413, 415},
     ("get", "/batch-calls/{batch_id}/recipients"): {200, 400, 404},
     ("get", "/batch-calls/{batch_id}/report"): {200, 303, 404},
+    ("get", "/batch-calls/{batch_id}/audit"): {200, 303, 404},
     ("post", "/batch-calls/{batch_id}/contacts"): {200, 400, 404, 409, 413, 415},
     **{
         ("post", f"/batch-calls/{{batch_id}}/{action}"): {200, 404, 409}
@@ -67,14 +68,15 @@ def test_every_route_is_listed_with_every_status_it_answers(document: dict[str, 
         assert set(responses) == {str(status) for status in statuses | AUTH}, key
         for status, response in responses.items():
             assert response["description"], (key, status)
-            if key[1].endswith("/report") and status in {"200", "303"}:
+            if key[1].endswith(("/report", "/audit")) and status in {"200", "303"}:
                 continue  # a CSV, or a redirect to it: below
             body = _schema(document, response["content"]["application/json"]["schema"])
             assert body.get("type") == "object" or "anyOf" in body, (key, status)
 
 
-def test_the_report_is_csv_or_a_redirect(document: dict[str, Any]) -> None:
-    responses = document["paths"]["/batch-calls/{batch_id}/report"]["get"]["responses"]
+@pytest.mark.parametrize("csv", ["report", "audit"])
+def test_the_report_and_the_audit_are_csv_or_a_redirect(document: dict[str, Any], csv: str) -> None:
+    responses = document["paths"][f"/batch-calls/{{batch_id}}/{csv}"]["get"]["responses"]
     assert set(responses["200"]["content"]) == {"text/csv"}
     assert "Location" in responses["303"]["headers"]
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from batch_calls import store
+from batch_calls import store, telephony
 from batch_calls.domain.batch import CallingWindow
 from batch_calls.domain.windows import open_in_all, recipient_zones
 from batch_calls.telephony.signing import sign
@@ -236,7 +236,7 @@ def test_suppressed_numbers_never_reach_the_simulator(product: Product) -> None:
     call = next(c for c in product.calls(batch_id) if c["to"] == opted_out)
     event = {"call_id": call["call_id"], "status": "completed", "opted_out": True}
     payload = json.dumps(event).encode()
-    secret = product.local.aws.settings["SimulatorSecret"].encode()
+    secret = telephony.simulator_key()
     headers = {**sign(secret, payload, time.time()), "Content-Type": "application/json"}
     assert (
         client.request("POST", "/provider-events/simulated", body=payload, headers=headers).status

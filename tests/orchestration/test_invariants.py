@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from batch_calls import store
+from batch_calls import store, telephony
 from batch_calls.domain.calls import execution_name
 from batch_calls.logic import admin
 from batch_calls.telephony.signing import sign
@@ -219,7 +219,7 @@ def test_duplicated_callback_scheduler_fire_and_dial_change_nothing(product: Pro
     # The provider sends the same callback again.
     call = calls[0]
     body = json.dumps({"call_id": call["call_id"], "status": "completed", "duration_seconds": 0.1})
-    secret = product.local.aws.settings["SimulatorSecret"].encode()
+    secret = telephony.simulator_key()
     headers = {**sign(secret, body.encode(), time.time()), "Content-Type": "application/json"}
     again = product.client.request(
         "POST", "/provider-events/simulated", body=body.encode(), headers=headers
@@ -252,7 +252,7 @@ def test_forged_or_replayed_callbacks_are_refused(product: Product) -> None:
         headers={**forged, "Content-Type": "application/json"},
     )
     assert reply.status == 401
-    secret = product.local.aws.settings["SimulatorSecret"].encode()
+    secret = telephony.simulator_key()
     stale = sign(secret, body, time.time() - 3600)
     reply = product.client.request(
         "POST",

@@ -339,3 +339,7 @@ class Recipient(BaseModel):
     next_attempt_at: datetime | None = None
     call_id: str | None = None
     caller_id: str | None = None  # kept for every attempt of this recipient
+    # Why it is not called before `waiting_until` although due (calling_window,
+    # contact_limit); None when it is not held back.
+    waiting_for: str | None = None
+    waiting_until: datetime | None = None

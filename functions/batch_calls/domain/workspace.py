@@ -9,6 +9,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from batch_calls.domain.batch import MAX_CALLS_PER_SECOND, CallingWindow
+from batch_calls.domain.compliance import MAX_CONTACT_LIMITS, ContactLimit, Profile
 from batch_calls.domain.telephony_config import TelephonyConfig
 
 API_KEY_PREFIX = "bck_"
@@ -44,6 +45,10 @@ class Workspace(BaseModel):
     calling_window: CallingWindow | None = None
     # Call starts per second across all the workspace's batches (the provider's limit).
     max_calls_per_second: int | None = Field(default=None, ge=1, le=MAX_CALLS_PER_SECOND)
+    # Placed calls to one number across all batches: at most max_calls per per_hours.
+    contact_limits: tuple[ContactLimit, ...] = Field(default=(), max_length=MAX_CONTACT_LIMITS)
+    # The rules every batch of the workspace calls under (a batch may add, never remove).
+    compliance_profile: Profile = Profile.NONE
 
 
 class Agent(BaseModel):

@@ -69,7 +69,7 @@ from batch_calls.handlers.api_models import (
     inline_schema,
 )
 from batch_calls.handlers.wiring import services
-from batch_calls.logic import batches, reports, suppression
+from batch_calls.logic import audit, batches, reports, suppression
 from batch_calls.logic.batches import Contacts
 from batch_calls.logic.errors import (
     Conflict,
@@ -333,7 +333,11 @@ def list_recipients(
     },
 )
 def get_report(batch_id: str) -> Response[str]:
-    report = reports.report(store.database(), store.blobs(), _workspace_id(), batch_id)
+    return _csv(reports.report(store.database(), store.blobs(), _workspace_id(), batch_id))
+
+
+def _csv(report: reports.Report) -> Response[str]:
+    """A CSV inline, or a redirect to where it is in S3."""
     if report.url is not None:
         return Response(status_code=HTTPStatus.SEE_OTHER, headers={"Location": report.url}, body="")
     return Response(
@@ -343,6 +347,31 @@ def get_report(batch_id: str) -> Response[str]:
         # As text: a bytes body would go out base64-encoded, which API Gateway passes on
         # as is unless text/csv is declared a binary media type.
         body=(report.body or b"").decode("utf-8"),
+    )
+
+
+@app.get(
+    "/batch-calls/<batch_id>/audit",
+    summary="The compliance audit (CSV): one row per placed call",
+    responses={
+        200: {
+            "description": "the audit, when it is at most 1 MB: call_id, phone_number, "
+            "attempt, started_at, outcome, checked_at, profile, state, windows (each window "
+            "checked, with its hours), local_times (the wall clock in each zone checked), "
+            "limit_counts (the calls each contact limit counted before this one), consent",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        },
+        303: {
+            "description": "a larger audit: Location is a presigned S3 URL (15 minutes)",
+            "headers": {"Location": {"schema": {"type": "string"}}},
+        },
+        **AUTH,
+        404: NOT_FOUND,
+    },
+)
+def get_audit(batch_id: str) -> Response[str]:
+    return _csv(
+        audit.audit(store.database(), store.attempts(), store.blobs(), _workspace_id(), batch_id)
     )
 
 
@@ -463,10 +492,25 @@ def suppress(
 )
 def upload_suppressed(
     file: Annotated[UploadFile, File(description="CSV, XLSX, XLS or JSON")],
+    source: Annotated[
+        str | None,
+        Form(description="a label for where the numbers come from (dnc-extract-2026-12)"),
+    ] = None,
+    expires_at: Annotated[
+        str | None, Form(description="when they stop being held (ISO 8601); none: for good")
+    ] = None,
 ) -> Response[str]:
     services_ = services()
+    listed = suppression.listing(
+        source, expires_at, suppression.SOURCE_UPLOAD, services_.rounds.clock()
+    )
     view = suppression.upload_numbers(
-        services_.rounds, services_.load_queue, _workspace_id(), file.content, file.filename
+        services_.rounds,
+        services_.load_queue,
+        _workspace_id(),
+        file.content,
+        file.filename,
+        listed=listed,
     )
     return _json(HTTPStatus.OK, view)
 

@@ -107,8 +107,13 @@ class BatchView(_View):
     next_attempt_at: datetime | None = Field(
         description="when the batch calls next, while it waits (scheduled, running)"
     )
-    waiting_for: Literal["scheduled_start", "retry_wait", "calling_window"] | None = Field(
-        description="why it is not calling now; null while calling, paused or over"
+    waiting_for: (
+        Literal["scheduled_start", "retry_wait", "calling_window", "contact_limit", "dial_error"]
+        | None
+    ) = Field(
+        description="why it is not calling now (contact_limit: the next recipient due has "
+        "had as many calls as the workspace's contact limits allow); null while calling, "
+        "paused or over"
     )
     waiting_for_window: bool = Field(description="waiting_for is calling_window")
     on_invalid_rows: Literal["reject", "skip"]
@@ -143,6 +148,11 @@ class RecipientView(_View):
     call_id: str | None
     caller_id: str | None = Field(description="the caller ID its calls use")
     next_attempt_at: datetime | None = Field(description="waiting_retry: when its retry is due")
+    waiting_for: Literal["calling_window", "contact_limit", "dial_error"] | None = Field(
+        description="why it is held back although due (its windows are closed, its number "
+        "reached a contact limit, its last dial failed before claiming)"
+    )
+    waiting_until: datetime | None = Field(description="when it is due again, if held back")
     skip_reason: str | None
     variables: dict[str, str]
 
@@ -175,8 +185,12 @@ class SuppressionAdded(_View):
 
 class SuppressedNumber(_View):
     phone_number: str = Field(description="E.164")
-    source: str = Field(description="api, upload or opt_out (a provider reported it)")
+    source: str = Field(
+        description="api, upload, an import's own label, or opt_out (a provider reported "
+        "it: held for good)"
+    )
     added_at: datetime
+    expires_at: datetime | None = Field(description="when it stops being held; null: never")
 
 
 class SuppressionList(_View):
@@ -198,6 +212,14 @@ class SuppressionRequest(BaseModel):
 
     phone_numbers: list[str] | None = Field(default=None, min_length=1, max_length=1000)
     phone_number: str | None = Field(default=None, description="one number")
+    source: str | None = Field(
+        default=None,
+        description="a label for where the numbers come from, such as dnc-extract-2026-12 "
+        "(default: api)",
+    )
+    expires_at: datetime | None = Field(
+        default=None, description="when they stop being held; none: for good"
+    )
 
 
 class BatchChanges(BaseModel):

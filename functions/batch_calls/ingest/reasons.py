@@ -38,3 +38,4 @@ class WarningReason(StrEnum):
     READ_AS_INTERNATIONAL = "read_as_international"
     SUPPRESSED = "suppressed"  # on the workspace's suppression list: skipped
     UNKNOWN_TIME_ZONE = "unknown_time_zone"  # local time asked, none known: batch zone
+    NO_CONSENT = "no_consent"  # the compliance profile asks for consent: skipped

@@ -244,6 +244,11 @@ def _warning_message(reason: WarningReason, group: _Group, *, dedupe_dropped: bo
             )
         case WarningReason.SUPPRESSED:
             return f"{rows} are on the workspace's suppression list; they are skipped"
+        case WarningReason.NO_CONSENT:
+            return (
+                f"{rows} have no consent (yes in a consent column), which the workspace's "
+                "compliance profile requires for calls with an AI voice; they are skipped"
+            )
         case WarningReason.UNKNOWN_TIME_ZONE:
             return (
                 f"{rows} have a number with no known time zone and no timezone cell; the "

@@ -3,7 +3,9 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from batch_calls.domain import compliance
 from batch_calls.domain.batch import MAX_CALLS_PER_SECOND, CallingWindow
+from batch_calls.domain.compliance import MAX_CONTACT_LIMITS, ContactLimit, Profile
 from batch_calls.domain.telephony_config import TelephonyConfig
 from batch_calls.domain.workspace import (
     DEFAULT_CONCURRENCY_LIMIT,
@@ -116,11 +118,23 @@ def configure(
     telephony_provider: str | None = None,
     calling_window: CallingWindow | None = None,
     max_calls_per_second: int | None = None,
+    contact_limits: tuple[ContactLimit, ...] | None = None,
+    compliance_profile: Profile | None = None,
 ) -> Workspace:
     """Change what is given (None: unchanged). `telephony_provider` "default" goes back
     to the deployment's default provider."""
     workspace = _existing(database, workspace_id)
     changes: dict[str, object] = {}
+    if contact_limits is not None:
+        if len(contact_limits) > MAX_CONTACT_LIMITS:
+            raise InvalidField("contact_limits", f"at most {MAX_CONTACT_LIMITS} limits")
+        changes["contact_limits"] = contact_limits
+    if compliance_profile is not None:
+        changes["compliance_profile"] = compliance_profile
+    profile = compliance_profile or workspace.compliance_profile
+    widening = compliance.widening(profile, calling_window or workspace.calling_window)
+    if widening is not None:
+        raise InvalidField("calling_window", f"would widen {profile}'s hours: {widening}")
     if telephony_provider is not None:
         if telephony_provider not in (*TELEPHONY_PROVIDERS, DEFAULT_PROVIDER_CHOICE):
             raise InvalidField(

@@ -21,6 +21,7 @@ from batch_calls.domain.batch import (
     new_batch_id,
 )
 from batch_calls.domain.calls import execution_name
+from batch_calls.domain.compliance import Profile
 from batch_calls.domain.workspace import Workspace
 from batch_calls.ingest.table import MAX_FILE_BYTES, Table
 from batch_calls.ingest.validate import (
@@ -191,7 +192,8 @@ def _validated(
         apply_upload_rules(
             result,
             settings.calling_window,
-            services.database.suppressed_numbers(workspace.workspace_id),
+            services.database.suppressed_numbers(workspace.workspace_id, services.rounds.clock()),
+            needs_consent=workspace.compliance_profile is not Profile.NONE,
         )
     if not result.is_accepted:
         raise ValidationFailed(result.body())

@@ -14,30 +14,42 @@
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
+from batch_calls.domain import compliance
 from batch_calls.domain.batch import BatchSettings, CallingWindow, Recipient
+from batch_calls.domain.compliance import CONSENT_COLUMN, ContactLimit, Guardrails, Profile
 from batch_calls.domain.windows import (
+    HORIZON,
     TIMEZONE_COLUMN,
     is_zone,
     next_opening,
     open_in_all,
     recipient_zones,
+    zone,
     zones_of_number,
 )
+from batch_calls.domain.workspace import Workspace
 from batch_calls.ingest.phones import region_of
 from batch_calls.ingest.reasons import RowReason, WarningReason
 from batch_calls.ingest.validate import SkippedRow, ValidationResult
-from batch_calls.store.attempts import Attempts, DueRecipient
+from batch_calls.store.attempts import Attempts, ContactUpdate, DueRecipient
 
 SUPPRESSED = "suppressed"
 # A recipient whose window never opens in all its zones (they never overlap).
 NO_CALLING_WINDOW = "no_calling_window"
-# Why a batch with pending recipients is not calling now (GET /batch-calls/{id}).
+# A recipient without the consent its workspace's compliance profile requires.
+NO_CONSENT = "no_consent"
+# Why a batch with pending recipients is not calling now (GET /batch-calls/{id}), and
+# why a recipient is held back past its retry wait.
 SCHEDULED_START = "scheduled_start"
 RETRY_WAIT = "retry_wait"
 CALLING_WINDOW = "calling_window"
+CONTACT_LIMIT = "contact_limit"
+DIAL_ERROR = "dial_error"
 # A Dial waits at most this many clock seconds ahead for a free call start (its slot
 # has nothing better to do); beyond, it claims nobody and the workflow tries again.
 PACE_LOOKAHEAD_SECONDS = 5
@@ -47,16 +59,98 @@ UNPACED = -1  # no pace applies: a call may start at any moment
 # -- windows ---------------------------------------------------------------------------
 
 
-def window_check(
-    window: CallingWindow | None, e164: str, variables: dict[str, str], now: datetime
-) -> tuple[bool, datetime | None]:
-    """(open now, else its next opening: None if it never opens)."""
-    if window is None:
+@dataclass(frozen=True)
+class Hours:
+    """A window a call must be inside, the zones it is checked in, and its name (the
+    batch's own, or a compliance rule's)."""
+
+    name: str
+    window: CallingWindow
+    zones: tuple[str, ...]
+
+
+def hours(
+    window: CallingWindow | None,
+    profile: Guardrails,
+    e164: str,
+    variables: dict[str, str],
+) -> list[Hours]:
+    """Every window a call to this recipient must be inside: the batch's, and each hours
+    rule of its compliance profile in the recipient's own time (every US zone when its
+    zone is unknown)."""
+    checked = []
+    if window is not None:
+        checked.append(Hours("calling_window", window, recipient_zones(window, e164, variables)))
+    for rule in profile.hours:
+        rule_window = compliance.hours_window(rule, profile.blackout_dates)
+        column = str(variables.get(TIMEZONE_COLUMN) or "").strip()
+        zones = (column,) if is_zone(column) else zones_of_number(e164) or compliance.US_ZONES
+        checked.append(Hours(rule.name, rule_window, zones))
+    return checked
+
+
+def window_check(checked: list[Hours], now: datetime) -> tuple[bool, datetime | None]:
+    """(open now in every window, else the first moment they all are: None if never)."""
+    if all(open_in_all(h.window, h.zones, now) for h in checked):
         return True, None
-    zones = recipient_zones(window, e164, variables)
-    if open_in_all(window, zones, now):
-        return True, None
-    return False, next_opening(window, zones, now)
+    moment: datetime | None = now
+    limit = now + HORIZON
+    while moment is not None and moment <= limit:
+        later = moment
+        for h in checked:
+            opening = next_opening(h.window, h.zones, later)
+            if opening is None:
+                return False, None
+            later = opening
+        if later == moment:
+            return False, moment
+        moment = later
+    return False, None
+
+
+def guardrails(profile: Profile, e164: str, now: datetime) -> Guardrails:
+    """What the profile requires of a call to `e164` around `now` (holidays of this
+    year and the next)."""
+    return compliance.guardrails(
+        profile, e164, observe_holidays=True, years=(now.year, now.year + 1)
+    )
+
+
+def contact_limits(workspace: Workspace | None, guardrails: Guardrails) -> tuple[ContactLimit, ...]:
+    """The workspace's own limits and its profile's for this number (a state's)."""
+    own = () if workspace is None else workspace.contact_limits
+    return (*own, *guardrails.limits)
+
+
+def audit(
+    profile: Profile,
+    guardrails: Guardrails,
+    checked: list[Hours],
+    *,
+    limits: tuple[ContactLimit, ...],
+    contact: ContactUpdate | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """The rules a call was checked against and the facts used, kept with its attempt
+    (GET /batch-calls/{id}/audit): text only, as DynamoDB keeps it. The counts are the
+    calls each contact limit counted before this one."""
+    calls = () if contact is None else contact.read.calls
+    counted = compliance.counts_in_windows(calls, limits, now)
+    return {
+        "checked_at": now.isoformat(),
+        "profile": str(profile),
+        "state": guardrails.state or "",
+        "windows": [f"{h.name} {h.window.start}-{h.window.end}" for h in checked],
+        "local_times": local_times(checked, now),
+        "limit_counts": {name: str(count) for name, count in counted.items()},
+        "consent": "required" if guardrails.needs_consent else "not required",
+    }
+
+
+def local_times(checked: list[Hours], now: datetime) -> list[str]:
+    """For the audit: the wall-clock time in each zone a window was checked in."""
+    zones = dict.fromkeys(zone_name for h in checked for zone_name in h.zones)
+    return [f"{name} {now.astimezone(zone(name)):%Y-%m-%d %H:%M}" for name in zones]
 
 
 def batch_opening(window: CallingWindow | None, after: datetime) -> datetime | None:
@@ -143,14 +237,22 @@ def within(second: int, clock: Callable[[], datetime], margin: float = 0.0) -> b
 
 
 def apply_upload_rules(
-    result: ValidationResult, window: CallingWindow | None, suppressed: set[str]
+    result: ValidationResult,
+    window: CallingWindow | None,
+    suppressed: set[str],
+    *,
+    needs_consent: bool = False,
 ) -> None:
-    """After validation: suppressed numbers are skipped (a warning); with
-    recipient_local_time a `timezone` cell must be an IANA zone (a row error), and a
-    number with no known zone is flagged (it is called in the batch's zone)."""
+    """After validation: suppressed numbers are skipped (a warning), and so are rows
+    without consent when the compliance profile requires it; with recipient_local_time
+    a `timezone` cell must be an IANA zone (a row error), and a number with no known
+    zone is flagged (it is called in the batch's zone)."""
     local_time = window is not None and window.recipient_local_time
-    if not suppressed and not local_time:
+    if not suppressed and not local_time and not needs_consent:
         return
+    consent_index = (
+        result.variables.index(CONSENT_COLUMN) if CONSENT_COLUMN in result.variables else None
+    )
     zone_index = (
         result.variables.index(TIMEZONE_COLUMN)
         if local_time and TIMEZONE_COLUMN in result.variables
@@ -164,6 +266,11 @@ def apply_upload_rules(
             result.flag(WarningReason.SUPPRESSED, row.row, e164)
             result.skipped.append(SkippedRow(row.row, SUPPRESSED, row.values, e164))
             continue
+        consent = "" if consent_index is None else row.values[consent_index]
+        if needs_consent and not compliance.has_consent({CONSENT_COLUMN: consent}):
+            result.flag(WarningReason.NO_CONSENT, row.row, e164)
+            result.skipped.append(SkippedRow(row.row, NO_CONSENT, row.values, e164))
+            continue
         if zone_cell and not is_zone(zone_cell):
             result.flag(RowReason.INVALID_TIMEZONE, row.row, zone_cell)
             result.skipped.append(
@@ -176,9 +283,12 @@ def apply_upload_rules(
     result.accepted[:] = kept
 
 
-def waiting_reason(due_at: datetime, retry_at: datetime | None) -> str:
-    """Why a recipient due at `due_at` waits: its retry wait, or its window's opening."""
-    return RETRY_WAIT if retry_at is not None and due_at <= retry_at else CALLING_WINDOW
+def waiting_reason(due_at: datetime, retry_at: datetime | None, waiting_for: str | None) -> str:
+    """Why a recipient due at `due_at` waits: its retry wait, or what deferred it past
+    that (its window's opening when nothing says otherwise)."""
+    if retry_at is not None and due_at <= retry_at:
+        return RETRY_WAIT
+    return waiting_for or CALLING_WINDOW
 
 
 def defer_or_skip(
@@ -191,4 +301,4 @@ def defer_or_skip(
     """A recipient outside its window: due again at the opening, or skipped if none."""
     if opening is None:
         return attempts.skip(workspace_id, batch_id, recipient, NO_CALLING_WINDOW)
-    return attempts.defer(workspace_id, batch_id, recipient, opening)
+    return attempts.defer(workspace_id, batch_id, recipient, opening, CALLING_WINDOW)

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from batch_calls import monitoring
+from batch_calls.domain import compliance
 from batch_calls.domain.batch import (
     MAX_PRIORITY,
     Batch,
@@ -31,10 +32,11 @@ from batch_calls.domain.batch import (
     RecipientStatus,
 )
 from batch_calls.domain.calls import UNKNOWN_OUTCOME, call_id, idempotency_key
+from batch_calls.domain.compliance import Guardrails, Profile
 from batch_calls.domain.workspace import Workspace
 from batch_calls.logic import calling_rules as rules
 from batch_calls.logic.rounds import Rounds, record
-from batch_calls.store.attempts import CallRecord, Claim, Due, SlotRef
+from batch_calls.store.attempts import CallRecord, Claim, ContactUpdate, Due, SlotRef
 from batch_calls.telephony.base import (
     CallNotPlaced,
     CallRequest,
@@ -158,6 +160,11 @@ class _Turn:
     task_token: str
 
     @property
+    def profile(self) -> Profile:
+        """The compliance profile the batch calls under: its workspace's."""
+        return Profile.NONE if self.workspace is None else self.workspace.compliance_profile
+
+    @property
     def workspace_limit(self) -> int:
         """The workspace's concurrency across all its batches."""
         limit = self.batch.settings.max_concurrent_calls
@@ -212,13 +219,16 @@ def _try(turn: _Turn, due: Due) -> str | None:
         )
         if target.status not in _DUE_STATUSES or target.attempts != due.attempts:
             return None  # claimed by another slot (the due index lags the table)
-        if _refused(rounds, batch, due, target):
+        checked = _refused(turn, due, target)
+        if checked is None:
             return None
         second = _call_start(rounds, batch, turn.workspace)
         if second is None:
             raise Paced("no call start free")
-        if second != rules.UNPACED and _refused(rounds, batch, due, target):
-            return None  # it waited for its start, and the window closed meanwhile
+        if second != rules.UNPACED:
+            checked = _refused(turn, due, target)  # it waited: a window may have closed
+            if checked is None:
+                return None
     except SlotSignal:
         raise
     except Exception:
@@ -226,29 +236,65 @@ def _try(turn: _Turn, due: Due) -> str | None:
         logger.exception("dial failed before claiming; the recipient is due again later")
         monitoring.count(monitoring.RECONCILIATIONS)
         rounds.attempts.defer(
-            batch.workspace_id, batch.batch_id, due, rounds.clock() + DIAL_ERROR_PAUSE
+            batch.workspace_id,
+            batch.batch_id,
+            due,
+            rounds.clock() + DIAL_ERROR_PAUSE,
+            rules.DIAL_ERROR,
         )
         raise NextCall("the dial failed before claiming") from None
-    return _claim_and_call(turn, due, target, second)
+    return _claim_and_call(turn, due, target, second, checked)
 
 
-def _refused(rounds: Rounds, batch: Batch, due: Due, target: Recipient) -> bool:
-    """Whether this recipient may not be called at this moment: a suppressed number is
-    skipped; outside its window it is due again at the opening."""
+@dataclass(frozen=True)
+class _Checked:
+    """What a recipient was checked against before its claim (kept as its audit), and
+    the change its call makes to its number's history (None: no contact limit)."""
+
+    guardrails: Guardrails
+    hours: list[rules.Hours]
+    contact: ContactUpdate | None
+    at: datetime
+
+
+def _refused(turn: _Turn, due: Due, target: Recipient) -> _Checked | None:
+    """None when this recipient may not be called at this moment: a suppressed number,
+    or one without the consent its profile requires, is skipped; outside any of its
+    windows (the batch's, its compliance profile's hours) it is due again when all are
+    open; over a contact limit, when the limit frees. Else what it was checked against."""
+    rounds, batch = turn.rounds, turn.batch
     workspace_id, batch_id = batch.workspace_id, batch.batch_id
-    if rounds.database.is_suppressed(workspace_id, target.phone_number):
+    now = rounds.clock()
+    if rounds.database.is_suppressed(workspace_id, target.phone_number, now):
         rounds.attempts.skip(workspace_id, batch_id, due, rules.SUPPRESSED)
-        return True
-    is_open, opening = rules.window_check(
-        batch.settings.calling_window, target.phone_number, target.variables, rounds.clock()
+        return None
+    guardrails = rules.guardrails(turn.profile, target.phone_number, now)
+    if guardrails.needs_consent and not compliance.has_consent(target.variables):
+        rounds.attempts.skip(workspace_id, batch_id, due, rules.NO_CONSENT)
+        return None
+    hours = rules.hours(
+        batch.settings.calling_window, guardrails, target.phone_number, target.variables
     )
+    is_open, opening = rules.window_check(hours, now)
     if not is_open:
         rules.defer_or_skip(rounds.attempts, workspace_id, batch_id, due, opening)
-        return True
-    return False
+        return None
+    limits = rules.contact_limits(turn.workspace, guardrails)
+    contact = None
+    if limits:
+        history = rounds.attempts.contact_calls(workspace_id, target.phone_number)
+        frees = compliance.frees_at(history.calls, limits, now)
+        if frees is not None:
+            rounds.attempts.defer(workspace_id, batch_id, due, frees, rules.CONTACT_LIMIT)
+            return None
+        kept = compliance.kept_calls((*history.calls, now), limits, now)
+        contact = ContactUpdate(target.phone_number, history, kept)
+    return _Checked(guardrails, hours, contact, now)
 
 
-def _claim_and_call(turn: _Turn, due: Due, target: Recipient, second: int) -> str | None:
+def _claim_and_call(
+    turn: _Turn, due: Due, target: Recipient, second: int, checked: _Checked
+) -> str | None:
     """Claim the attempt, then place the call: never a second call for one attempt."""
     rounds, batch, workspace = turn.rounds, turn.batch, turn.workspace
     attempt = target.attempts + 1
@@ -267,9 +313,18 @@ def _claim_and_call(turn: _Turn, due: Due, target: Recipient, second: int) -> st
         watch_until=_watched_until(now, rounds),
         workspace_limit=turn.workspace_limit,
         slot_limit=SLOT_CALL_LIMIT,
+        contact=checked.contact,
+        audit=rules.audit(
+            turn.profile,
+            checked.guardrails,
+            checked.hours,
+            limits=rules.contact_limits(workspace, checked.guardrails),
+            contact=checked.contact,
+            now=now,
+        ),
     )
-    if claimed is Claim.RECIPIENT_MOVED:
-        return None
+    if claimed in (Claim.RECIPIENT_MOVED, Claim.CONTACT_CHANGED):
+        return None  # the next candidate; this one is due still, and checked again
     if claimed is Claim.SLOT_SPENT:
         raise SlotDone("this slot placed its share of calls; the next run goes on")
     if claimed is Claim.WORKSPACE_FULL:

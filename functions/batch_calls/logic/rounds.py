@@ -84,7 +84,7 @@ def advance(rounds: Rounds, batch: Batch) -> str:
     if earliest is None:
         return "nothing: nobody due"
     due_at = max(earliest.due_at or now, now)
-    reason = rules.waiting_reason(due_at, earliest.retry_at)
+    reason = rules.waiting_reason(due_at, earliest.retry_at, earliest.waiting_for)
     opening = rules.batch_opening(batch.settings.calling_window, due_at)
     if opening is None:
         return "nothing: the calling window never opens"

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from batch_calls.domain import compliance
 from batch_calls.domain.batch import BatchSettings
 from batch_calls.domain.workspace import Workspace
 from batch_calls.ingest.phones import region_of
@@ -59,6 +60,11 @@ def check_against_workspace(
     settings: BatchSettings, workspace: Workspace, database: Database, now: datetime
 ) -> str:
     """The checks that need the workspace; returns the caller number's region."""
+    widening = compliance.widening(workspace.compliance_profile, settings.calling_window)
+    if widening is not None:
+        raise InvalidField(
+            "calling_window", f"would widen the compliance profile's hours: {widening}"
+        )
     if settings.max_concurrent_calls > workspace.max_concurrent_calls:
         raise InvalidField(
             "max_concurrent_calls",

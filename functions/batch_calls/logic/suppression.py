@@ -7,7 +7,10 @@ again at the moment of dialling, so a number added while its recipient is being 
 is not called either.
 """
 
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from batch_calls.ingest.phones import ContactNumberReader
@@ -26,6 +29,7 @@ MAX_PAGE_SIZE = 1000
 SOURCE_API = "api"
 SOURCE_UPLOAD = "upload"
 SOURCE_OPT_OUT = "opt_out"
+_LABEL = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # No caller region: every number on the list is read as international.
 _INTERNATIONAL = ContactNumberReader(None)
 
@@ -38,10 +42,44 @@ def e164_of(raw: object) -> str | None:
     return None if reading is None else reading.phone.e164
 
 
+@dataclass(frozen=True)
+class Listing:
+    """Where a bulk import's numbers come from (a label a team chooses, such as
+    "dnc-extract-2026-12"), and until when they hold (None: for good)."""
+
+    source: str
+    expires: datetime | None
+
+
+def listing(source: object, expires_at: object, default_source: str, now: datetime) -> Listing:
+    """The `source` and `expires_at` of an import, checked."""
+    if source is None or source == "":
+        label = default_source
+    elif not isinstance(source, str) or not _LABEL.fullmatch(source):
+        raise InvalidField("source", "must be a label of 1 to 64 letters, digits, '.', '_' or '-'")
+    elif source == SOURCE_OPT_OUT:
+        raise InvalidField("source", f"{SOURCE_OPT_OUT!r} is kept for the people who opted out")
+    else:
+        label = source
+    if expires_at is None or expires_at == "":
+        return Listing(label, None)
+    try:
+        expires = datetime.fromisoformat(str(expires_at).replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidField("expires_at", "must be a date or time, 2027-01-31T00:00:00Z") from None
+    if expires.tzinfo is None:
+        expires = expires.replace(tzinfo=UTC)
+    if expires <= now:
+        raise InvalidField("expires_at", "is in the past: the numbers would never be held")
+    return Listing(label, expires)
+
+
 def add_numbers(rounds: Rounds, queue: LoadQueue, workspace_id: str, body: Any) -> dict[str, Any]:
-    """POST /suppression-list: {"phone_numbers": [...]} or {"phone_number": "..."}."""
+    """POST /suppression-list: {"phone_numbers": [...]} or {"phone_number": "..."}, with
+    an optional `source` label and `expires_at`."""
     if not isinstance(body, dict):
         raise InvalidField("body", 'must be a JSON object such as {"phone_numbers": ["+1..."]}')
+    listed = listing(body.get("source"), body.get("expires_at"), SOURCE_API, rounds.clock())
     raw = body.get("phone_numbers", [body["phone_number"]] if "phone_number" in body else None)
     if not isinstance(raw, list) or not raw:
         raise InvalidField("phone_numbers", "must be a non-empty list of numbers in E.164 form")
@@ -60,14 +98,21 @@ def add_numbers(rounds: Rounds, queue: LoadQueue, workspace_id: str, body: Any) 
                 f"{value!r} is not a valid phone number in E.164 form (+14155550100)",
             )
         numbers.append(e164)
-    return _added(rounds, queue, workspace_id, numbers, SOURCE_API)
+    return _added(rounds, queue, workspace_id, numbers, listed)
 
 
 def upload_numbers(
-    rounds: Rounds, queue: LoadQueue, workspace_id: str, data: bytes, filename: str | None
+    rounds: Rounds,
+    queue: LoadQueue,
+    workspace_id: str,
+    data: bytes,
+    filename: str | None,
+    *,
+    listed: Listing,
 ) -> dict[str, Any]:
     """POST /suppression-list/upload: a file with a phone_number column (any format a
-    contact file may have); rows that are no valid number are listed, the rest added."""
+    contact file may have), such as a do-not-call extract; rows that are no valid number
+    are listed, the rest added."""
     try:
         table = read_table(data, filename)
         if PHONE_COLUMN not in table.header:
@@ -82,13 +127,20 @@ def upload_numbers(
                 numbers.append(e164)
     except FileRejected as rejected:
         raise ValidationFailed(rejected_file_body(rejected)) from None
-    return {**_added(rounds, queue, workspace_id, numbers, SOURCE_UPLOAD), "invalid_rows": invalid}
+    return {**_added(rounds, queue, workspace_id, numbers, listed), "invalid_rows": invalid}
 
 
 def _added(
-    rounds: Rounds, queue: LoadQueue, workspace_id: str, numbers: list[str], source: str
+    rounds: Rounds, queue: LoadQueue, workspace_id: str, numbers: list[str], listed: Listing
 ) -> dict[str, Any]:
-    added = rounds.database.suppress(workspace_id, numbers, source, rounds.clock())
+    added = rounds.database.suppress(
+        workspace_id,
+        numbers,
+        listed.source,
+        rounds.clock(),
+        expires=listed.expires,
+        permanent=listed.source == SOURCE_OPT_OUT,
+    )
     if added:
         queue.request_suppression_sweep(workspace_id)
     unique = len(set(numbers))
@@ -96,8 +148,9 @@ def _added(
 
 
 def suppress_opted_out(rounds: Rounds, queue: LoadQueue, workspace_id: str, e164: str) -> None:
-    """A provider reported that the person asked not to be called again."""
-    _added(rounds, queue, workspace_id, [e164], SOURCE_OPT_OUT)
+    """A provider reported that the person asked not to be called again: listed for
+    good, whatever an import said of the number's expiry."""
+    _added(rounds, queue, workspace_id, [e164], Listing(SOURCE_OPT_OUT, None))
 
 
 def remove_number(rounds: Rounds, workspace_id: str, phone_number: str) -> dict[str, Any]:
@@ -123,7 +176,7 @@ def list_numbers(
 
 def sweep(rounds: Rounds, workspace_id: str) -> int:
     """Skip everyone waiting in an active batch whose number is on the list."""
-    suppressed = rounds.database.suppressed_numbers(workspace_id)
+    suppressed = rounds.database.suppressed_numbers(workspace_id, rounds.clock())
     skipped = 0
     for batch_id in rounds.database.active_batch_ids(workspace_id) if suppressed else ():
         skipped += _skip(rounds, workspace_id, batch_id, suppressed)

@@ -81,6 +81,8 @@ def recipient_view(recipient: Recipient) -> dict[str, Any]:
         "call_id": recipient.call_id,
         "caller_id": recipient.caller_id,
         "next_attempt_at": utc_text(recipient.next_attempt_at),
+        "waiting_for": recipient.waiting_for,
+        "waiting_until": utc_text(recipient.waiting_until),
         "skip_reason": recipient.skip_reason,
         "variables": recipient.variables,
     }

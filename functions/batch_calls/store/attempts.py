@@ -31,6 +31,7 @@ from batch_calls.store.keys import (
     WATCH_INDEX,
     batch_pk,
     call_pk,
+    contact_sk,
     due_key,
     due_until,
     moment,
@@ -70,6 +71,25 @@ class Claim(Enum):
     WORKSPACE_FULL = "workspace_full"  # the workspace's limit across its batches
     SLOT_SPENT = "slot_spent"  # the slot placed its share of calls
     RECIPIENT_MOVED = "recipient_moved"  # another slot claimed it, or it changed
+    CONTACT_CHANGED = "contact_changed"  # another call to the number was claimed meanwhile
+
+
+@dataclass(frozen=True)
+class ContactCalls:
+    """A number's placed calls a contact limit still counts, as read (`revision` makes
+    the claim that adds one fail if another claim added one meanwhile)."""
+
+    calls: tuple[datetime, ...]
+    revision: int
+
+
+@dataclass(frozen=True)
+class ContactUpdate:
+    """A claim's change to a number's history: `calls` instead of what was `read`."""
+
+    number: str
+    read: ContactCalls
+    calls: tuple[datetime, ...]
 
 
 @dataclass(frozen=True)
@@ -112,6 +132,7 @@ class Due(DueRecipient):
     variables: dict[str, str] = field(default_factory=dict)
     due_at: datetime | None = None  # None: due since always (never deferred)
     retry_at: datetime | None = None  # when its retry wait ends, if it waits for one
+    waiting_for: str | None = None  # why it was deferred past its retry wait, if it was
 
     @classmethod
     def of(cls, item: dict[str, Any]) -> "Due":
@@ -125,6 +146,7 @@ class Due(DueRecipient):
             {str(k): str(v) for k, v in (item.get("variables") or {}).items()},
             None if when == ALWAYS else datetime.strptime(when, MOMENT_FORMAT).replace(tzinfo=UTC),
             None if retry is None else datetime.fromisoformat(str(retry)),
+            None if item.get("waiting_for") is None else str(item["waiting_for"]),
         )
 
 
@@ -142,6 +164,21 @@ class CallRecord:
     provider_call_id: str | None
     outcome: str | None
     provider: str | None = None  # the telephony provider that placed it
+
+
+@dataclass(frozen=True)
+class AuditedCall:
+    """A placed call and the rules its claim checked (`logic/calling_rules.audit`)."""
+
+    call_id: str
+    attempt: int
+    started_at: str
+    outcome: str | None
+    audit: dict[str, Any]
+
+
+# BatchGetItem reads at most this many items a request.
+_BATCH_GET_LIMIT = 100
 
 
 class Attempts:
@@ -216,13 +253,21 @@ class Attempts:
         watch_until: datetime,
         workspace_limit: int,
         slot_limit: int,
+        contact: ContactUpdate | None = None,
+        audit: dict[str, Any] | None = None,
     ) -> Claim:
         """pending|waiting_retry -> dialing(attempt), a unit of the batch's and of the
         workspace's concurrency taken, the call item created (watched until
-        `watch_until`) and the slot pointed at it, all or nothing; only while the batch
-        is running with a free unit of both."""
+        `watch_until`, with the `audit` of the rules it was checked against) and the
+        slot pointed at it, all or nothing; only while the batch is running with a free
+        unit of both.
+
+        `contact` records this call in the number's history for the contact limits,
+        only if nobody changed that history since it was read: two claims can never
+        both take a number's last allowed call."""
         attempt = recipient.attempts + 1
         pk = batch_pk(workspace_id, batch_id)
+        contact_items = [] if contact is None else [self._contact_update(workspace_id, contact)]
         refused = self._transact_reasons(
             [
                 _update(
@@ -238,7 +283,7 @@ class Attempts:
                     recipient_sk(recipient.part, recipient.row),
                     "SET #status = :dialing, attempts = :attempt, call_id = :call, "
                     "last_attempt_at = :now, caller_id = :caller "
-                    "REMOVE due_pk, due_key, next_attempt_at",
+                    "REMOVE due_pk, due_key, next_attempt_at, waiting_for, waiting_until",
                     "#status IN (:pending, :waiting) AND attempts = :previous",
                     {
                         ":dialing": str(RecipientStatus.DIALING),
@@ -267,6 +312,7 @@ class Attempts:
                                 "started_at": now.isoformat(),
                                 "watch_pk": watch_pk(call_id),
                                 "watch_until": moment(watch_until),
+                                **({"audit": audit} if audit else {}),
                             }
                         ),
                         "ConditionExpression": "attribute_not_exists(PK)",
@@ -286,6 +332,7 @@ class Attempts:
                     "attribute_not_exists(calls) OR calls < :limit",
                     {":one": 1, ":limit": workspace_limit},
                 ),
+                *contact_items,
             ]
         )
         if refused is None:
@@ -294,7 +341,32 @@ class Attempts:
             return Claim.BATCH_REFUSED
         if refused[3]:
             return Claim.SLOT_SPENT
-        return Claim.WORKSPACE_FULL if refused[4] else Claim.RECIPIENT_MOVED
+        if refused[4]:
+            return Claim.WORKSPACE_FULL
+        return Claim.CONTACT_CHANGED if refused[5:] and refused[5] else Claim.RECIPIENT_MOVED
+
+    def contact_calls(self, workspace_id: str, e164: str) -> ContactCalls:
+        response = self.client.get_item(
+            TableName=self.table_name,
+            Key=_item({"PK": workspace_pk(workspace_id), "SK": contact_sk(e164)}),
+            ConsistentRead=True,
+        )
+        item = {k: _deserialize(v) for k, v in response.get("Item", {}).items()}
+        calls = tuple(datetime.fromisoformat(str(call)) for call in item.get("calls") or ())
+        return ContactCalls(calls, int(item.get("revision", 0)))
+
+    def _contact_update(self, workspace_id: str, contact: ContactUpdate) -> dict[str, Any]:
+        return _update(
+            workspace_pk(workspace_id),
+            contact_sk(contact.number),
+            "SET calls = :calls, revision = :next",
+            "attribute_not_exists(revision) OR revision = :read",
+            {
+                ":calls": [call.isoformat() for call in contact.calls],
+                ":next": contact.read.revision + 1,
+                ":read": contact.read.revision,
+            },
+        )
 
     def mark_placed(self, call: CallRecord, provider: str, provider_call_id: str) -> None:
         """dialing -> in_progress once the provider has the call; from then on the
@@ -365,19 +437,46 @@ class Attempts:
         )
 
     def defer(
-        self, workspace_id: str, batch_id: str, recipient: DueRecipient, until: datetime
+        self,
+        workspace_id: str,
+        batch_id: str,
+        recipient: DueRecipient,
+        until: datetime,
+        reason: str,
     ) -> bool:
-        """A due recipient whose calling window is closed: due again at its opening (its
-        status, attempts and retry time stay as they are)."""
-        return self._due_at(workspace_id, batch_id, recipient, until)
+        """A due recipient that may not be called now (its calling window is closed, a
+        contact limit is reached): due again `until`, and shown waiting for `reason`
+        (its status, attempts and retry time stay as they are)."""
+        return self._due_at(
+            workspace_id,
+            batch_id,
+            recipient,
+            until,
+            expression="SET due_key = :due, waiting_for = :reason, waiting_until = :until",
+            values={":reason": reason, ":until": until.isoformat()},
+        )
 
     def undefer(self, workspace_id: str, batch_id: str, recipient: Due) -> bool:
         """A recipient waiting for a window's opening: due again at the end of its retry
         wait (or now), so the next round checks it against the window as it is now."""
-        return self._due_at(workspace_id, batch_id, recipient, recipient.retry_at)
+        return self._due_at(
+            workspace_id,
+            batch_id,
+            recipient,
+            recipient.retry_at,
+            expression="SET due_key = :due REMOVE waiting_for, waiting_until",
+            values={},
+        )
 
     def _due_at(
-        self, workspace_id: str, batch_id: str, recipient: DueRecipient, when: datetime | None
+        self,
+        workspace_id: str,
+        batch_id: str,
+        recipient: DueRecipient,
+        when: datetime | None,
+        *,
+        expression: str,
+        values: dict[str, Any],
     ) -> bool:
         """Moves a pending or waiting recipient in the due index (None: due now); False
         when it changed since it was read."""
@@ -386,13 +485,14 @@ class Attempts:
                 _update(
                     batch_pk(workspace_id, batch_id),
                     recipient_sk(recipient.part, recipient.row),
-                    "SET due_key = :due",
+                    expression,
                     "#status IN (:pending, :waiting) AND attempts = :attempts",
                     {
                         ":due": due_key(when, recipient.part, recipient.row),
                         ":pending": str(RecipientStatus.PENDING),
                         ":waiting": str(RecipientStatus.WAITING_RETRY),
                         ":attempts": recipient.attempts,
+                        **values,
                     },
                 )
             ]
@@ -652,6 +752,31 @@ class Attempts:
                 if (call := self.call(str(item["PK"]).removeprefix("CALL#"))) is not None
             ]
         return found[:limit]
+
+    def audited_calls(self, call_ids: list[str]) -> Iterator[AuditedCall]:
+        """The calls among `call_ids` that were claimed (a released one is gone), with
+        the audit their claim kept, in the order asked, 100 reads at a time."""
+        for start in range(0, len(call_ids), _BATCH_GET_LIMIT):
+            chunk = call_ids[start : start + _BATCH_GET_LIMIT]
+            keys = [_item({"PK": call_pk(call_id), "SK": META}) for call_id in chunk]
+            found: dict[str, dict[str, Any]] = {}
+            request: dict[str, Any] = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                response = self.client.batch_get_item(RequestItems=request)
+                for raw in response["Responses"].get(self.table_name, []):
+                    item = {k: _deserialize(v) for k, v in raw.items()}
+                    found[str(item["PK"]).removeprefix("CALL#")] = item
+                request = response.get("UnprocessedKeys") or {}
+            for call_id in chunk:
+                if call_id in found:
+                    item = found[call_id]
+                    yield AuditedCall(
+                        call_id,
+                        int(item["attempt"]),
+                        str(item.get("started_at", "")),
+                        None if item.get("outcome") is None else str(item["outcome"]),
+                        dict(item.get("audit") or {}),
+                    )
 
     def call(self, call_id: str) -> CallRecord | None:
         response = self.client.get_item(

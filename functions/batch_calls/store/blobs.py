@@ -144,3 +144,8 @@ def final_report_key(workspace_id: str, batch_id: str) -> str:
 def snapshot_report_key(workspace_id: str, batch_id: str) -> str:
     """The latest report of a batch still running (overwritten by the next request)."""
     return f"{BATCHES}/{workspace_id}/{batch_id}/report-snapshot.csv"
+
+
+def audit_key(workspace_id: str, batch_id: str) -> str:
+    """The latest compliance audit of a batch (overwritten by the next request)."""
+    return f"{BATCHES}/{workspace_id}/{batch_id}/audit.csv"

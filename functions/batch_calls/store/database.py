@@ -8,7 +8,7 @@ import base64
 import binascii
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +28,7 @@ from batch_calls.domain.workspace import Agent, Workspace
 from batch_calls.store.keys import (
     META,
     RECIPIENT_PREFIX,
+    TTL_ATTRIBUTE,
     batch_pk,
     batches_index_pk,
     due_key,
@@ -64,11 +65,17 @@ def _from_item(value: Any) -> Any:
     return value
 
 
+def _unexpired(item: Mapping[str, Any], now: datetime) -> bool:
+    """An item the table's TTL has not removed yet may have expired already."""
+    expires = item.get(TTL_ATTRIBUTE)
+    return expires is None or int(expires) > now.timestamp()
+
+
 def _strip_keys(item: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in _from_item(dict(item)).items() if k not in _KEY_ATTRIBUTES}
 
 
-_KEY_ATTRIBUTES = frozenset({"PK", "SK", "GSI1PK", "GSI1SK", "due_pk", "due_key", "expires_at"})
+_KEY_ATTRIBUTES = frozenset({"PK", "SK", "GSI1PK", "GSI1SK", "due_pk", "due_key", TTL_ATTRIBUTE})
 
 
 class Database:
@@ -120,25 +127,44 @@ class Database:
     # Suppression list: numbers never to call (one item each, under the workspace) --
 
     def suppress(
-        self, workspace_id: str, numbers: Iterable[str], source: str, now: datetime
+        self,
+        workspace_id: str,
+        numbers: Iterable[str],
+        source: str,
+        now: datetime,
+        *,
+        expires: datetime | None = None,
+        permanent: bool = False,
     ) -> int:
-        """Add numbers (already there: kept, with their first source); how many were new."""
+        """Add numbers; how many were new. A number listed already keeps its first source
+        and expiry, unless that expiry has passed (then it is listed anew), or this
+        listing is `permanent` (an opt-out): then it never expires. `expires` is also the
+        table's TTL, which removes the item some time after."""
         added = 0
         for e164 in dict.fromkeys(numbers):
+            item: dict[str, str | int] = {
+                "PK": workspace_pk(workspace_id),
+                "SK": SUPPRESSED_PREFIX + e164,
+                "phone_number": e164,
+                "source": source,
+                "added_at": now.isoformat(),
+            }
+            if expires is not None:
+                item[TTL_ATTRIBUTE] = int(expires.timestamp())
             try:
                 self.table.put_item(
-                    Item={
-                        "PK": workspace_pk(workspace_id),
-                        "SK": SUPPRESSED_PREFIX + e164,
-                        "phone_number": e164,
-                        "source": source,
-                        "added_at": now.isoformat(),
-                    },
-                    ConditionExpression=Attr("PK").not_exists(),
+                    Item=item,
+                    ConditionExpression=Attr("PK").not_exists()
+                    | Attr(TTL_ATTRIBUTE).lte(int(now.timestamp())),
                 )
             except ClientError as error:
                 if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                     raise
+                if permanent:
+                    self.table.update_item(
+                        Key={"PK": item["PK"], "SK": item["SK"]},
+                        UpdateExpression=f"REMOVE {TTL_ATTRIBUTE}",
+                    )
             else:
                 added += 1
         return added
@@ -150,16 +176,20 @@ class Database:
         )
         return "Attributes" in response
 
-    def is_suppressed(self, workspace_id: str, e164: str) -> bool:
-        return self._get(workspace_pk(workspace_id), SUPPRESSED_PREFIX + e164) is not None
+    def is_suppressed(self, workspace_id: str, e164: str, now: datetime) -> bool:
+        key = {"PK": workspace_pk(workspace_id), "SK": SUPPRESSED_PREFIX + e164}
+        item = self.table.get_item(Key=key, ConsistentRead=True).get("Item")
+        return item is not None and _unexpired(item, now)
 
-    def suppressed_numbers(self, workspace_id: str) -> set[str]:
+    def suppressed_numbers(self, workspace_id: str, now: datetime) -> set[str]:
         query = {
             "KeyConditionExpression": Key("PK").eq(workspace_pk(workspace_id))
             & Key("SK").begins_with(SUPPRESSED_PREFIX),
-            "ProjectionExpression": "phone_number",
+            "ProjectionExpression": f"phone_number, {TTL_ATTRIBUTE}",
         }
-        return {str(item["phone_number"]) for item in self._query_all(query)}
+        return {
+            str(item["phone_number"]) for item in self._query_all(query) if _unexpired(item, now)
+        }
 
     def list_suppressed(
         self, workspace_id: str, cursor: str | None, limit: int
@@ -178,7 +208,12 @@ class Database:
         response = self.table.query(**query)
         last = response.get("LastEvaluatedKey")
         entries = [
-            {k: item[k] for k in ("phone_number", "source", "added_at")}
+            {
+                **{k: item[k] for k in ("phone_number", "source", "added_at")},
+                "expires_at": None
+                if TTL_ATTRIBUTE not in item
+                else datetime.fromtimestamp(int(item[TTL_ATTRIBUTE]), UTC).isoformat(),
+            }
             for item in response["Items"]
         ]
         return entries, None if last is None else _encode_cursor(str(last["SK"]))

@@ -4,6 +4,9 @@ import zlib
 from datetime import UTC, datetime
 
 META = "META"
+# The table's TTL attribute (infra.resources MAIN_TABLE.ttl_attribute): epoch seconds
+# after which DynamoDB deletes the item (within a day or two: reads check it too).
+TTL_ATTRIBUTE = "expires_at"
 RECIPIENT_PREFIX = "R#"
 # The sparse "due" index holds a recipient only while it is pending or waiting for a
 # retry: due_pk is its batch, due_key "<when>#<part>#<row>" (pending: due since always).
@@ -78,3 +81,9 @@ def watch_partitions() -> list[str]:
 
 def slot_sk(round_number: int, slot: int) -> str:
     return f"{SLOT_PREFIX}{round_number:06d}#{slot:05d}"
+
+
+def contact_sk(e164: str) -> str:
+    """A number's placed calls across the workspace's batches (CONTACT#{e164} under the
+    workspace), kept only while a contact limit may count them."""
+    return f"CONTACT#{e164}"

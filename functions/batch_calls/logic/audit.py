@@ -1,0 +1,111 @@
+"""The compliance audit of a batch: one CSV row per placed call, with the rules its
+claim checked and the facts it used (GET /batch-calls/{id}/audit), so a team can answer
+a complaint with evidence: the recipient's zones and local times, the windows, the
+compliance profile and the number's state, the calls each contact limit counted.
+
+The rows come from the call items (each claim keeps its audit there), found from the
+recipients in file order (a recipient's calls have ids of its batch, row and attempt).
+Like the results report, the CSV is written into a spooled file and answered inline up
+to 1 MB, else as a redirect to S3.
+"""
+
+import csv
+import io
+import tempfile
+from collections.abc import Iterator
+from typing import IO
+
+from batch_calls.domain.batch import Batch
+from batch_calls.domain.calls import call_id
+from batch_calls.logic.errors import NotFound
+from batch_calls.logic.reports import (
+    INLINE_LIMIT_BYTES,
+    SPOOL_BYTES,
+    URL_EXPIRES_SECONDS,
+    Report,
+    neutralised,
+)
+from batch_calls.store.attempts import Attempts, AuditedCall
+from batch_calls.store.blobs import Blobs, audit_key
+from batch_calls.store.database import Database
+
+PAGE = 100  # calls read at once
+AUDIT_COLUMNS = (
+    "call_id",
+    "phone_number",
+    "attempt",
+    "started_at",
+    "outcome",
+    "checked_at",
+    "profile",
+    "state",
+    "windows",
+    "local_times",
+    "limit_counts",
+    "consent",
+)
+
+
+def audit(
+    database: Database, attempts: Attempts, blobs: Blobs, workspace_id: str, batch_id: str
+) -> Report:
+    """GET /batch-calls/{id}/audit."""
+    batch = database.get_batch(workspace_id, batch_id)
+    if batch is None:
+        raise NotFound(f"there is no batch {batch_id}")
+    filename = f"{batch_id}-audit.csv"
+    spooled: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
+    text = io.TextIOWrapper(spooled, encoding="utf-8-sig", newline="")
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(AUDIT_COLUMNS)
+    for number, call in _calls(database, attempts, batch):
+        writer.writerow([neutralised(cell) for cell in row(number, call)])
+    text.flush()
+    text.detach()
+    if spooled.tell() <= INLINE_LIMIT_BYTES:
+        spooled.seek(0)
+        return Report(filename, body=spooled.read())
+    key = audit_key(workspace_id, batch_id)
+    spooled.seek(0)
+    blobs.put_report(key, spooled)
+    return Report(filename, url=blobs.report_url(key, filename, URL_EXPIRES_SECONDS))
+
+
+def row(number: str, call: AuditedCall) -> list[str]:
+    facts = call.audit
+    return [
+        call.call_id,
+        number,
+        str(call.attempt),
+        call.started_at,
+        call.outcome or "",
+        str(facts.get("checked_at", "")),
+        str(facts.get("profile", "")),
+        str(facts.get("state", "")),
+        "; ".join(facts.get("windows") or ()),
+        "; ".join(facts.get("local_times") or ()),
+        "; ".join(f"{name}: {count}" for name, count in (facts.get("limit_counts") or {}).items()),
+        str(facts.get("consent", "")),
+    ]
+
+
+def _calls(
+    database: Database, attempts: Attempts, batch: Batch
+) -> Iterator[tuple[str, AuditedCall]]:
+    """Each placed call of the batch with its recipient's number, in file order, a page
+    of recipients at a time."""
+    page: dict[str, str] = {}  # call id -> number
+    for recipient in database.all_recipients(batch.workspace_id, batch.batch_id):
+        for attempt in range(1, recipient.attempts + 1):
+            page[call_id(batch.batch_id, recipient.part, recipient.row, attempt)] = (
+                recipient.phone_number
+            )
+        if len(page) >= PAGE:
+            yield from _read(attempts, page)
+            page = {}
+    yield from _read(attempts, page)
+
+
+def _read(attempts: Attempts, page: dict[str, str]) -> Iterator[tuple[str, AuditedCall]]:
+    for call in attempts.audited_calls(list(page)):
+        yield page[call.call_id], call

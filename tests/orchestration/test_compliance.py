@@ -1,0 +1,201 @@
+"""Compliance guardrails across batches through the real workflow and the simulated
+provider, with the product's clock moved: contact limits per workspace (atomic at the
+claim), the us_tcpa profile (recipient-local hours, Florida's, federal holidays,
+consent), windows that may only narrow a profile, and the audit of each placed call."""
+
+import csv
+import io
+import json
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from batch_calls import store
+from cli.main import main
+from local.clock import ShiftedClock
+from local.demo import seed_workspace
+from tests.api.client import Client, multipart
+from tests.orchestration.conftest import Product, moment
+
+EASTERN = ZoneInfo("America/New_York")
+HEADER = "phone_number,customer_name,consent,sim_outcomes,sim_duration_seconds\n"
+
+
+class Tenant:
+    """A workspace of its own, configured with `batch-calls admin configure`."""
+
+    def __init__(self, product: Product, name: str, number: str, *configure: str) -> None:
+        created = seed_workspace(store.database(), name=name, numbers=(number,))
+        self.workspace_id = created.workspace.workspace_id
+        self.number = number
+        self.product = product
+        self.client = Client(product.local.gateway.url, created.api_key)
+        table = store.database().table.name
+        argv = ["admin", "--table", table, "configure", "--workspace", self.workspace_id]
+        assert main([*argv, *configure]) == 0
+
+    def create(self, csv_text: str, **fields: str) -> dict[str, Any]:
+        form = {"agent_id": "agt_demo", "from_phone_number": self.number, **fields}
+        body, content_type = multipart(form, {"file": ("c.csv", csv_text.encode())})
+        reply = self.client.request("POST", "/batch-calls", body=body, content_type=content_type)
+        return {**reply.body, "http_status": reply.status}
+
+    def batch(self, batch_id: str) -> dict[str, Any]:
+        return dict(self.client.request("GET", f"/batch-calls/{batch_id}").body)
+
+    def recipients(self, batch_id: str) -> dict[str, dict[str, Any]]:
+        reply = self.client.request("GET", f"/batch-calls/{batch_id}/recipients?limit=1000")
+        return {r["phone_number"]: r for r in reply.body["data"]}
+
+    def settled(self, batch_id: str) -> dict[str, Any]:
+        """Once nothing is live and the batch says why it waits (or is over)."""
+        return dict(
+            self.product.wait_until(
+                lambda: (
+                    b
+                    if (b := self.batch(batch_id))["counts"]["in_progress"] == 0
+                    and (b["waiting_for"] or b["status"] == "completed")
+                    else None
+                ),
+                timeout=60,
+            )
+        )
+
+
+def rows(*numbers: str, consent: str = "yes", outcomes: str = "completed") -> str:
+    return HEADER + "".join(f'{n},N{i},{consent},"{outcomes}",0.3\n' for i, n in enumerate(numbers))
+
+
+@pytest.fixture
+def clock(product: Product) -> Iterator[ShiftedClock]:
+    yield product.local.clock
+    product.local.clock.reset()
+
+
+def started(product: Product, clock: ShiftedClock, batch_id: str) -> dict[str, list[datetime]]:
+    """Each number's call starts on the product's clock, from the simulator's log."""
+    starts: dict[str, list[datetime]] = {}
+    for call in product.calls(batch_id):
+        starts.setdefault(call["to"], []).append(clock.shifted(moment(call["started_at"])))
+    return starts
+
+
+def test_a_number_over_its_limit_waits_across_batches_until_the_limit_frees(
+    product: Product, clock: ShiftedClock
+) -> None:
+    limits = '[{"max_calls": 1, "per_hours": 1}]'
+    tenant = Tenant(product, "Limits", "+14155553000", "--contact-limits", limits)
+    first = tenant.create(rows("+14155553001"))["id"]
+    product.wait_until(lambda: tenant.batch(first)["status"] == "completed", timeout=60)
+    (called_at,) = started(product, clock, first)["+14155553001"]
+
+    second = tenant.create(rows("+14155553001", "+14155553002"))["id"]
+    batch = tenant.settled(second)
+    assert batch["waiting_for"] == "contact_limit"
+    held = tenant.recipients(second)["+14155553001"]
+    assert (held["status"], held["waiting_for"]) == ("pending", "contact_limit")
+    frees = moment(held["waiting_until"])
+    # An hour after its claim, which the simulator saw placed a moment later.
+    assert called_at - timedelta(seconds=2) <= frees - timedelta(hours=1) <= called_at
+    assert tenant.recipients(second)["+14155553002"]["status"] == "completed"
+    assert "+14155553001" not in started(product, clock, second)
+
+    clock.set(frees - timedelta(seconds=2))
+    product.wait_until(lambda: tenant.batch(second)["status"] == "completed", timeout=60)
+    (again,) = started(product, clock, second)["+14155553001"]
+    assert again >= frees
+
+
+def test_concurrent_claims_never_take_more_calls_than_the_limit(product: Product) -> None:
+    """Four slots race for eight rows of one number (kept: dedupe off); the claim's
+    condition on the number's history lets exactly two through."""
+    tenant = Tenant(
+        product, "Race", "+14155553100", "--contact-limits", '[{"max_calls": 2, "per_hours": 1}]'
+    )
+    batch_id = tenant.create(rows(*["+14155553101"] * 8), dedupe="false", max_concurrent_calls="4")[
+        "id"
+    ]
+    assert tenant.settled(batch_id)["waiting_for"] == "contact_limit"
+    assert Counter(call["to"] for call in product.calls(batch_id)) == {"+14155553101": 2}
+    assert tenant.client.request("POST", f"/batch-calls/{batch_id}/cancel").status == 200
+
+
+@pytest.fixture
+def tcpa(product: Product) -> Tenant:
+    return Tenant(product, "TCPA", "+12125553000", "--compliance-profile", "us_tcpa")
+
+
+def test_us_tcpa_keeps_florida_to_8_pm_and_everyone_to_9_pm_local(
+    product: Product, clock: ShiftedClock, tcpa: Tenant
+) -> None:
+    florida, new_york, late_new_york = "+13055553101", "+12125553102", "+12125553103"
+    clock.set(datetime(2026, 11, 24, 20, 30, tzinfo=EASTERN))  # a Tuesday; Miami is Eastern
+    evening = tcpa.create(rows(florida, new_york))
+    assert evening["http_status"] == 201, evening
+    batch_id = evening["id"]
+    product.wait_until(lambda: tcpa.recipients(batch_id)[new_york]["status"] == "completed")
+    assert tcpa.settled(batch_id)["waiting_for"] == "calling_window"
+    held = tcpa.recipients(batch_id)[florida]
+    morning = datetime(2026, 11, 25, 8, 0, tzinfo=EASTERN)
+    assert (held["waiting_for"], moment(held["waiting_until"])) == ("calling_window", morning)
+    assert florida not in started(product, clock, batch_id)
+
+    clock.set(datetime(2026, 11, 24, 21, 30, tzinfo=EASTERN))
+    late_id = tcpa.create(rows(late_new_york))["id"]
+    assert tcpa.settled(late_id)["waiting_for"] == "calling_window"
+    assert product.calls(late_id) == []
+
+    clock.set(morning - timedelta(seconds=2))
+    for each in (batch_id, late_id):
+        product.wait_until(lambda b=each: tcpa.batch(b)["status"] == "completed", timeout=60)
+    assert min(started(product, clock, batch_id)[florida]) >= morning
+    assert min(started(product, clock, late_id)[late_new_york]) >= morning
+
+    audit = tcpa.client.request("GET", f"/batch-calls/{batch_id}/audit")
+    assert audit.status == 200
+    entries = list(csv.DictReader(io.StringIO(audit.body.lstrip("\ufeff"))))
+    assert sorted(e["call_id"] for e in entries) == sorted(
+        call["call_id"] for call in product.calls(batch_id)
+    )
+    by_number = {e["phone_number"].removeprefix("'"): e for e in entries}
+    assert by_number[florida]["state"] == "FL" and by_number[florida]["profile"] == "us_tcpa"
+    assert "us_tcpa:FL 08:00-20:00" in by_number[florida]["windows"]
+    assert "America/New_York 2026-11-24 20:30" in by_number[new_york]["local_times"]
+    assert "3/24h: 0" in by_number[florida]["limit_counts"]  # Florida's own limit, counted
+    assert by_number[new_york]["consent"] == "required"
+
+
+def test_us_tcpa_defers_a_federal_holiday_to_the_next_morning(
+    product: Product, clock: ShiftedClock, tcpa: Tenant
+) -> None:
+    clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=EASTERN))  # Thanksgiving
+    batch_id = tcpa.create(rows("+12125553201"))["id"]
+    assert tcpa.settled(batch_id)["waiting_for"] == "calling_window"
+    (held,) = tcpa.recipients(batch_id).values()
+    assert moment(held["waiting_until"]) == datetime(2026, 11, 27, 8, 0, tzinfo=EASTERN)
+    assert product.calls(batch_id) == []
+    assert tcpa.client.request("POST", f"/batch-calls/{batch_id}/cancel").status == 200
+
+
+def test_us_tcpa_refuses_a_wider_window_and_skips_rows_without_consent(tcpa: Tenant) -> None:
+    early = {"timezone": "America/New_York", "start": "07:00", "end": "20:00"}
+    refused = tcpa.create(rows("+12125553301"), calling_window=json.dumps(early))
+    assert (refused["http_status"], refused["field"]) == (400, "calling_window")
+    assert "start 07:00 is before us_tcpa's 08:00" in refused["message"]
+
+    created = tcpa.create(
+        HEADER + '+12125553302,A,yes,"completed",0.3\n+12125553303,B,no,"completed",0.3\n',
+        start="false",
+    )
+    assert created["http_status"] == 201, created
+    (warning,) = [w for w in created["warnings"] if w["reason"] == "no_consent"]
+    assert warning["rows"] == [3]
+    loaded = tcpa.product.wait_until(
+        lambda: r if len(r := tcpa.recipients(created["id"])) == 2 else None
+    )
+    skipped = loaded["+12125553303"]
+    assert (skipped["status"], skipped["skip_reason"]) == ("skipped", "no_consent")
