@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from batch_calls import store
+from batch_calls.handlers import wiring
+from batch_calls.logic import suppression
 from cli.main import main
 from local.clock import ShiftedClock
 from local.demo import seed_workspace
@@ -199,3 +201,41 @@ def test_us_tcpa_refuses_a_wider_window_and_skips_rows_without_consent(tcpa: Ten
     )
     skipped = loaded["+12125553303"]
     assert (skipped["status"], skipped["skip_reason"]) == ("skipped", "no_consent")
+
+
+def test_an_imported_do_not_call_list_holds_until_it_expires_and_opt_outs_for_good(
+    product: Product, clock: ShiftedClock
+) -> None:
+    tenant = Tenant(product, "Imports", "+14155553400")
+    listed, opted_out = "+14155553401", "+14155553402"
+    expires = clock.now() + timedelta(days=30)
+    body, content_type = multipart(
+        {"source": "dnc-extract-2026-12", "expires_at": expires.isoformat()},
+        {"file": ("dnc.csv", f"phone_number\n{listed}\n{opted_out}\n".encode())},
+    )
+    reply = tenant.client.request(
+        "POST", "/suppression-list/upload", body=body, content_type=content_type
+    )
+    assert (reply.status, reply.body["added"]) == (200, 2)
+    bad = tenant.client.request(
+        "POST", "/suppression-list", json_body={"phone_number": listed, "source": "opt_out"}
+    )
+    assert (bad.status, bad.body["field"]) == (400, "source")
+    suppression.suppress_opted_out(
+        wiring.rounds(), store.load_queue(), tenant.workspace_id, opted_out
+    )
+    entries = {
+        e["phone_number"]: e for e in tenant.client.request("GET", "/suppression-list").body["data"]
+    }
+    assert entries[listed]["source"] == "dnc-extract-2026-12"
+    assert moment(entries[listed]["expires_at"]) == expires.replace(microsecond=0)
+    assert entries[opted_out]["expires_at"] is None  # an opt-out is for good
+
+    held = tenant.create(rows(listed, opted_out), start="false")
+    assert {w["reason"] for w in held["warnings"]} == {"suppressed"}
+
+    clock.set(expires + timedelta(minutes=1))
+    after = tenant.create(rows(listed, opted_out))
+    product.wait_until(lambda: tenant.batch(after["id"])["status"] == "completed", timeout=60)
+    called = {call["to"] for call in product.calls(after["id"])}
+    assert called == {listed}  # its import expired; the opt-out holds
