@@ -20,6 +20,7 @@ COMMANDS = {
     "admin": "cli.admin",
     "report": "cli.report",
     "smoke": "cli.smoke",
+    "analytics": "cli.analytics",
 }
 
 

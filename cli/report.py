@@ -25,12 +25,19 @@ def register(commands: Any) -> None:
     report.set_defaults(run=_report)
 
 
-def _report(args: argparse.Namespace) -> int:
+def api_of(args: argparse.Namespace) -> tuple[str, str]:
+    """The API's URL and key: the options, else $API_URL and $API_KEY, else the local
+    runtime's .local/env."""
     load_local_env("API_URL")
     api_url = args.api_url or os.environ.get("API_URL")
     api_key = args.api_key or os.environ.get("API_KEY")
     if not api_url or not api_key:
         raise UsageError("no API: pass --api-url and --api-key, or run `batch-calls local up`")
+    return api_url, api_key
+
+
+def _report(args: argparse.Namespace) -> int:
+    api_url, api_key = api_of(args)
     code = save_report(api_url, api_key, args.batch_id, args.output)
     if code == EXIT_OK and args.output is not None:
         print(f"report of {args.batch_id} written to {args.output}", file=sys.stderr)

@@ -62,13 +62,43 @@ def test_original_columns_in_file_order_then_the_results() -> None:
     assert reports.write_csv(COLUMNS, rows, out) == 4
     header, *body = read(out.getvalue())
     assert header == [*COLUMNS, *reports.RESULT_COLUMNS]
+    no_facts = ["", "", "", "", ""]
     assert body == [
         ["Name 2", "'+14155550002", "", "completed", "2", "call_a", "completed",
-         "2026-11-22T12:00:00.000Z", ""],
-        ["Name 3", "'+14155550003", "", "failed", "3", "call_b", "busy", "", ""],
-        ["Name 4", "12ab", "", "skipped", "0", "", "", "", "invalid_phone_number"],
-        ["Name 5", "'+14155550005", "", "cancelled", "1", "", "no_answer", "", ""],
+         "2026-11-22T12:00:00.000Z", "", *no_facts],
+        ["Name 3", "'+14155550003", "", "failed", "3", "call_b", "busy", "", "", *no_facts],
+        ["Name 4", "12ab", "", "skipped", "0", "", "", "", "invalid_phone_number", *no_facts],
+        ["Name 5", "'+14155550005", "", "cancelled", "1", "", "no_answer", "", "", *no_facts],
     ]  # fmt: skip
+
+
+def test_call_facts_then_one_column_per_post_call_data_field() -> None:
+    out = io.StringIO()
+    rows = [
+        recipient(
+            2,
+            RecipientStatus.COMPLETED,
+            attempts=1,
+            duration_seconds=73.5,
+            answered_by="human",
+            ended_reason="customer-ended-call",
+            recording_url="https://rec.example/2.wav",
+            transcript_url="https://rec.example/2.txt",
+            data={"interest": "high", "summary": "=wants a call", "appointment": "Fri 10:00"},
+        ),
+        recipient(3, RecipientStatus.NO_ANSWER, attempts=2, ended_reason="no-answer"),
+    ]
+    reports.write_csv(COLUMNS, rows, out, ["appointment", "interest", "summary"])
+    header, first, second = read(out.getvalue())
+    assert header[len(COLUMNS) + 6 :] == [
+        "duration_seconds", "answered_by", "ended_reason", "recording_url", "transcript_url",
+        "data.appointment", "data.interest", "data.summary",
+    ]  # fmt: skip
+    assert first[len(COLUMNS) + 6 :] == [
+        "73.5", "human", "customer-ended-call", "https://rec.example/2.wav",
+        "https://rec.example/2.txt", "Fri 10:00", "high", "'=wants a call",
+    ]  # fmt: skip
+    assert second[len(COLUMNS) + 6 :] == ["", "", "no-answer", "", "", "", "", ""]
 
 
 def test_cells_a_spreadsheet_would_run_are_neutralised() -> None:
@@ -113,6 +143,15 @@ class Row:
     last_outcome: str | None = "completed"
     last_attempt_at: datetime | None = NOW
     skip_reason: str | None = None
+    duration_seconds: float | None = 61.0
+    answered_by: str | None = "human"
+    ended_reason: str | None = "customer-ended-call"
+    recording_url: str | None = "https://recordings.example/call_x.wav"
+    transcript_url: str | None = "https://recordings.example/call_x.txt"
+    data: dict[str, str] | None = None
+
+
+DATA = {"interest": "high", "appointment": "2026-12-05T10:00", "summary": "y" * 80}
 
 
 class FakeDatabase:
@@ -126,7 +165,11 @@ class FakeDatabase:
 
     def all_recipients(self, workspace_id: str, batch_id: str) -> Iterator[Row]:
         for row in range(2, ROWS + 2):
-            yield Row(row, f"+1415{row:07d}", {"customer_name": f"Name {row}", "notes": NOTE})
+            variables = {"customer_name": f"Name {row}", "notes": NOTE}
+            yield Row(row, f"+1415{row:07d}", variables, data=DATA)
+
+    def analytics(self, workspace_id: str, batch_id: str) -> dict[str, Any]:
+        return {"data_fields": set(DATA)}
 
 
 class FakeBlobs:
@@ -135,6 +178,7 @@ class FakeBlobs:
     def __init__(self) -> None:
         self.uploaded: dict[str, int] = {}
         self.lines = 0
+        self.header = b""
 
     def report_size(self, key: str) -> int | None:
         return self.uploaded.get(key)
@@ -142,6 +186,7 @@ class FakeBlobs:
     def put_report(self, key: str, data: IO[bytes]) -> None:
         size = 0
         while chunk := data.read(1024 * 1024):
+            self.header = self.header or chunk.split(b"\r\n", 1)[0]
             size += len(chunk)
             self.lines += chunk.count(b"\n")
         self.uploaded[key] = size
@@ -150,7 +195,7 @@ class FakeBlobs:
         return f"https://bucket.example/{key}?filename={filename}"
 
 
-def test_a_100000_row_report_is_uploaded_without_being_held_in_memory() -> None:
+def test_a_100000_row_report_with_post_call_data_is_uploaded_in_bounded_memory() -> None:
     batch = Batch(
         batch_id="batch_big",
         workspace_id="ws_big",
@@ -171,6 +216,7 @@ def test_a_100000_row_report_is_uploaded_without_being_held_in_memory() -> None:
         tracemalloc.stop()
     (size,) = blobs.uploaded.values()
     assert blobs.lines == ROWS + 1
+    assert blobs.header.endswith(b",data.appointment,data.interest,data.summary")
     assert size > 25 * 1024 * 1024
     assert report.url is not None and report.body is None  # too large to answer inline
     # The spooled file keeps at most SPOOL_BYTES in memory (then disk); S3 reads chunks

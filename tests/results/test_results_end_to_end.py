@@ -165,7 +165,8 @@ def report_rows(text: str) -> list[list[str]]:
 EXPECTED_REPORT = [
     ["customer_name", "phone_number", "notes", "sim_outcomes", "sim_duration_seconds",
      "final_status", "attempts_made", "call_id", "last_outcome", "last_attempt_at",
-     "skip_reason"],
+     "skip_reason", "duration_seconds", "answered_by", "ended_reason", "recording_url",
+     "transcript_url"],
     ["'=1+1", "'+14155551001", "plain", "completed", "0.3", "completed", "1"],
     ["'@SUM(A1)", "'+14155551002", "'-5", "no_answer", "0.3", "no_answer", "1"],
     ["Vera", "'+14155551003", "'+cmd", "voicemail", "0.3", "voicemail", "1"],

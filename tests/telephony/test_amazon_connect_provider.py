@@ -60,6 +60,7 @@ def expected_start() -> dict[str, Any]:
         "Attributes": {
             "customer_name": "Asha",
             "batch_calls_call_id": "call_b_1_1_1",
+            "batch_calls_voicemail": "hang_up",
             "batch_calls_batch_id": "b_1",
         },
         "QueueId": "queue-1",

@@ -81,6 +81,7 @@ def test_the_call_request_is_exactly_the_documented_one(server: FakeServer) -> N
         "variables": {"customer_name": "Asha"},
         "batch_id": "b_1",
         "attempt": 1,
+        "voicemail": "hang_up",
         "callback_url": "https://api.example.com/prod/provider-events/http",
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections import Counter
@@ -73,8 +74,71 @@ def test_scripted_duration_splits_into_delay_and_remainder() -> None:
         "duration_seconds": 2.75,
         "remainder_seconds": 0.75,
         "batch_id": "b_1",
+        "facts": {
+            "answered_by": "machine",
+            "recording_url": f"https://simulator.invalid/recordings/{placed.provider_call_id}.wav",
+            "transcript_url": f"https://simulator.invalid/transcripts/{placed.provider_call_id}.txt",
+        },
     }
     assert placed.provider_call_id.startswith("sim_")
+
+
+SCRIPTED_FACTS = {
+    "sim_outcomes": "completed",
+    "sim_answered_by": "unknown",
+    "sim_data": '{"interest": "high", "slots": [1, 2], "score": 0.5}',
+    "sim_cost": "0.042",
+    "sim_ended_reason": "customer-ended-call",
+    "sim_callback_at": "2026-12-05T17:30:00",
+}
+
+
+def test_scripted_facts_reach_the_callback_and_the_event() -> None:
+    sim, sqs = make()
+    sim.place_call(call_request(variables=SCRIPTED_FACTS))
+    (message,) = sent_bodies(sqs)
+    facts = message["facts"]
+    assert isinstance(facts, dict)
+    body = callback_body("call_1", "completed", 3.0, facts)
+    event = sim.parse_event(signed(body), body)
+    assert event.answered_by == "unknown"
+    assert event.data == {"interest": "high", "slots": "[1,2]", "score": "0.5"}
+    assert (event.cost, event.cost_currency) == (0.042, "USD")
+    assert event.ended_reason == "customer-ended-call"
+    assert event.callback_at == "2026-12-05T17:30:00"
+    assert event.recording_url and event.recording_url.endswith(".wav")
+    assert event.facts().duration_seconds == 3.0
+
+
+def test_a_callback_request_is_scripted_for_the_first_attempt_only() -> None:
+    sim, sqs = make()
+    sim.place_call(call_request(attempt=2, variables=SCRIPTED_FACTS))
+    assert "callback_at" not in sent_bodies(sqs)[0]["facts"]  # type: ignore[operator]
+
+
+def test_a_call_nobody_answered_tells_only_its_ended_reason() -> None:
+    sim, sqs = make()
+    sim.place_call(call_request(variables={**SCRIPTED_FACTS, "sim_outcomes": "no_answer"}))
+    assert sent_bodies(sqs)[0]["facts"] == {"ended_reason": "customer-ended-call"}
+
+
+def test_with_leave_message_a_voicemail_leaves_the_agents_message() -> None:
+    sim, sqs = make()
+    request = call_request(variables={"sim_outcomes": "voicemail"})
+    sim.place_call(dataclasses.replace(request, voicemail="leave_message"))
+    assert sent_bodies(sqs)[0]["facts"]["ended_reason"] == "voicemail_message_left"  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("sim_data", "[1]"), ("sim_data", "{oops"), ("sim_answered_by", "robot"),
+     ("sim_callback_at", "tomorrow"), ("sim_cost", "cheap")],
+)  # fmt: skip
+def test_an_unreadable_facts_script_refuses_the_call(name: str, value: str) -> None:
+    sim, sqs = make()
+    with pytest.raises(PermanentCallError, match="sim_"):
+        sim.place_call(call_request(variables={"sim_outcomes": "completed", name: value}))
+    assert sqs.sent == []
 
 
 @pytest.mark.parametrize(

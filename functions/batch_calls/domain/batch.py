@@ -225,6 +225,9 @@ class BatchSettings(_Strict):
     # Who gets a freed unit of the workspace's concurrency first (seed 003's priority,
     # 1-10): the higher, then the older batch.
     priority: int = Field(default=DEFAULT_PRIORITY, ge=1, le=MAX_PRIORITY)
+    # What a call answered by a machine does: hang up (retried per retry_on_voicemail),
+    # or leave the agent's message once and call that recipient no more.
+    voicemail_policy: Literal["hang_up", "leave_message"] = "hang_up"
 
     @model_validator(mode="before")
     @classmethod
@@ -294,6 +297,9 @@ class Batch(BaseModel):
     # calling_window); set by `advance`, cleared when a round begins.
     next_round_at: datetime | None = None
     waiting_for: str | None = None
+    # A re-run's source batch, and the re-runs made of this one (POST .../rerun).
+    rerun_of: str | None = None
+    reruns: list[str] = Field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -343,3 +349,13 @@ class Recipient(BaseModel):
     # contact_limit); None when it is not held back.
     waiting_for: str | None = None
     waiting_until: datetime | None = None
+    # What the provider told of its calls (domain/results.py): the last connected
+    # attempt's duration, the last attempt's other facts, its attempts' total cost.
+    duration_seconds: float | None = None
+    answered_by: str | None = None
+    ended_reason: str | None = None
+    recording_url: str | None = None
+    transcript_url: str | None = None
+    cost: float | None = None
+    cost_currency: str | None = None
+    data: dict[str, str] = Field(default_factory=dict)

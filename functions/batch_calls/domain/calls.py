@@ -31,10 +31,23 @@ class Decision:
 
 
 def decide(
-    outcome: Outcome, attempts_made: int, retry: RetryConfig, ended_at: datetime
+    outcome: Outcome,
+    attempts_made: int,
+    retry: RetryConfig,
+    ended_at: datetime,
+    *,
+    callback_at: datetime | None = None,
+    leave_message: bool = False,
 ) -> Decision:
     """Retry while the outcome's rule allows and attempts remain; the wait runs from the
-    end of this attempt (invariant 5)."""
+    end of this attempt (invariant 5). A person who asked to be called back at
+    `callback_at` is due then (never earlier), while attempts remain. With the voicemail
+    policy leave_message, a voicemail ends the recipient: its message was left once."""
+    attempts_left = attempts_made < 1 + retry.max_retries
+    if callback_at is not None and attempts_left:
+        return Decision(RecipientStatus.WAITING_RETRY, max(callback_at, ended_at))
+    if outcome is Outcome.VOICEMAIL and leave_message:
+        return Decision(RecipientStatus.VOICEMAIL)
     retry_allowed = {
         Outcome.NO_ANSWER: retry.retry_on_no_answer,
         Outcome.BUSY: retry.retry_on_busy,
@@ -42,7 +55,7 @@ def decide(
         Outcome.FAILED: retry.retry_on_failed,
         Outcome.COMPLETED: False,
     }[outcome]
-    if retry_allowed and attempts_made < 1 + retry.max_retries:
+    if retry_allowed and attempts_left:
         return Decision(RecipientStatus.WAITING_RETRY, ended_at + retry_wait(outcome, retry))
     return Decision(_FINAL_STATUS[outcome])
 

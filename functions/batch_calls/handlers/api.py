@@ -53,12 +53,14 @@ from batch_calls.handlers.api_models import (
     NOT_FOUND,
     TOO_LARGE,
     UNSUPPORTED_MEDIA,
+    Analytics,
     ApiError,
     BatchChanges,
     BatchList,
     BatchView,
     CreatedBatch,
     RecipientList,
+    RerunRequest,
     SuppressionAdded,
     SuppressionList,
     SuppressionRemoved,
@@ -69,7 +71,7 @@ from batch_calls.handlers.api_models import (
     inline_schema,
 )
 from batch_calls.handlers.wiring import services
-from batch_calls.logic import audit, batches, reports, suppression
+from batch_calls.logic import audit, batches, reports, results, suppression
 from batch_calls.logic.batches import Contacts
 from batch_calls.logic.errors import (
     Conflict,
@@ -146,6 +148,9 @@ def create_batch(  # noqa: PLR0917 - each form field is a parameter, as the Open
     priority: Annotated[
         int | None, Form(description="1-10: who gets a freed workspace slot first (default 5)")
     ] = None,
+    voicemail_policy: Annotated[
+        str | None, Form(description="hang_up (default) or leave_message (once)")
+    ] = None,
     on_invalid_rows: Annotated[str | None, Form(description="reject (default) or skip")] = None,
     dedupe: Annotated[bool | None, Form()] = None,
     start: Annotated[bool | None, Form(description="false stages a draft")] = None,
@@ -168,6 +173,7 @@ def create_batch(  # noqa: PLR0917 - each form field is a parameter, as the Open
             "from_phone_numbers": from_phone_numbers,
             "max_calls_per_second": max_calls_per_second,
             "priority": priority,
+            "voicemail_policy": voicemail_policy,
             "on_invalid_rows": on_invalid_rows,
             "dedupe": dedupe,
         }
@@ -375,9 +381,19 @@ def get_audit(batch_id: str) -> Response[str]:
     )
 
 
+@app.get(
+    "/batch-calls/<batch_id>/analytics",
+    summary="How the batch did: outcomes per attempt, answer rate, durations, cost",
+    responses={200: documented("the batch's analytics", Analytics), **AUTH, 404: NOT_FOUND},
+)
+def get_analytics(batch_id: str) -> Response[str]:
+    return _json(HTTPStatus.OK, results.analytics(services(), _workspace_id(), batch_id))
+
+
 # -- change ----------------------------------------------------------------------------
 
 BATCH_CHANGES = inline_schema(BatchChanges)
+RERUN_BODY = inline_schema(RerunRequest)
 SUPPRESSION_BODY = inline_schema(SuppressionRequest)
 
 
@@ -433,6 +449,26 @@ def add_contacts(
         raise InvalidField("file", "is required (or upload_id, or a JSON body with contacts)")
     view = batches.add_contacts(services(), workspace_id, batch_id, contacts)
     return _json(HTTPStatus.OK, view)
+
+
+@app.post(
+    "/batch-calls/<batch_id>/rerun",
+    summary="A new batch of the recipients whose final status is listed",
+    responses={
+        201: documented("the new batch (rerun_of names its source)", CreatedBatch),
+        400: CONTACTS_REJECTED,
+        **AUTH,
+        404: NOT_FOUND,
+        413: TOO_LARGE,
+        415: UNSUPPORTED_MEDIA,
+    },
+)
+def rerun_batch(
+    batch_id: str,
+    body: Annotated[dict[str, Any], Body(embed=False, json_schema_extra=RERUN_BODY)],
+) -> Response[str]:
+    _require_json()
+    return _json(HTTPStatus.CREATED, results.rerun(services(), _workspace_id(), batch_id, body))
 
 
 def _control(action: str) -> Any:
@@ -610,7 +646,7 @@ def _invalid_input(error: RequestValidationError) -> Response[str]:
 def _unsupported_media(error: RequestUnsupportedContentType) -> Response[str]:
     method, path = app.current_event.http_method.upper(), app.current_event.path
     json_route = any(
-        route.method == method and route.func in (update_batch, suppress)
+        route.method == method and route.func in (update_batch, suppress, rerun_batch)
         for route in _routes_matching(path)
     )
     return _json(

@@ -76,6 +76,7 @@ class BatchLinks(_View):
     self_: str = Field(alias="self")
     recipients: str
     report: str
+    analytics: str
 
 
 class BatchView(_View):
@@ -104,6 +105,11 @@ class BatchView(_View):
     )
     max_calls_per_second: int | None = Field(description="call starts per second; null: no cap")
     priority: int = Field(description="1-10: who gets a freed workspace slot first")
+    voicemail_policy: Literal["hang_up", "leave_message"] = Field(
+        description="a machine answers: hang up, or leave the agent's message once"
+    )
+    rerun_of: str | None = Field(description="the batch this one re-runs (POST .../rerun)")
+    reruns: list[str] = Field(description="the batches re-running this one")
     next_attempt_at: datetime | None = Field(
         description="when the batch calls next, while it waits (scheduled, running)"
     )
@@ -155,6 +161,14 @@ class RecipientView(_View):
     waiting_until: datetime | None = Field(description="when it is due again, if held back")
     skip_reason: str | None
     variables: dict[str, str]
+    duration_seconds: float | None = Field(description="the last connected attempt's length")
+    answered_by: Literal["human", "machine", "unknown"] | None
+    ended_reason: str | None = Field(description="why the last attempt ended, as told")
+    recording_url: str | None
+    transcript_url: str | None
+    cost: float | None = Field(description="its attempts' cost, where the provider says")
+    cost_currency: str | None
+    data: dict[str, str] = Field(description="the agent's post-call data (last given)")
 
 
 class RecipientList(_View):
@@ -240,6 +254,57 @@ class BatchChanges(BaseModel):
     )
     max_calls_per_second: int | None = Field(default=None, ge=1, le=MAX_CALLS_PER_SECOND)
     priority: int | None = Field(default=None, ge=1, le=10)
+    voicemail_policy: Literal["hang_up", "leave_message"] | None = None
+
+
+class RerunRequest(BaseModel):
+    """POST /batch-calls/{batch_id}/rerun: the final statuses to call again, and any
+    setting to change for the new batch (the source's settings otherwise)."""
+
+    model_config = ConfigDict(extra="allow", title="RerunRequest")
+
+    statuses: list[Literal["completed", "no_answer", "voicemail", "failed", "cancelled"]] = Field(
+        min_length=1, description="the recipients' final statuses to call again"
+    )
+
+
+class DurationStats(_View):
+    count: int = Field(description="connected attempts with a known duration")
+    total: float
+    mean: float | None
+    p50: int | None = Field(description="seconds (to the second below 5 min, else 10 s)")
+    p90: int | None
+
+
+class HourCalls(_View):
+    hour: datetime
+    calls: int
+
+
+class CostView(_View):
+    total: float | None
+    currency: str | None
+    calls_with_cost: int
+
+
+class Analytics(_View):
+    """How the batch did, from counters kept as each outcome is recorded (live while it
+    runs; one read whatever the batch's size)."""
+
+    batch_id: str
+    status: BatchStatus
+    recipients: Counts
+    attempts: int = Field(description="attempts whose outcome is recorded")
+    outcomes: dict[str, int] = Field(description="attempts by outcome")
+    by_attempt: dict[str, dict[str, int]] = Field(description="outcomes per attempt number")
+    connected: int = Field(description="attempts answered (completed or voicemail)")
+    answer_rate: float | None = Field(description="connected / attempts")
+    answered_by: dict[str, int] = Field(description="human, machine, unknown")
+    retries_used: int = Field(description="attempts after each recipient's first")
+    callbacks_scheduled: int = Field(description="attempts scheduled at a requested time")
+    duration_seconds: DurationStats
+    calls_per_hour: list[HourCalls]
+    cost: CostView
 
 
 def inline_schema(model: type[BaseModel]) -> dict[str, Any]:

@@ -49,7 +49,10 @@ def deliver(
     ended_at = time.time()
     simulated.end_call(str(message["provider_call_id"]), ended_at)
     body = simulated.callback_body(
-        str(message["call_id"]), str(message["outcome"]), message.get("duration_seconds")
+        str(message["call_id"]),
+        str(message["outcome"]),
+        message.get("duration_seconds"),
+        message.get("facts"),
     )
     headers = {"Content-Type": "application/json", **signing.sign(secret, body, ended_at)}
     request = urllib.request.Request(callback_url, data=body, headers=headers, method="POST")

@@ -88,11 +88,13 @@ def create_batch(
     *,
     start: bool = True,
     batch_id: str | None = None,
+    rerun_of: str | None = None,
 ) -> dict[str, Any]:
     """Validate settings and contacts, store them, and queue the recipients' loading.
 
     A given `batch_id` makes a repeated call (the same S3 drop delivered twice) answer
-    with the batch the first call created instead of a second one."""
+    with the batch the first call created instead of a second one. `rerun_of`: the
+    batch whose recipients these are again (logic/results.py rerun)."""
     now = services.clock()
     workspace = _workspace(services, workspace_id)
     fields = dict(fields)
@@ -131,6 +133,7 @@ def create_batch(
         parts=1 if result else 0,
         created_at=now,
         updated_at=now,
+        rerun_of=rerun_of,
     )
     if result is not None and contacts is not None:
         _store_part(services, batch, 1, contacts, result)

@@ -48,7 +48,7 @@ def receive(rounds: Rounds, load_queue: LoadQueue, provider: str, event: CallEve
         if call.task_token and call.outcome is None:
             rounds.workflow.heartbeat(call.task_token)
         return Received.ALIVE
-    recorded = logic.record(rounds, call, event.outcome)
+    recorded = logic.record(rounds, call, event.outcome, facts=event.facts())
     return Received.RECORDED if recorded else Received.ALREADY_RECORDED
 
 

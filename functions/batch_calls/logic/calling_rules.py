@@ -153,6 +153,19 @@ def local_times(checked: list[Hours], now: datetime) -> list[str]:
     return [f"{name} {now.astimezone(zone(name)):%Y-%m-%d %H:%M}" for name in zones]
 
 
+def recipient_zone(window: CallingWindow | None, e164: str, variables: dict[str, str]) -> str:
+    """The one zone a recipient's wall-clock times are read in (a callback request
+    without an offset): its `timezone` column, else its number's zone when it has one,
+    else the batch's zone, else UTC."""
+    column = str(variables.get(TIMEZONE_COLUMN) or "").strip()
+    if column and is_zone(column):
+        return column
+    zones = zones_of_number(e164)
+    if len(zones) == 1:
+        return zones[0]
+    return window.timezone if window is not None else "UTC"
+
+
 def batch_opening(window: CallingWindow | None, after: datetime) -> datetime | None:
     """A batch-wide window's next opening at or after `after` (`after` itself when it
     is open or there is no window); None if it never opens. A window in each

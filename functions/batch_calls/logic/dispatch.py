@@ -358,6 +358,7 @@ def _claim_and_call(
         attempt=attempt,
         agent_version=agent.published_version if agent else None,
         prompt=agent.render(target.variables) if agent else "",
+        voicemail=batch.settings.voicemail_policy,
     )
     try:
         provider = rounds.provider(workspace.telephony_provider if workspace else None)
@@ -426,7 +427,7 @@ def reconcile_call(rounds: Rounds, call: CallRecord) -> bool:
         return False
     if known.outcome is None:
         return True
-    record(rounds, call, known.outcome)
+    record(rounds, call, known.outcome, facts=known.facts())
     return False
 
 

@@ -24,6 +24,7 @@ from batch_calls.domain.batch import (
     Outcome,
     RecipientStatus,
 )
+from batch_calls.domain.results import CallFacts
 from batch_calls.logic.views import utc_text
 from batch_calls.logic.webhooks import delivery
 from batch_calls.store.attempts import CallRecord
@@ -92,9 +93,12 @@ class Notifications:
         status: RecipientStatus,
         next_attempt_at: datetime | None,
         ended_at: datetime,
+        facts: CallFacts | None = None,
     ) -> None:
         """An attempt's outcome was recorded (`reported` is the provider's word for it:
-        `unknown` for a lost call recorded as failed)."""
+        `unknown` for a lost call recorded as failed), with what the provider told of
+        the call (`facts`)."""
+        facts = facts or CallFacts()
         monitoring.count(monitoring.CALL_OUTCOME_METRICS[str(outcome)])
         if status is RecipientStatus.WAITING_RETRY:
             monitoring.count(monitoring.RETRIES_SCHEDULED)
@@ -118,6 +122,15 @@ class Notifications:
                 "next_attempt_at": utc_text(next_attempt_at),
                 "ended_at": utc_text(ended_at),
                 "variables": recipient.variables,
+                "duration_seconds": facts.duration_seconds,
+                "answered_by": None if facts.answered_by is None else str(facts.answered_by),
+                "ended_reason": facts.ended_reason,
+                "recording_url": facts.recording_url,
+                "transcript_url": facts.transcript_url,
+                "cost": facts.cost,
+                "cost_currency": facts.cost_currency,
+                "data": dict(facts.data),
+                "callback_at": facts.callback_at,
             }
             self.bus.publish(CALL_COMPLETED, detail)
             url = batch.settings.webhooks.on_call_complete if batch.settings.webhooks else None

@@ -1,6 +1,9 @@
 """The results report: one CSV row per contact row, in file order (api-contract.md).
 
-Every original column in its original order, then what became of the row. The CSV is
+Every original column in its original order, then what became of the row, what the
+provider told of its calls, and one `data.<name>` column per post-call data field any
+call of the batch returned (names in sorted order: the batch's analytics item keeps the
+set of them, so the header is known before the first row is written). The CSV is
 written row by row from the recipients as the store pages through them, into a spooled
 temporary file (memory up to SPOOL_BYTES, disk beyond) that is streamed to S3: a
 100,000-row report is never held whole in memory.
@@ -30,7 +33,13 @@ RESULT_COLUMNS = (
     "last_outcome",
     "last_attempt_at",
     "skip_reason",
+    "duration_seconds",
+    "answered_by",
+    "ended_reason",
+    "recording_url",
+    "transcript_url",
 )
+DATA_PREFIX = "data."
 INLINE_LIMIT_BYTES = 1024 * 1024
 SPOOL_BYTES = 8 * 1024 * 1024
 URL_EXPIRES_SECONDS = 15 * 60
@@ -52,9 +61,12 @@ def neutralised(cell: str) -> str:
     return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
 
 
-def report_row(columns: Sequence[str], recipient: Recipient) -> list[str]:
+def report_row(
+    columns: Sequence[str], recipient: Recipient, data_fields: Sequence[str] = ()
+) -> list[str]:
     original = {**recipient.variables, "phone_number": recipient.phone_number}
     cells = [original.get(column, "") for column in columns]
+    duration = recipient.duration_seconds
     cells += [
         str(recipient.status),
         str(recipient.attempts),
@@ -62,19 +74,37 @@ def report_row(columns: Sequence[str], recipient: Recipient) -> list[str]:
         recipient.last_outcome or "",
         utc_text(recipient.last_attempt_at) or "",
         recipient.skip_reason or "",
+        "" if duration is None else f"{duration:g}",
+        recipient.answered_by or "",
+        recipient.ended_reason or "",
+        recipient.recording_url or "",
+        recipient.transcript_url or "",
     ]
+    cells += [recipient.data.get(name, "") for name in data_fields]
     return [neutralised(cell) for cell in cells]
 
 
-def write_csv(columns: Sequence[str], recipients: Iterable[Recipient], out: IO[str]) -> int:
+def write_csv(
+    columns: Sequence[str],
+    recipients: Iterable[Recipient],
+    out: IO[str],
+    data_fields: Sequence[str] = (),
+) -> int:
     """The report to `out`, a row at a time; returns the number of rows."""
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([neutralised(name) for name in [*columns, *RESULT_COLUMNS]])
+    header = [*columns, *RESULT_COLUMNS, *(DATA_PREFIX + name for name in data_fields)]
+    writer.writerow([neutralised(name) for name in header])
     rows = 0
     for recipient in recipients:
-        writer.writerow(report_row(columns, recipient))
+        writer.writerow(report_row(columns, recipient, data_fields))
         rows += 1
     return rows
+
+
+def data_fields(database: Database, batch: Batch) -> list[str]:
+    """The post-call data fields any call of the batch returned, in sorted order."""
+    seen = database.analytics(batch.workspace_id, batch.batch_id).get("data_fields") or ()
+    return sorted(str(name) for name in seen)
 
 
 def report(database: Database, blobs: Blobs, workspace_id: str, batch_id: str) -> Report:
@@ -129,6 +159,7 @@ def _built(database: Database, batch: Batch) -> IO[bytes]:
         batch.report_columns,
         database.all_recipients(batch.workspace_id, batch.batch_id),
         text,
+        data_fields(database, batch),
     )
     text.flush()
     text.detach()

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from batch_calls.domain.batch import Batch, BatchStatus, Outcome
+from batch_calls.domain import results
+from batch_calls.domain.batch import Batch, BatchStatus, Outcome, Recipient, RecipientStatus
 from batch_calls.domain.calls import decide, execution_name, status_after
+from batch_calls.domain.results import CallFacts
 from batch_calls.logic import calling_rules as rules
 from batch_calls.logic.notifications import Notifications
-from batch_calls.store.attempts import Attempts, CallRecord
+from batch_calls.store.attempts import Analytics, Attempts, CallRecord
 from batch_calls.store.blobs import Blobs
 from batch_calls.store.database import Database
 from batch_calls.store.workflow import Workflow
@@ -154,26 +156,62 @@ def finish_round(rounds: Rounds, workspace_id: str, batch_id: str, round_number:
     return advance(rounds, batch)
 
 
-def record(rounds: Rounds, call: CallRecord, outcome: Outcome, reported: str | None = None) -> bool:
-    """Record an attempt's outcome (first) and release its Dial task (then)."""
+def record(
+    rounds: Rounds,
+    call: CallRecord,
+    outcome: Outcome,
+    reported: str | None = None,
+    facts: CallFacts | None = None,
+) -> bool:
+    """Record an attempt's outcome and what the provider told of it (first) and release
+    its Dial task (then). A callback request schedules the next attempt at the asked
+    time, inside the calling window (its next opening), never earlier."""
     now = rounds.clock()
+    facts = facts or CallFacts()
     batch = rounds.database.get_batch(call.workspace_id, call.batch_id)
     if batch is None:
         return False
-    decision = decide(outcome, call.attempt, batch.settings.retry_config, now)
-    window = batch.settings.calling_window
+    settings = batch.settings
+    window = settings.calling_window
+    target = None
+    callback_at = None
+    if facts.callback_at is not None:
+        target = _recipient(rounds, call)
+        zone = rules.recipient_zone(window, target.phone_number, target.variables)
+        callback_at = results.callback_time(facts.callback_at, zone)
+    decision = decide(
+        outcome,
+        call.attempt,
+        settings.retry_config,
+        now,
+        callback_at=callback_at,
+        leave_message=settings.voicemail_policy == "leave_message",
+    )
     if decision.next_attempt_at is not None and window is not None:
         # A retry that falls outside the window waits for its next opening.
-        target = rounds.database.get_recipient(
-            call.workspace_id, call.batch_id, call.part, call.row
-        )
+        target = target or _recipient(rounds, call)
         due_at = rules.due_after_retry_wait(
             window, target.phone_number, target.variables, decision.next_attempt_at
         )
         decision = dataclasses.replace(decision, due_at=due_at)
     cancelled = batch.status is BatchStatus.CANCELLED
+    status = status_after(decision, cancelled=cancelled)
+    counters, data_fields = results.analytics_deltas(
+        call.attempt,
+        outcome,
+        facts,
+        now,
+        callback=callback_at is not None and status is RecipientStatus.WAITING_RETRY,
+    )
     recorded = rounds.attempts.record_outcome(
-        call, reported or str(outcome), decision, now, cancelled=cancelled
+        call,
+        reported or str(outcome),
+        decision,
+        now,
+        cancelled=cancelled,
+        facts=facts,
+        connected=outcome in results.CONNECTED,
+        analytics=Analytics(counters, frozenset(data_fields)),
     )
     _release_slot(rounds, call, reported or str(outcome))
     if recorded:
@@ -182,14 +220,19 @@ def record(rounds: Rounds, call: CallRecord, outcome: Outcome, reported: str | N
             call,
             outcome=outcome,
             reported=reported or str(outcome),
-            status=status_after(decision, cancelled=cancelled),
+            status=status,
             next_attempt_at=decision.next_attempt_at,
             ended_at=now,
+            facts=facts,
         )
         fresh = rounds.database.get_batch(call.workspace_id, call.batch_id)
         if fresh is not None and fresh.active_round is None:
             advance(rounds, fresh)  # a call of a stopped round, or the last one
     return recorded
+
+
+def _recipient(rounds: Rounds, call: CallRecord) -> Recipient:
+    return rounds.database.get_recipient(call.workspace_id, call.batch_id, call.part, call.row)
 
 
 def _release_slot(rounds: Rounds, call: CallRecord, outcome: str) -> None:

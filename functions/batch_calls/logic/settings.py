@@ -27,6 +27,7 @@ CHANGEABLE_FIELDS = frozenset(
         "from_phone_numbers",
         "max_calls_per_second",
         "priority",
+        "voicemail_policy",
     }
 )
 # What may change while the batch runs: its concurrency, which takes effect within

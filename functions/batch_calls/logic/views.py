@@ -36,6 +36,9 @@ def batch_view(batch: Batch) -> dict[str, Any]:
         "from_phone_numbers": list(settings.from_phone_numbers),
         "max_calls_per_second": settings.max_calls_per_second,
         "priority": settings.priority,
+        "voicemail_policy": settings.voicemail_policy,
+        "rerun_of": batch.rerun_of,
+        "reruns": batch.reruns,
         **_waiting(batch),
         "on_invalid_rows": settings.on_invalid_rows,
         "dedupe": settings.dedupe,
@@ -47,6 +50,7 @@ def batch_view(batch: Batch) -> dict[str, Any]:
             "self": path,
             "recipients": f"{path}/recipients",
             "report": f"{path}/report",
+            "analytics": f"{path}/analytics",
         },
     }
 
@@ -85,6 +89,14 @@ def recipient_view(recipient: Recipient) -> dict[str, Any]:
         "waiting_until": utc_text(recipient.waiting_until),
         "skip_reason": recipient.skip_reason,
         "variables": recipient.variables,
+        "duration_seconds": recipient.duration_seconds,
+        "answered_by": recipient.answered_by,
+        "ended_reason": recipient.ended_reason,
+        "recording_url": recipient.recording_url,
+        "transcript_url": recipient.transcript_url,
+        "cost": recipient.cost,
+        "cost_currency": recipient.cost_currency,
+        "data": recipient.data,
     }
 
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -22,8 +23,10 @@ from botocore.exceptions import ClientError
 
 from batch_calls.domain.batch import BatchStatus, RecipientStatus
 from batch_calls.domain.calls import Decision, status_after
+from batch_calls.domain.results import CallFacts
 from batch_calls.store.keys import (
     ALWAYS,
+    ANALYTICS,
     DUE_INDEX,
     LIVE,
     META,
@@ -148,6 +151,18 @@ class Due(DueRecipient):
             None if retry is None else datetime.fromisoformat(str(retry)),
             None if item.get("waiting_for") is None else str(item["waiting_for"]),
         )
+
+
+@dataclass(frozen=True)
+class Analytics:
+    """What one outcome adds to its batch's analytics item (domain.results)."""
+
+    counters: dict[str, int | float] = field(default_factory=dict)
+    data_fields: frozenset[str] = frozenset()
+
+
+_NO_ANALYTICS = Analytics()
+_NO_FACTS = CallFacts()
 
 
 @dataclass(frozen=True)
@@ -529,9 +544,15 @@ class Attempts:
         ended_at: datetime,
         *,
         cancelled: bool,
+        facts: CallFacts = _NO_FACTS,
+        connected: bool = False,
+        analytics: Analytics = _NO_ANALYTICS,
     ) -> bool:
         """The attempt's outcome, once: the recipient leaves its live state for a final
-        status or waiting_retry, and the slot is freed. A cancelled batch retries nobody."""
+        status or waiting_retry, and the slot is freed. A cancelled batch retries nobody.
+        The call's facts go on the call item and the recipient (its duration only from
+        a `connected` attempt: the report's duration is the last conversation's), and
+        the batch's analytics counters move in the same transaction."""
         status = status_after(decision, cancelled=cancelled)
         pk = batch_pk(call.workspace_id, call.batch_id)
         values: dict[str, Any] = {
@@ -549,15 +570,28 @@ class Attempts:
                 ":pk": pk,
                 ":due": due_key(decision.due_at or decision.next_attempt_at, call.part, call.row),
             }
+        facts_set = _fact_values(facts, connected)
+        names = {f"#f_{name}": name for name in facts_set}
+        expression += "".join(f", #f_{name} = :f_{name}" for name in facts_set)
+        values |= {f":f_{name}": value for name, value in facts_set.items()}
+        if facts.cost is not None:
+            expression += " ADD #f_cost :f_cost"
+            names["#f_cost"] = "cost"
+            values[":f_cost"] = Decimal(str(facts.cost))
+        call_facts = _fact_values(facts, connected=True, with_cost=True)
         counter = "pending" if status is RecipientStatus.WAITING_RETRY else status.value
         return self._transact(
             [
                 _update(
                     call_pk(call.call_id),
                     META,
-                    "SET outcome = :outcome, ended_at = :ended REMOVE watch_pk, watch_until",
+                    "SET outcome = :outcome, ended_at = :ended"
+                    + "".join(f", #f_{name} = :f_{name}" for name in call_facts)
+                    + " REMOVE watch_pk, watch_until",
                     "attribute_exists(PK) AND attribute_not_exists(outcome)",
-                    {":outcome": outcome, ":ended": ended_at.isoformat()},
+                    {":outcome": outcome, ":ended": ended_at.isoformat(),
+                     **{f":f_{name}": value for name, value in call_facts.items()}},
+                    names={f"#f_{name}": name for name in call_facts},
                 ),
                 _update(
                     pk,
@@ -565,11 +599,13 @@ class Attempts:
                     expression,
                     "#status IN (:dialing, :in_progress) AND attempts = :attempt",
                     values,
+                    names=names,
                 ),
                 _counters(pk, {"in_progress": -1, counter: 1}),
                 _workspace_live(call.workspace_id, -1),
+                *([_analytics(pk, analytics, facts.cost_currency)] if analytics.counters else []),
             ]
-        )
+        )  # fmt: skip
 
     def cancel_waiting(
         self, workspace_id: str, batch_id: str, recipients: Iterable[DueRecipient]
@@ -847,9 +883,17 @@ def _item(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _update(
-    pk: str, sk: str, expression: str, condition: str, values: dict[str, Any]
+    pk: str,
+    sk: str,
+    expression: str,
+    condition: str,
+    values: dict[str, Any],
+    *,
+    names: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    names = {"#status": "status"} if "#status" in expression + condition else {}
+    names = dict(names or {})
+    if "#status" in expression + condition:
+        names["#status"] = "status"
     update: dict[str, Any] = {
         "Key": _item({"PK": pk, "SK": sk}),
         "UpdateExpression": expression,
@@ -859,6 +903,48 @@ def _update(
     if names:
         update["ExpressionAttributeNames"] = names
     return {"Update": update}
+
+
+def _fact_values(facts: CallFacts, connected: bool, *, with_cost: bool = False) -> dict[str, Any]:
+    """The attributes an attempt's facts set (those it has); the cost only on the call
+    item (the recipient adds its attempts' costs up)."""
+    values: dict[str, Any] = {
+        "answered_by": None if facts.answered_by is None else str(facts.answered_by),
+        "ended_reason": facts.ended_reason,
+        "recording_url": facts.recording_url,
+        "transcript_url": facts.transcript_url,
+        "cost_currency": facts.cost_currency,
+        "data": dict(facts.data) or None,
+    }
+    if connected and facts.duration_seconds is not None:
+        values["duration_seconds"] = Decimal(str(facts.duration_seconds))
+    if with_cost and facts.cost is not None:
+        values["cost"] = Decimal(str(facts.cost))
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def _analytics(pk: str, analytics: "Analytics", currency: str | None) -> dict[str, Any]:
+    """ADDs to the batch's analytics item: counters, and the post-call data field names
+    seen (a string set: the report's data.<name> columns)."""
+    names = {f"#a{i}": name for i, name in enumerate(analytics.counters)}
+    values: dict[str, Any] = {
+        f":a{i}": Decimal(str(delta)) for i, delta in enumerate(analytics.counters.values())
+    }
+    expression = "ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(names)))
+    if analytics.data_fields:
+        expression += ", data_fields :fields"
+        values[":fields"] = set(analytics.data_fields)
+    if currency:
+        expression = f"SET cost_currency = if_not_exists(cost_currency, :currency) {expression}"
+        values[":currency"] = currency
+    return {
+        "Update": {
+            "Key": _item({"PK": pk, "SK": ANALYTICS}),
+            "UpdateExpression": expression,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": _item(values),
+        }
+    }
 
 
 def _workspace_live(workspace_id: str, delta: int) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from batch_calls.domain.batch import (
 )
 from batch_calls.domain.workspace import Agent, Workspace
 from batch_calls.store.keys import (
+    ANALYTICS,
     META,
     RECIPIENT_PREFIX,
     TTL_ATTRIBUTE,
@@ -434,6 +435,22 @@ class Database:
             "GSI1SK": f"{batch.created_at.isoformat()}#{batch.batch_id}",
             **item,
         }
+
+    def add_rerun(self, workspace_id: str, batch_id: str, rerun_id: str) -> Batch | None:
+        """Note on a batch that `rerun_id` re-runs it (the link both ways: the re-run
+        holds rerun_of from its creation)."""
+        return self._update_batch(
+            workspace_id,
+            batch_id,
+            "SET reruns = list_append(if_not_exists(reruns, :none), :rerun)",
+            "attribute_exists(PK)",
+            {":none": [], ":rerun": [rerun_id]},
+        )
+
+    def analytics(self, workspace_id: str, batch_id: str) -> dict[str, Any]:
+        """The batch's analytics counters (store/attempts.py adds to them with each
+        outcome): one item, whatever the batch's size. Empty before the first outcome."""
+        return self._get(batch_pk(workspace_id, batch_id), ANALYTICS) or {}
 
     # Recipients -----------------------------------------------------------------
 

@@ -7,6 +7,8 @@ META = "META"
 # The table's TTL attribute (infra.resources MAIN_TABLE.ttl_attribute): epoch seconds
 # after which DynamoDB deletes the item (within a day or two: reads check it too).
 TTL_ATTRIBUTE = "expires_at"
+# A batch's analytics counters (domain/results.py), next to its META item.
+ANALYTICS = "ANALYTICS"
 RECIPIENT_PREFIX = "R#"
 # The sparse "due" index holds a recipient only while it is pending or waiting for a
 # retry: due_pk is its batch, due_key "<when>#<part>#<row>" (pending: due since always).

@@ -36,6 +36,8 @@ from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
     ClientError,
 )
 
+from batch_calls.domain import results
+from batch_calls.domain.results import AnsweredBy
 from batch_calls.telephony.base import (
     CallEvent,
     CallRequest,
@@ -56,6 +58,24 @@ DISCONNECTED = "DISCONNECTED"
 CALL_ID_ATTRIBUTE = "batch_calls_call_id"
 BATCH_ID_ATTRIBUTE = "batch_calls_batch_id"
 AGENT_VERSION_ATTRIBUTE = "batch_calls_agent_version"
+# The batch's voicemail policy (hang_up or leave_message), for the flow to act on.
+VOICEMAIL_ATTRIBUTE = "batch_calls_voicemail"
+# What the flow (or the agent) writes back as contact attributes, read by DescribeContact:
+# post-call data as batch_calls_data_<name>, a callback request as batch_calls_callback_at.
+DATA_ATTRIBUTE_PREFIX = "batch_calls_data_"
+CALLBACK_ATTRIBUTE = "batch_calls_callback_at"
+# AnsweringMachineDetectionStatus (Contact, in the API reference) as who answered.
+ANSWERED_BY: dict[str, AnsweredBy] = {
+    "HUMAN_ANSWERED": AnsweredBy.HUMAN,
+    "VOICEMAIL_BEEP": AnsweredBy.MACHINE,
+    "VOICEMAIL_NO_BEEP": AnsweredBy.MACHINE,
+    "FAX_MACHINE_DETECTED": AnsweredBy.MACHINE,
+    "ANSWERED": AnsweredBy.UNKNOWN,
+    "UNDETECTED": AnsweredBy.UNKNOWN,
+    "AMD_UNRESOLVED": AnsweredBy.UNKNOWN,
+    "AMD_ERROR": AnsweredBy.UNKNOWN,
+    "ERROR": AnsweredBy.UNKNOWN,
+}
 
 THROTTLING_CODES = frozenset(
     {"ThrottlingException", "TooManyRequestsException", "LimitExceededException"}
@@ -155,6 +175,7 @@ class AmazonConnectProvider:
         attributes = {str(k): str(v) for k, v in request.variables.items()}
         attributes[CALL_ID_ATTRIBUTE] = request.call_id
         attributes[BATCH_ID_ATTRIBUTE] = request.batch_id
+        attributes[VOICEMAIL_ATTRIBUTE] = request.voicemail
         if request.agent_version is not None:
             attributes[AGENT_VERSION_ATTRIBUTE] = str(request.agent_version)
         size = sum(len(k.encode()) + len(v.encode()) for k, v in attributes.items())
@@ -230,7 +251,37 @@ class AmazonConnectProvider:
             connected_at=contact.get("ConnectedToSystemTimestamp"),
             ended_at=contact.get("DisconnectTimestamp"),
         )
-        return replace(event, call_id=call_id)
+        return replace(event, call_id=call_id, **contact_facts(contact))
+
+
+def contact_facts(contact: Mapping[str, Any]) -> dict[str, Any]:
+    """What DescribeContact adds: the audio recording's S3 location (Recordings) and the
+    attributes the flow wrote back (Attributes). Connect gives no per-contact cost, and
+    a transcript (Contact Lens) is not among the contact's fields."""
+    recording = next(
+        (
+            str(info["Location"])
+            for info in contact.get("Recordings") or []
+            if info.get("Location") and info.get("MediaStreamType", "AUDIO") == "AUDIO"
+        ),
+        None,
+    )
+    attributes = contact.get("Attributes") or {}
+    data = {
+        str(name).removeprefix(DATA_ATTRIBUTE_PREFIX): value
+        for name, value in attributes.items()
+        if str(name).startswith(DATA_ATTRIBUTE_PREFIX)
+    }
+    callback = attributes.get(CALLBACK_ATTRIBUTE)
+    try:
+        callback_at = results.checked_callback_time(callback)
+    except ValueError:
+        callback_at = None  # the flow wrote something else: no callback
+    return {
+        "recording_url": results.text(recording),
+        "data": results.post_call_data(data),
+        "callback_at": callback_at,
+    }
 
 
 def read_contact_event(body: bytes) -> CallEvent:
@@ -290,7 +341,17 @@ def _disconnected(
     detail = {"disconnect_reason": disconnect_reason or ""}
     if amd_status:
         detail["answering_machine_detection"] = amd_status
-    return CallEvent("", outcome, source, duration, detail, contact_id, occurred_at=occurred_at)
+    return CallEvent(
+        "",
+        outcome,
+        source,
+        duration,
+        detail,
+        contact_id,
+        occurred_at=occurred_at,
+        answered_by=ANSWERED_BY.get(amd_status or ""),
+        ended_reason=results.text(disconnect_reason),
+    )
 
 
 def _field(fields: Mapping[str, Any], name: str) -> str | None:

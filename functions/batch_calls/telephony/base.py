@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Protocol
 
 from batch_calls.domain.batch import Outcome
+from batch_calls.domain.results import AnsweredBy, CallFacts
 
 __all__ = [
     "CallEvent",
@@ -47,6 +48,9 @@ class CallRequest:
     attempt: int
     agent_version: int | None = None  # the agent's published version, when it has one
     prompt: str = ""  # the agent's prompt with the recipient's variables filled in
+    # The batch's voicemail policy: hang_up, or leave_message (the agent leaves its
+    # message on the machine), as far as the provider can (docs/providers/*.md).
+    voicemail: str = "hang_up"
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,30 @@ class CallEvent:
     # seconds, as providers stamp them): the CallbackLatency metric measures from it.
     # None when it does not say.
     occurred_at: datetime | None = None
+    # What the provider tells about the call besides its outcome (docs/providers/*.md).
+    answered_by: AnsweredBy | None = None
+    ended_reason: str | None = None
+    recording_url: str | None = None
+    transcript_url: str | None = None
+    cost: float | None = None
+    cost_currency: str | None = None
+    data: Mapping[str, str] = field(default_factory=dict)
+    # "Call me at <time>": ISO 8601 as sent; one without an offset is a wall-clock time
+    # in the recipient's zone, which only the product knows (logic/rounds.py record).
+    callback_at: str | None = None
+
+    def facts(self) -> CallFacts:
+        return CallFacts(
+            duration_seconds=self.duration_seconds,
+            answered_by=self.answered_by,
+            ended_reason=self.ended_reason,
+            recording_url=self.recording_url,
+            transcript_url=self.transcript_url,
+            cost=self.cost,
+            cost_currency=self.cost_currency,
+            data=self.data,
+            callback_at=self.callback_at,
+        )
 
 
 class InvalidSignature(Exception):

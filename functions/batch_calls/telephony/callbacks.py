@@ -1,7 +1,9 @@
 """The JSON status callback that the simulated and http providers share (the format of
 docs/providers/http.md, section 2): call_id, status (a progress status or an Outcome
-value), and the optional duration_seconds, reason, provider_call_id and opted_out. Each
-provider has its own progress statuses and names itself in the messages."""
+value), and the optional duration_seconds, reason, provider_call_id, opted_out and the
+call's facts (answered_by, ended_reason, recording_url, transcript_url, cost,
+cost_currency, data, callback_at). Each provider has its own progress statuses and
+names itself in the messages."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from batch_calls.domain import results
 from batch_calls.telephony.base import CallEvent, Outcome
 from batch_calls.telephony.transport import reason
 
@@ -64,6 +67,17 @@ def read_status(
         raise ValueError(f"{label}: opted_out must be true or false")
     detail = {"reason": reason(str(data["reason"]))} if data.get("reason") else {}
     provider_call_id = data.get("provider_call_id")
+    cost = data.get("cost")
+    if cost is not None and (
+        isinstance(cost, bool) or not isinstance(cost, int | float) or not 0 <= cost < math.inf
+    ):
+        raise ValueError(f"{label}: cost must be a number >= 0")
+    try:
+        answered_by = results.answered_by(data.get("answered_by"))
+        post_call_data = results.post_call_data(data.get("data"))
+        callback_at = results.checked_callback_time(data.get("callback_at"))
+    except ValueError as error:
+        raise ValueError(f"{label}: {error}") from None
     return CallEvent(
         call_id=call_id,
         outcome=outcome,
@@ -73,4 +87,12 @@ def read_status(
         provider_call_id=provider_call_id if isinstance(provider_call_id, str) else None,
         opted_out=opted_out,
         occurred_at=occurred_at,
+        answered_by=answered_by,
+        ended_reason=results.text(data.get("ended_reason") or data.get("reason")),
+        recording_url=results.text(data.get("recording_url")),
+        transcript_url=results.text(data.get("transcript_url")),
+        cost=None if cost is None else float(cost),
+        cost_currency=results.text(data.get("cost_currency")),
+        data=post_call_data,
+        callback_at=callback_at,
     )

@@ -100,6 +100,7 @@ class HttpProvider:
                 "variables": dict(request.variables),
                 "batch_id": request.batch_id,
                 "attempt": request.attempt,
+                "voicemail": request.voicemail,
                 "callback_url": self.callback_url,
             },
             separators=(",", ":"),

@@ -15,6 +15,16 @@ Fate of one attempt
     Variable `sim_duration_seconds`: the call's length, 0 to 900 s (fractions allowed),
     1.0 by default when `sim_outcomes` is given.
 
+    What the call tells besides its outcome (its facts, docs/providers/http.md) on an
+    attempt someone or something answered (completed, voicemail): `answered_by` from
+    `sim_answered_by` (human, machine, unknown; default human for completed, machine
+    for voicemail), post-call `data` from `sim_data` (a JSON object), `ended_reason`
+    from `sim_ended_reason`, `cost` from `sim_cost` (USD), a recording and a transcript
+    URL on the simulator's own (unresolvable) host, and on the first attempt only,
+    `callback_at` from `sim_callback_at` (ISO 8601; without an offset, the recipient's
+    local time). With the batch's voicemail policy `leave_message`, a voicemail call
+    leaves the agent's message (`ended_reason` voicemail_message_left).
+
     Without `sim_outcomes`, the fate comes from sha256(f"{to}:{attempt}"): the first 8
     bytes as a fraction u pick the outcome (u < 0.55 completed, < 0.75 no_answer,
     < 0.85 voicemail, < 0.95 busy, else failed) and the next 8 bytes as a fraction v the
@@ -38,12 +48,13 @@ import math
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import boto3  # type: ignore[import-untyped, unused-ignore]
 
+from batch_calls.domain import results
 from batch_calls.telephony import signing
 from batch_calls.telephony.base import (
     CallEvent,
@@ -52,10 +63,17 @@ from batch_calls.telephony.base import (
     PermanentCallError,
     PlacedCall,
 )
-from batch_calls.telephony.callbacks import FINAL_STATUSES, read_callback
+from batch_calls.telephony.callbacks import FINAL_STATUSES, read_callback, read_status
 
 OUTCOMES_VARIABLE = "sim_outcomes"
 DURATION_VARIABLE = "sim_duration_seconds"
+ANSWERED_BY_VARIABLE = "sim_answered_by"
+DATA_VARIABLE = "sim_data"
+ENDED_REASON_VARIABLE = "sim_ended_reason"
+COST_VARIABLE = "sim_cost"
+CALLBACK_VARIABLE = "sim_callback_at"
+MEDIA_URL = "https://simulator.invalid"
+MESSAGE_LEFT = "voicemail_message_left"
 LOST = "lost"
 REJECT = "reject"
 FATES = FINAL_STATUSES | {LOST, REJECT}  # a scripted fate: an outcome, or lost, or refused
@@ -133,6 +151,44 @@ def _scripted_duration(raw: object) -> float | None:
     return value
 
 
+def scripted_facts(request: CallRequest, fate: Fate, call_ref: str) -> dict[str, Any]:
+    """The facts the callback carries (http format); PermanentCallError for a script it
+    cannot read, as for `sim_outcomes`."""
+    if fate.outcome not in {Outcome.COMPLETED, Outcome.VOICEMAIL}:
+        reason = _variable(request, ENDED_REASON_VARIABLE)
+        return {"ended_reason": reason} if reason else {}
+    machine = fate.outcome == Outcome.VOICEMAIL
+    facts: dict[str, Any] = {
+        "answered_by": _variable(request, ANSWERED_BY_VARIABLE)
+        or ("machine" if machine else "human"),
+        "recording_url": f"{MEDIA_URL}/recordings/{call_ref}.wav",
+        "transcript_url": f"{MEDIA_URL}/transcripts/{call_ref}.txt",
+    }
+    reason = _variable(request, ENDED_REASON_VARIABLE)
+    if machine and request.voicemail == "leave_message":
+        reason = MESSAGE_LEFT
+    if reason:
+        facts["ended_reason"] = reason
+    data = _variable(request, DATA_VARIABLE)
+    cost = _variable(request, COST_VARIABLE)
+    callback = _variable(request, CALLBACK_VARIABLE) if request.attempt == 1 else ""
+    try:
+        if data:
+            facts["data"] = results.post_call_data(json.loads(data))
+        if cost:
+            facts["cost"], facts["cost_currency"] = float(cost), "USD"
+        if callback:
+            facts["callback_at"] = results.checked_callback_time(callback)
+        results.answered_by(facts["answered_by"])
+    except ValueError as error:
+        raise PermanentCallError(f"simulated: a sim_ variable is not valid: {error}") from None
+    return facts
+
+
+def _variable(request: CallRequest, name: str) -> str:
+    return str(request.variables.get(name) or "").strip()
+
+
 def provider_call_id(idempotency_key: str) -> str:
     return "sim_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:20]
 
@@ -152,6 +208,7 @@ class SimulatedCall:
     duration_seconds: float
     started_at: float
     ended_at: float | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 class _Registry:
@@ -270,6 +327,7 @@ class SimulatedProvider:
             if placed.provider_call_id in _registry.calls:
                 return placed  # at most one call per attempt
             fate = decide(request)  # may raise: nothing is recorded then
+            facts = scripted_facts(request, fate, placed.provider_call_id)
             call = SimulatedCall(
                 call_id=request.call_id,
                 provider_call_id=placed.provider_call_id,
@@ -280,6 +338,7 @@ class SimulatedProvider:
                 outcome=fate.outcome,
                 duration_seconds=fate.duration_seconds,
                 started_at=self._clock(),
+                facts=facts,
             )
             if fate.outcome == LOST:
                 # The call runs its course; only its callback is lost. Its end is known
@@ -310,6 +369,7 @@ class SimulatedProvider:
             # SQS delays in whole seconds; the worker sleeps the rest.
             "remainder_seconds": round(call.duration_seconds - whole, 6),
             "batch_id": call.batch_id,
+            "facts": call.facts,
         }
         if not self._queue_url:
             raise RuntimeError(
@@ -344,13 +404,23 @@ class SimulatedProvider:
                 return CallEvent(call.call_id, None, "in_progress")
             if call.outcome == LOST:
                 return None  # a lost call, over: the provider "has no record" of it
-            return CallEvent(
-                call.call_id, Outcome(call.outcome), call.outcome, call.duration_seconds
-            )
+            status = {"call_id": call.call_id, "status": call.outcome,
+                      "duration_seconds": call.duration_seconds, **call.facts}  # fmt: skip
+            return read_status(status, "simulated lookup", PROGRESS_STATUSES)
 
 
-def callback_body(call_id: str, status: str, duration_seconds: float | None) -> bytes:
+def callback_body(
+    call_id: str,
+    status: str,
+    duration_seconds: float | None,
+    facts: Mapping[str, Any] | None = None,
+) -> bytes:
     """The JSON the simulated provider POSTs to the webhook."""
     return json.dumps(
-        {"call_id": call_id, "status": status, "duration_seconds": duration_seconds}
+        {
+            "call_id": call_id,
+            "status": status,
+            "duration_seconds": duration_seconds,
+            **(facts or {}),
+        }
     ).encode()

@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -34,6 +35,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
+from batch_calls.domain import results
+from batch_calls.domain.results import AnsweredBy
 from batch_calls.telephony.base import (
     CallEvent,
     CallRequest,
@@ -83,6 +86,20 @@ ANSWERED_BY: dict[str, Outcome] = {
     "machine_end_other": Outcome.VOICEMAIL,
     "fax": Outcome.FAILED,
 }
+# With the voicemail policy leave_message, detection waits for the greeting's end (the
+# beep), so the agent's stream starts when its message can be recorded.
+LEAVE_MESSAGE_DETECTION = "DetectMessageEnd"
+
+
+def who_answered(answered_by: str | None) -> AnsweredBy | None:
+    """Twilio's AnsweredBy as human, machine or unknown (a fax is a machine)."""
+    if not answered_by:
+        return None
+    if answered_by == "human":
+        return AnsweredBy.HUMAN
+    if answered_by.startswith("machine") or answered_by == "fax":
+        return AnsweredBy.MACHINE
+    return AnsweredBy.UNKNOWN
 
 
 def outcome_of(status: str, answered_by: str | None) -> Outcome | None:
@@ -105,9 +122,14 @@ def call_event(
     duration: str,
     provider_call_id: str | None,
     occurred_at: datetime | None = None,
+    recording_url: str | None = None,
+    price: str | None = None,
+    price_unit: str | None = None,
 ) -> CallEvent:
     """A callback's (or a fetched call's) fields as a CallEvent; ValueError for a status
-    Twilio does not document. `duration` is whole seconds, "" while unknown."""
+    Twilio does not document. `duration` is whole seconds, "" while unknown; `price` is
+    what a fetched call cost (Twilio writes it negative, a debit), once known."""
+    cost = _price(price)
     return CallEvent(
         call_id=call_id,
         outcome=outcome_of(status, answered_by),
@@ -116,7 +138,20 @@ def call_event(
         detail={"answered_by": answered_by} if answered_by else {},
         provider_call_id=provider_call_id,
         occurred_at=occurred_at,
+        answered_by=who_answered(answered_by),
+        ended_reason=None if status in PROGRESS_STATUSES else status,
+        recording_url=results.text(recording_url),
+        cost=cost,
+        cost_currency=results.text(price_unit) if cost is not None else None,
     )
+
+
+def _price(price: str | None) -> float | None:
+    try:
+        value = abs(float(price)) if price else None
+    except ValueError:
+        return None
+    return value if value is not None and math.isfinite(value) else None
 
 
 def signature(auth_token: str, url: str, params: Mapping[str, list[str]]) -> str:
@@ -191,7 +226,12 @@ class TwilioProvider:
             ("StatusCallback", self.status_callback(request.call_id)),
             ("StatusCallbackMethod", "POST"),
             *(("StatusCallbackEvent", event) for event in STATUS_EVENTS),
-            ("MachineDetection", self.machine_detection),
+            (
+                "MachineDetection",
+                LEAVE_MESSAGE_DETECTION
+                if request.voicemail == "leave_message"
+                else self.machine_detection,
+            ),
         ]
         return fields
 
@@ -264,6 +304,7 @@ class TwilioProvider:
             duration=_one(params, "CallDuration"),
             provider_call_id=_one(params, "CallSid") or None,
             occurred_at=sent_at,
+            recording_url=_one(params, "RecordingUrl") or None,
         )
 
     def _sent_at(self, params: Mapping[str, list[str]]) -> datetime | None:
@@ -300,6 +341,8 @@ class TwilioProvider:
                 answered_by=data.get("answered_by") or None,
                 duration=str(data.get("duration") or ""),
                 provider_call_id=provider_call_id,
+                price=str(data.get("price") or ""),
+                price_unit=data.get("price_unit") or None,
             )
         except ValueError as error:
             raise DispatchUnknown(str(error)) from error
