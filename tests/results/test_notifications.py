@@ -15,6 +15,7 @@ from batch_calls.domain.batch import (
     Webhooks,
     initial_counts,
 )
+from batch_calls.domain.results import AnsweredBy, CallFacts
 from batch_calls.logic.notifications import Notifications, batch_status_detail
 from batch_calls.store.attempts import CallRecord
 
@@ -105,3 +106,44 @@ def test_event_ids_depend_on_the_change_only() -> None:
     assert batch_status_detail(BATCH, BatchStatus.RUNNING)["event_id"] == first
     later = BATCH.model_copy(update={"updated_at": datetime(2026, 11, 22, 12, 1, tzinfo=UTC)})
     assert batch_status_detail(later, BatchStatus.RUNNING)["event_id"] != first
+
+
+def test_the_call_event_and_its_webhook_carry_the_calls_facts() -> None:
+    recording = Recording()
+    told = Notifications(recording, recording, recording, recording)  # type: ignore[arg-type]
+    facts = CallFacts(
+        duration_seconds=73.5,
+        answered_by=AnsweredBy.HUMAN,
+        ended_reason="customer-ended-call",
+        recording_url="https://rec.example/1.wav",
+        transcript_url="https://rec.example/1.txt",
+        cost=0.042,
+        cost_currency="USD",
+        data={"interest": "high"},
+        callback_at="2026-12-05T17:30:00",
+    )
+    told.call_ended(
+        BATCH,
+        CALL,
+        outcome=Outcome.COMPLETED,
+        reported="completed",
+        status=RecipientStatus.WAITING_RETRY,
+        next_attempt_at=NOW,
+        ended_at=NOW,
+        facts=facts,
+    )
+    (_, event), (_, webhook) = recording.sent
+    expected = {
+        "duration_seconds": 73.5,
+        "answered_by": "human",
+        "ended_reason": "customer-ended-call",
+        "recording_url": "https://rec.example/1.wav",
+        "transcript_url": "https://rec.example/1.txt",
+        "cost": 0.042,
+        "cost_currency": "USD",
+        "data": {"interest": "high"},
+        "callback_at": "2026-12-05T17:30:00",
+    }
+    assert {name: event[name] for name in expected} == expected
+    assert webhook["type"] == "call.completed"
+    assert webhook["body"]["data"]["data"] == {"interest": "high"}
