@@ -260,3 +260,47 @@ def test_lookup_describes_the_contact(stubbed: tuple[AmazonConnectProvider, Stub
     assert done.duration_seconds == 60.0
     assert connect.lookup("call_1", CONTACT) is None
     assert connect.lookup("call_1", None) is None
+
+
+def test_an_event_tells_who_answered_and_why_it_ended(
+    stubbed: tuple[AmazonConnectProvider, Stubber],
+) -> None:
+    connect, _ = stubbed
+    event = connect.parse_event(
+        {},
+        contact_event(
+            eventType="DISCONNECTED",
+            disconnectReason="CUSTOMER_DISCONNECT",
+            answeringMachineDetectionStatus="HUMAN_ANSWERED",
+        ),
+    )
+    assert (event.answered_by, event.ended_reason) == ("human", "CUSTOMER_DISCONNECT")
+
+
+def test_lookup_reads_the_recording_and_the_flows_attributes(
+    stubbed: tuple[AmazonConnectProvider, Stubber],
+) -> None:
+    connect, stubber = stubbed
+    contact = {
+        "Id": CONTACT,
+        "ConnectedToSystemTimestamp": datetime(2026, 11, 22, 10, 0, tzinfo=UTC),
+        "DisconnectTimestamp": datetime(2026, 11, 22, 10, 1, tzinfo=UTC),
+        "DisconnectReason": "CUSTOMER_DISCONNECT",
+        "AnsweringMachineDetectionStatus": "VOICEMAIL_BEEP",
+        "Recordings": [
+            {"Location": "s3://bucket/screen.mp4", "MediaStreamType": "VIDEO"},
+            {"Location": "s3://bucket/call.wav", "MediaStreamType": "AUDIO"},
+        ],
+        "Attributes": {
+            "customer_name": "Asha",
+            "batch_calls_data_interest": "high",
+            "batch_calls_callback_at": "2026-11-23T15:00:00",
+        },
+    }
+    stubber.add_response("describe_contact", {"Contact": contact})
+    event = connect.lookup("call_1", CONTACT)
+    assert event is not None
+    assert (event.answered_by, event.recording_url) == ("machine", "s3://bucket/call.wav")
+    assert event.data == {"interest": "high"}
+    assert event.callback_at == "2026-11-23T15:00:00"
+    assert (event.cost, event.transcript_url) == (None, None)  # Connect tells neither

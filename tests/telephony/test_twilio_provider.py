@@ -4,6 +4,7 @@ CallStatus and AnsweredBy, X-Twilio-Signature, throttling, refusals and lookups.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import urllib.parse
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -245,3 +246,40 @@ def test_lookup_fetches_the_call(server: FakeServer, answers: Answers) -> None:
     assert twilio.lookup("call_1", "CA2") is None
     assert twilio.lookup("call_1", None) is None  # never placed: nothing to ask
     assert len(server.requests) == 2
+
+
+def test_a_callback_tells_who_answered_and_where_the_recording_is(server: FakeServer) -> None:
+    params = {
+        "CallSid": "CA1",
+        "CallStatus": "completed",
+        "CallDuration": "31",
+        "AnsweredBy": "machine_end_beep",
+        "RecordingUrl": "https://api.twilio.com/recordings/RE1",
+    }
+    facts = provider(server).parse_event(*signed(params)).facts()
+    assert facts.answered_by == "machine"
+    assert (facts.duration_seconds, facts.ended_reason) == (31.0, "completed")
+    assert facts.recording_url == "https://api.twilio.com/recordings/RE1"
+    human = provider(server).parse_event(*signed({**params, "AnsweredBy": "human"}))
+    assert human.answered_by == "human"
+    unanswered = provider(server).parse_event(*signed({"CallSid": "CA2", "CallStatus": "busy"}))
+    assert (unanswered.answered_by, unanswered.ended_reason) == (None, "busy")
+
+
+def test_a_fetched_call_tells_its_price(server: FakeServer, answers: Answers) -> None:
+    answers.replies = [
+        json_reply(
+            200,
+            {"sid": "CA1", "status": "completed", "duration": "60", "answered_by": "human",
+             "price": "-0.01300", "price_unit": "USD"},
+        )
+    ]  # fmt: skip
+    event = provider(server).lookup("call_1", "CA1")
+    assert event is not None
+    assert (event.cost, event.cost_currency, event.answered_by) == (0.013, "USD", "human")
+
+
+def test_leave_message_waits_for_the_greetings_end(server: FakeServer) -> None:
+    request = dataclasses.replace(call_request(), voicemail="leave_message")
+    provider(server).place_call(request)
+    assert ("MachineDetection", "DetectMessageEnd") in server.requests[0].form()
