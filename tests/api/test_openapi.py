@@ -22,6 +22,8 @@ OPERATIONS: dict[tuple[str, str], set[int]] = {
     ("get", "/batch-calls/{batch_id}/report"): {200, 303, 404},
     ("get", "/batch-calls/{batch_id}/audit"): {200, 303, 404},
     ("post", "/batch-calls/{batch_id}/contacts"): {200, 400, 404, 409, 413, 415},
+    ("get", "/batch-calls/{batch_id}/analytics"): {200, 404},
+    ("post", "/batch-calls/{batch_id}/rerun"): {201, 400, 404, 413, 415},
     **{
         ("post", f"/batch-calls/{{batch_id}}/{action}"): {200, 404, 409}
         for action in ("start", "pause", "resume", "cancel")
@@ -103,6 +105,7 @@ def test_success_bodies_are_the_views_with_every_field_required(document: dict[s
         "max_calls_per_second",
         "next_attempt_at",
         "waiting_for",
+        "rerun_of",
     }
     assert set(schemas["Counts"]["required"]) == {
         "total",
@@ -115,7 +118,7 @@ def test_success_bodies_are_the_views_with_every_field_required(document: dict[s
         "skipped",
         "cancelled",
     }
-    assert set(schemas["BatchLinks"]["required"]) == {"self", "recipients", "report"}
+    assert set(schemas["BatchLinks"]["required"]) == {"self", "recipients", "report", "analytics"}
     assert set(schemas["PageMeta"]["required"]) == {"page", "limit", "total", "totalPages"}
     assert set(schemas["RecipientList"]["required"]) == {"data", "next_cursor"}
     assert set(schemas["Upload"]["required"]) == {
