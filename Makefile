@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.orchestration
 	$(BIN)/python -m bench.pacing
+	$(BIN)/python -m bench.results
 
 # The CloudFormation template and assets in cdk.out/, offline, bundling the functions
 # without Docker (the first run downloads the Lambda wheels from PyPI into build/).
