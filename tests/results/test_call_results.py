@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from cli.main import main
 from local import runtime
 from local.clock import ShiftedClock
 from tests.orchestration.conftest import Product, moment
@@ -238,3 +239,16 @@ def test_leave_message_leaves_one_message_then_calls_no_more(
     assert recipient["status"] == "voicemail"
     if policy == "leave_message":
         assert recipient["ended_reason"] == "voicemail_message_left"
+
+
+def test_the_cli_prints_the_analytics(
+    product: Product, scripted: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api = ["--api-url", product.local.gateway.url, "--api-key", product.local.demo.api_key]
+    assert main(["analytics", scripted, *api]) == 0
+    printed = capsys.readouterr().out
+    assert "answer rate 50.0%" in printed
+    assert "answered by: human 1, machine 1, unknown 1" in printed
+    assert main(["analytics", scripted, "--json", *api]) == 0
+    assert json.loads(capsys.readouterr().out)["attempts"] == 6
+    assert main(["analytics", "batch_nope", *api]) == 1
