@@ -327,7 +327,8 @@ def list_recipients(
         200: {
             "description": "the report, when it is at most 1 MB: every original column in "
             "file order, then final_status, attempts_made, call_id, last_outcome, "
-            "last_attempt_at, skip_reason",
+            "last_attempt_at, skip_reason, duration_seconds, answered_by, ended_reason, "
+            "recording_url, transcript_url, then data.<name> per post-call data field",
             "content": {"text/csv": {"schema": {"type": "string"}}},
         },
         303: {
