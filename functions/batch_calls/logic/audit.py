@@ -10,21 +10,13 @@ to 1 MB, else as a redirect to S3.
 """
 
 import csv
-import io
-import tempfile
 from collections.abc import Iterator
 from typing import IO
 
 from batch_calls.domain.batch import Batch
 from batch_calls.domain.calls import call_id
 from batch_calls.logic.errors import NotFound
-from batch_calls.logic.reports import (
-    INLINE_LIMIT_BYTES,
-    SPOOL_BYTES,
-    URL_EXPIRES_SECONDS,
-    Report,
-    neutralised,
-)
+from batch_calls.logic.reports import Report, delivered, neutralised, spooled_csv
 from batch_calls.store.attempts import Attempts, AuditedCall
 from batch_calls.store.blobs import Blobs, audit_key
 from batch_calls.store.database import Database
@@ -54,21 +46,15 @@ def audit(
     if batch is None:
         raise NotFound(f"there is no batch {batch_id}")
     filename = f"{batch_id}-audit.csv"
-    spooled: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
-    text = io.TextIOWrapper(spooled, encoding="utf-8-sig", newline="")
-    writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow(AUDIT_COLUMNS)
-    for number, call in _calls(database, attempts, batch):
-        writer.writerow([neutralised(cell) for cell in row(number, call)])
-    text.flush()
-    text.detach()
-    if spooled.tell() <= INLINE_LIMIT_BYTES:
-        spooled.seek(0)
-        return Report(filename, body=spooled.read())
-    key = audit_key(workspace_id, batch_id)
-    spooled.seek(0)
-    blobs.put_report(key, spooled)
-    return Report(filename, url=blobs.report_url(key, filename, URL_EXPIRES_SECONDS))
+
+    def write(out: IO[str]) -> None:
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(AUDIT_COLUMNS)
+        for number, call in _calls(database, attempts, batch):
+            writer.writerow([neutralised(cell) for cell in row(number, call)])
+
+    with spooled_csv(write) as built:
+        return delivered(blobs, built, audit_key(workspace_id, batch_id), filename)
 
 
 def row(number: str, call: AuditedCall) -> list[str]:

@@ -16,7 +16,7 @@ waiting) is written once to S3 next to its upload and served from there.
 import csv
 import io
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import IO
 
@@ -122,13 +122,30 @@ def report(database: Database, blobs: Blobs, workspace_id: str, batch_id: str) -
             return Report(filename, body=blobs.get_report(key))
         return Report(filename, url=blobs.report_url(key, filename, URL_EXPIRES_SECONDS))
     with _built(database, batch) as built:
-        if built.tell() <= INLINE_LIMIT_BYTES:
-            built.seek(0)
-            return Report(filename, body=built.read())
-        key = snapshot_report_key(workspace_id, batch_id)
+        return delivered(blobs, built, snapshot_report_key(workspace_id, batch_id), filename)
+
+
+def delivered(blobs: Blobs, built: IO[bytes], key: str, filename: str) -> Report:
+    """A CSV built in a spooled file (positioned at its end): inline up to
+    INLINE_LIMIT_BYTES, else put at `key` and answered with a presigned URL."""
+    if built.tell() <= INLINE_LIMIT_BYTES:
         built.seek(0)
-        blobs.put_report(key, built)
+        return Report(filename, body=built.read())
+    built.seek(0)
+    blobs.put_report(key, built)
     return Report(filename, url=blobs.report_url(key, filename, URL_EXPIRES_SECONDS))
+
+
+def spooled_csv(write: Callable[[IO[str]], object]) -> IO[bytes]:
+    """What `write` writes, in a spooled temporary file (memory up to SPOOL_BYTES, disk
+    beyond) positioned at its end. UTF-8 with a BOM, so spreadsheets read names in any
+    script correctly."""
+    spooled: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
+    text = io.TextIOWrapper(spooled, encoding="utf-8-sig", newline="")
+    write(text)
+    text.flush()
+    text.detach()
+    return spooled
 
 
 def store_final_report(database: Database, blobs: Blobs, workspace_id: str, batch_id: str) -> bool:
@@ -151,16 +168,12 @@ def store_report(database: Database, blobs: Blobs, batch: Batch, key: str) -> in
 
 
 def _built(database: Database, batch: Batch) -> IO[bytes]:
-    """The report in a spooled temporary file, positioned at its end. UTF-8 with a BOM,
-    so spreadsheets read names in any script correctly."""
-    spooled: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
-    text = io.TextIOWrapper(spooled, encoding="utf-8-sig", newline="")
-    write_csv(
-        batch.report_columns,
-        database.all_recipients(batch.workspace_id, batch.batch_id),
-        text,
-        data_fields(database, batch),
+    """The report in a spooled temporary file, positioned at its end."""
+    return spooled_csv(
+        lambda out: write_csv(
+            batch.report_columns,
+            database.all_recipients(batch.workspace_id, batch.batch_id),
+            out,
+            data_fields(database, batch),
+        )
     )
-    text.flush()
-    text.detach()
-    return spooled
