@@ -53,11 +53,10 @@ class Client:
         csv: str | bytes = CSV,
         filename: str = "contacts.csv",
         headers: dict[str, str] | None = None,
+        path: str = "/batch-calls",
     ) -> Reply:
-        """POST /batch-calls as seed 000's curl does."""
+        """POST /batch-calls (or /batch-calls/validate) as seed 000's curl does."""
         form = {"agent_id": "agt_demo", "from_phone_number": "+912234567890", **(fields or {})}
         data = csv.encode() if isinstance(csv, str) else csv
         body, content_type = multipart(form, {"file": (filename, data)})
-        return self.request(
-            "POST", "/batch-calls", body=body, content_type=content_type, headers=headers
-        )
+        return self.request("POST", path, body=body, content_type=content_type, headers=headers)

@@ -117,6 +117,25 @@ def test_prompt_variables_without_a_column_are_named(client: Client) -> None:
     assert reply.body["missing"] == ["customer_name"]
 
 
+def test_validate_checks_the_create_request_and_stores_nothing(client: Client) -> None:
+    before = _batch_count(client)
+    preview = client.create(path="/batch-calls/validate")
+    assert preview.status == 200, preview.body
+    assert preview.body["valid"] is True
+    assert (preview.body["total_rows"], preview.body["accepted_rows"]) == (3, 3)
+    assert preview.body["variables"] == ["customer_name", "loan_amount"]
+    assert preview.body["agent_placeholders"] == ["customer_name"]
+    assert preview.body["countries"] == {"IN": 2, "US": 1}
+    # The create request's 400s, word for word.
+    bad_file = "phone_number,customer_name\n12345,A\n"
+    rejected = client.create(csv=bad_file, path="/batch-calls/validate")
+    assert rejected.status == 400
+    assert rejected.body == client.create(csv=bad_file).body
+    bad_field = client.create({"max_concurrent_calls": "0"}, path="/batch-calls/validate")
+    assert (bad_field.status, bad_field.body["field"]) == (400, "max_concurrent_calls")
+    assert _batch_count(client) == before
+
+
 def test_a_file_is_required_unless_staging_a_draft(client: Client) -> None:
     body, content_type = multipart({"agent_id": "agt_demo", "from_phone_number": "+912234567890"})
     reply = client.request("POST", "/batch-calls", body=body, content_type=content_type)

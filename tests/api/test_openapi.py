@@ -14,6 +14,7 @@ AUTH = {401, 403}
 # Every operation, with every status it can answer besides the authorizer's.
 OPERATIONS: dict[tuple[str, str], set[int]] = {
     ("post", "/batch-calls"): {201, 400, 404, 409, 413, 415},
+    ("post", "/batch-calls/validate"): {200, 400, 404, 413, 415},
     ("get", "/batch-calls"): {200, 400},
     ("post", "/batch-calls/uploads"): {201},
     ("get", "/batch-calls/{batch_id}"): {200, 404},

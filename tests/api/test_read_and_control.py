@@ -2,6 +2,7 @@
 
 import json
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 import pytest
 
@@ -134,3 +135,16 @@ def test_a_batch_paused_before_its_start_resumes_as_scheduled(client: Client) ->
     assert client.request("POST", f"{path}/pause").body["status"] == "paused"
     assert client.request("POST", f"{path}/resume").body["status"] == "scheduled"
     assert client.request("GET", path).body["counts"]["in_progress"] == 0
+
+
+def test_the_suppression_list_is_searched_by_number_prefix(client: Client) -> None:
+    numbers = ["+14155550181", "+14155550182", "+12125550183"]
+    added = client.request("POST", "/suppression-list", json_body={"phone_numbers": numbers})
+    assert added.status == 200, added.body
+    search = "/suppression-list?prefix=" + quote("+1415555018")
+    assert [e["phone_number"] for e in client.request("GET", search).body["data"]] == numbers[:2]
+    first = client.request("GET", f"{search}&limit=1").body
+    second = client.request("GET", f"{search}&limit=1&cursor={quote(first['next_cursor'])}").body
+    assert [first["data"][0]["phone_number"], second["data"][0]["phone_number"]] == numbers[:2]
+    bad = client.request("GET", "/suppression-list?prefix=1415")
+    assert (bad.status, bad.body["field"]) == (400, "prefix")

@@ -66,6 +66,7 @@ from batch_calls.handlers.api_models import (
     SuppressionRemoved,
     SuppressionRequest,
     Upload,
+    ValidationPreview,
     documented,
     finish_document,
     inline_schema,
@@ -111,6 +112,24 @@ def _json(status: int, body: dict[str, Any]) -> Response[str]:
 JsonText = str | dict[str, Any]
 
 
+VALIDATE_PATH = "/batch-calls/validate"
+
+
+@app.post(
+    VALIDATE_PATH,
+    summary="The create request's checks, nothing created (the console's preview)",
+    responses={
+        200: documented(
+            "what POST /batch-calls would accept, and the agent's prompt variables",
+            ValidationPreview,
+        ),
+        400: CONTACTS_REJECTED,
+        **AUTH,
+        404: documented("this API key's workspace no longer exists (not_found)", ApiError),
+        413: TOO_LARGE,
+        415: UNSUPPORTED_MEDIA,
+    },
+)
 @app.post(
     "/batch-calls",
     summary="Create a batch call (multipart file, upload_id or JSON)",
@@ -184,6 +203,11 @@ def create_batch(  # noqa: PLR0917 - each form field is a parameter, as the Open
                 {**fields, "start": starting, "upload_id": upload_id}, sort_keys=True
             ).encode()
             + (contacts.data if contacts and contacts.data else b"")
+        )
+
+    if app.current_event.path == VALIDATE_PATH:  # the same request, checked only
+        return _json(
+            HTTPStatus.OK, batches.preview_batch(services(), workspace_id, fields, contacts)
         )
 
     def create() -> dict[str, Any]:
@@ -560,8 +584,11 @@ def upload_suppressed(
 def list_suppressed(
     cursor: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=suppression.MAX_PAGE_SIZE)] = 100,
+    prefix: Annotated[
+        str, Query(description="only the numbers starting with this, such as +1415")
+    ] = "",
 ) -> Response[str]:
-    view = suppression.list_numbers(services().rounds, _workspace_id(), cursor, limit)
+    view = suppression.list_numbers(services().rounds, _workspace_id(), cursor, limit, prefix)
     return _json(HTTPStatus.OK, view)
 
 

@@ -381,6 +381,22 @@ class CreatedBatch(BatchView):
     )
 
 
+class ValidationPreview(_View):
+    """POST /batch-calls/validate: what POST /batch-calls would accept, nothing stored."""
+
+    valid: bool
+    message: str
+    total_rows: int
+    accepted_rows: int
+    invalid_rows: int
+    skipped_rows: int
+    variables: list[str] = Field(description="the file's columns other than phone_number")
+    countries: dict[str, int] = Field(description="accepted rows per country")
+    errors: list[ValidationIssue] = Field(description="rows skipped (on_invalid_rows=skip)")
+    warnings: list[ValidationIssue]
+    agent_placeholders: list[str] = Field(description="the {{variables}} of the agent's prompt")
+
+
 class GatewayError(BaseModel):
     """An answer API Gateway gives itself (401/403 from the authorizer, 413 over its
     limits); the API's own errors have this shape too, with `error`."""

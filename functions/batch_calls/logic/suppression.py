@@ -30,6 +30,8 @@ SOURCE_API = "api"
 SOURCE_UPLOAD = "upload"
 SOURCE_OPT_OUT = "opt_out"
 _LABEL = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# A search of the list: the first digits of E.164 numbers ("" lists them all).
+_NUMBER_PREFIX = re.compile(r"(\+\d{0,15})?")
 # No caller region: every number on the list is read as international.
 _INTERNATIONAL = ContactNumberReader(None)
 
@@ -163,12 +165,16 @@ def remove_number(rounds: Rounds, workspace_id: str, phone_number: str) -> dict[
 
 
 def list_numbers(
-    rounds: Rounds, workspace_id: str, cursor: str | None, limit: int
+    rounds: Rounds, workspace_id: str, cursor: str | None, limit: int, prefix: str = ""
 ) -> dict[str, Any]:
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise InvalidField("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
+    if not _NUMBER_PREFIX.fullmatch(prefix):
+        raise InvalidField("prefix", "must be the start of an E.164 number, such as +1415")
     try:
-        entries, next_cursor = rounds.database.list_suppressed(workspace_id, cursor or None, limit)
+        entries, next_cursor = rounds.database.list_suppressed(
+            workspace_id, cursor or None, limit, prefix
+        )
     except InvalidCursor:
         raise InvalidField("cursor", "is not a cursor this API returned") from None
     return {"data": entries, "next_cursor": next_cursor}

@@ -193,17 +193,18 @@ class Database:
         }
 
     def list_suppressed(
-        self, workspace_id: str, cursor: str | None, limit: int
+        self, workspace_id: str, cursor: str | None, limit: int, prefix: str = ""
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """A page of the suppression list in number order, and the next page's cursor."""
+        """A page of the suppression list in number order (the numbers starting with
+        `prefix`), and the next page's cursor."""
         query: dict[str, Any] = {
             "KeyConditionExpression": Key("PK").eq(workspace_pk(workspace_id))
-            & Key("SK").begins_with(SUPPRESSED_PREFIX),
+            & Key("SK").begins_with(SUPPRESSED_PREFIX + prefix),
             "Limit": limit,
         }
         if cursor is not None:
             sort_key = _decode(cursor)
-            if not sort_key.startswith(SUPPRESSED_PREFIX):
+            if not sort_key.startswith(SUPPRESSED_PREFIX + prefix):
                 raise InvalidCursor(cursor)
             query["ExclusiveStartKey"] = {"PK": workspace_pk(workspace_id), "SK": sort_key}
         response = self.table.query(**query)
