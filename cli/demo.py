@@ -53,6 +53,7 @@ def _demo(args: argparse.Namespace) -> int:
         env = local.env()
         api, key = env["API_URL"], env["API_KEY"]
         print(f"   API {api}, demo workspace {env['WORKSPACE_ID']}")
+        print(f"   Web console {env['CONSOLE_URL']} while the demo runs (API key {key})")
         print("\n3. POST /batch-calls (multipart, as the seed's curl; retries after 3 s)")
         status, batch = _create(api, key, caller, DEMO_AGENT)
         print(f"   {status}: {json.dumps(_summary(batch))}")
@@ -72,7 +73,10 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"   ... the whole report: {report}")
         if final["status"] != "completed":
             return EXIT_REJECTED
-    print("\nDone. `make serve` keeps the product running for curl and the AWS CLI.")
+    print(
+        "\nDone. `make serve` keeps the product running for curl, the AWS CLI and the web "
+        "console at http://127.0.0.1:3000/ (its API key is printed, and in .local/env)."
+    )
     return EXIT_OK
 
 

@@ -71,6 +71,7 @@ def _up(args: argparse.Namespace) -> int:
         env_file = local.write_env_file()
         env = local.env()
         print(f"Batch calls running locally. API: {env['API_URL']}")
+        print(f"Web console: {env['CONSOLE_URL']} (paste the API key below)")
         print(f"Demo workspace {env['WORKSPACE_ID']}, API key: {env['API_KEY']}")
         print(f"Settings for curl and the AWS CLI are in {env_file}: set -a; . {env_file}")
         print("Ctrl-C stops it.", flush=True)

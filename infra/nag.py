@@ -119,7 +119,7 @@ SUPPRESSIONS = [
         id="AwsSolutions-APIG3",
         reason=(
             "No WAF web ACL by default (about $6 a month before requests): every route but "
-            "the two public ones needs an API key, the stage is throttled, and the webhook "
+            "the public ones needs an API key, the stage is throttled, and the webhook "
             "checks signatures. Attach a web ACL to the stage if the API faces abuse."
         ),
     ),
@@ -135,7 +135,9 @@ SUPPRESSIONS = [
 
 # The routes without the authorizer (infra.resources.ROUTES, public=True).
 PUBLIC_ROUTE_REASON = (
-    "Public by design: GET /openapi.json is the API's description, and POST "
+    "Public by design: GET /openapi.json is the API's description, GET / and GET "
+    "/console/{asset+} are the web console's static files (no data: the page calls the "
+    "API with the key its user pastes), and POST "
     "/provider-events/{provider} is the telephony providers' webhook, which verifies "
     "every request's signature itself (providers cannot send our API keys)."
 )

@@ -351,6 +351,11 @@ WEBHOOK_FUNCTION = FunctionSpec(
     max_concurrency=20,
 )
 
+# The web console's static files (public routes below); it touches no resource.
+CONSOLE_FUNCTION = FunctionSpec(
+    "ConsoleFunction", f"{PACKAGE}.handlers.console.lambda_handler", 10, 256, {}
+)
+
 FUNCTIONS = (
     API_FUNCTION,
     AUTHORIZER_FUNCTION,
@@ -366,6 +371,7 @@ FUNCTIONS = (
     CONTACT_EVENTS_FUNCTION,
     SIMULATOR_FUNCTION,
     WEBHOOK_FUNCTION,
+    CONSOLE_FUNCTION,
 )
 
 BATCH_ROUND = StateMachineSpec(
@@ -438,6 +444,10 @@ ROUTES: tuple[RouteSpec, ...] = (
     RouteSpec("ANY", "/", API_FUNCTION.logical_id),
     RouteSpec("ANY", "/{proxy+}", API_FUNCTION.logical_id),
     RouteSpec("GET", "/openapi.json", API_FUNCTION.logical_id, public=True),
+    # The web console: the page and its files, no data (the page asks the API with the
+    # key its user pastes).
+    RouteSpec("GET", "/", CONSOLE_FUNCTION.logical_id, public=True),
+    RouteSpec("GET", "/console/{asset+}", CONSOLE_FUNCTION.logical_id, public=True),
     # Providers' status callbacks: signed, and never throttled by the users' traffic
     # (Twilio does not retry a refused status callback).
     RouteSpec(

@@ -137,6 +137,8 @@ class BatchCallsStack(Stack):
         suppress_reviewed_findings(self)
         outputs = {
             "ApiUrl": api.rest_api.url,
+            # The web console: GET / of the API (infra.resources.ROUTES).
+            "ConsoleUrl": api.rest_api.url,
             "BucketName": storage.bucket.bucket_name,
             "TableName": storage.tables[resources.MAIN_TABLE.logical_id].table_name,
             "StateMachineArn": state_machine.state_machine_arn,

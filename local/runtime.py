@@ -38,6 +38,8 @@ class LocalRuntime:
         """What a shell needs to use this runtime with curl and the AWS CLI."""
         return {
             "API_URL": self.gateway.url,
+            # The web console: GET / of the API.
+            "CONSOLE_URL": self.gateway.url + "/",
             "API_KEY": self.demo.api_key,
             # Signs the demo workspace's webhooks (docs/events.md).
             "WEBHOOK_SECRET": self.demo.workspace.webhook_secret or "",

@@ -1,0 +1,251 @@
+"""A person's way through the console, in headless Chromium against the local product:
+the key prompt, a batch created from a file and watched to completion, its report
+downloaded, a validation error, pause / edit / resume / stop, the suppression list, a
+refused key, and the phone layout. Every page is screenshotted."""
+
+import csv
+import io
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.api.client import Client
+from tests.console.conftest import PHONE, sign_in
+
+# Calls the simulator ends at once; the first row needs a retry.
+QUICK_CSV = (
+    "phone_number,customer_name,sim_outcomes,sim_duration_seconds\n"
+    '+919876543210,Priya Sharma,"no_answer,completed",0.2\n'
+    "+919123456789,Rahul Mehra,completed,0.2\n"
+    "+14155550101,Jordan Lee,voicemail,0.2\n"
+)
+# Calls that last long enough to pause the batch while they run.
+SLOW_CSV = "phone_number,customer_name,sim_duration_seconds\n" + "".join(
+    f"+1415555{n:04d},Caller {n},20\n" for n in range(300, 320)
+)
+
+
+def _file(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_key_is_asked_once_and_kept_out_of_addresses(
+    page: Page, console_url: str, api_key: str, screenshots: Path
+) -> None:
+    page.goto(console_url)
+    expect(page.get_by_role("heading", name="Your API key")).to_be_visible()
+    page.screenshot(path=screenshots / "01-key-prompt.png")
+    sign_in(page, console_url, api_key)
+    expect(page.get_by_role("heading", name="Batches")).to_be_visible()
+    assert api_key not in page.url
+    assert page.evaluate("sessionStorage.getItem('batch-calls.api-key')") == api_key
+    page.get_by_role("link", name="Suppression list").click()
+    expect(page.get_by_role("heading", name="Suppression list")).to_be_visible()
+    page.reload()  # the same tab keeps the key
+    expect(page.get_by_role("heading", name="Suppression list")).to_be_visible()
+
+
+def test_create_from_a_file_watch_it_complete_and_download_the_report(
+    page: Page, *, console_url: str, api_key: str, screenshots: Path, tmp_path: Path, client: Client
+) -> None:
+    batches_before = client.request("GET", "/batch-calls?limit=1").body["meta"]["total"]
+    sign_in(page, console_url, api_key, "#/new")
+    page.get_by_label("Name").fill("Console follow-up")
+    page.get_by_label("Agent").fill("agt_demo")
+    page.get_by_label("From number").fill("+912234567890")
+    page.get_by_label("Contact file").set_input_files(_file(tmp_path, "leads.csv", QUICK_CSV))
+    page.get_by_label("Concurrent calls").fill("3")
+    page.get_by_label("Max retries").fill("1")
+    page.get_by_label("Wait between attempts (minutes)").fill("0.02")
+    page.get_by_role("button", name="Preview").click()
+
+    preview = page.get_by_role("region", name="Preview")
+    expect(preview.locator("dd").nth(1)).to_have_text("3")  # rows to call
+    expect(preview.get_by_role("cell", name="found")).to_have_count(1)  # {{customer_name}}
+    expect(preview).to_contain_text("IN 2, US 1")
+    page.screenshot(path=screenshots / "02-new-batch-preview.png", full_page=True)
+    assert client.request("GET", "/batch-calls?limit=1").body["meta"]["total"] == batches_before
+
+    page.get_by_role("button", name="Create batch").click()
+    expect(page.get_by_role("heading", name="Console follow-up")).to_be_visible()
+    expect(page.locator(".summary .badge")).to_have_text("completed", timeout=90_000)
+    expect(page.get_by_role("table").get_by_role("row")).to_have_count(4)  # header + 3
+    page.screenshot(path=screenshots / "03-batch-completed.png", full_page=True)
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download report").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
+    assert [(r["customer_name"], r["final_status"], r["attempts_made"]) for r in rows] == [
+        ("Priya Sharma", "completed", "2"),
+        ("Rahul Mehra", "completed", "1"),
+        ("Jordan Lee", "voicemail", "1"),
+    ]
+    expect(page.get_by_text(f"Report downloaded: {saved.name}")).to_be_visible()
+
+
+def test_a_validation_error_is_shown_as_the_api_words_it(
+    page: Page, *, console_url: str, api_key: str, screenshots: Path, tmp_path: Path, client: Client
+) -> None:
+    bad = "phone_number,customer_name\n12345,A\n+44 20 7946 0958,B\n9876543210,C\n"
+    sign_in(page, console_url, api_key, "#/new")
+    page.get_by_label("Agent").fill("agt_demo")
+    page.get_by_label("From number").fill("+912234567890")
+    page.get_by_label("Contact file").set_input_files(_file(tmp_path, "bad.csv", bad))
+    page.get_by_role("button", name="Preview").click()
+
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("2 of 3 rows failed validation")
+    expect(alert.get_by_role("listitem").filter(has_text="invalid_phone_number")).to_contain_text(
+        "Rows 2"
+    )
+    expect(alert.get_by_role("listitem").filter(has_text="unsupported_country")).to_contain_text(
+        "(GB)"
+    )
+    # Word for word what the API answers.
+    api = client.create(csv=bad, path="/batch-calls/validate").body
+    expect(alert.locator(".error-message")).to_have_text(api["message"])
+    expect(page.get_by_role("button", name="Create batch")).to_have_count(0)
+    page.screenshot(path=screenshots / "04-validation-error.png", full_page=True)
+
+
+def test_pause_edit_resume_and_stop_a_batch(
+    page: Page, console_url: str, api_key: str, screenshots: Path, client: Client
+) -> None:
+    created = client.create(
+        {"name": "Long calls", "max_concurrent_calls": "2", "from_phone_number": "+14155550100"},
+        csv=SLOW_CSV,
+    )
+    assert created.status == 201, created.body
+    batch_id = created.body["id"]
+    sign_in(page, console_url, api_key, f"#/batch/{batch_id}")
+    badge = page.locator(".summary .badge")
+    expect(badge).to_have_text("running", timeout=30_000)
+
+    page.get_by_role("button", name="Pause").click()
+    expect(badge).to_have_text("paused")
+    page.get_by_role("button", name="Edit settings").click()
+    page.get_by_label("Concurrent calls").fill("4")
+    page.get_by_label("Priority").fill("8")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_text("Settings saved.")).to_be_visible()
+    settings = client.request("GET", f"/batch-calls/{batch_id}").body
+    assert (settings["max_concurrent_calls"], settings["priority"]) == (4, 8)
+    page.screenshot(path=screenshots / "05-batch-paused.png", full_page=True)
+
+    page.get_by_role("button", name="Resume").click()
+    expect(badge).not_to_have_text("paused")
+    assert client.request("GET", f"/batch-calls/{batch_id}").body["status"] != "paused"
+
+    page.get_by_role("button", name="Stop", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Stop this batch?")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Keep it").click()  # asked first, nothing happens
+    expect(badge).not_to_have_text("cancelled")
+    page.get_by_role("button", name="Stop", exact=True).click()
+    dialog.get_by_role("button", name="Stop the batch").click()
+    expect(badge).to_have_text("cancelled")
+    assert client.request("GET", f"/batch-calls/{batch_id}").body["status"] == "cancelled"
+
+
+def test_recipients_are_filtered_by_status_and_paged_by_cursor(
+    page: Page, console_url: str, api_key: str, client: Client
+) -> None:
+    many = "phone_number,customer_name\n" + "".join(
+        f"+1212555{n:04d},Person {n}\n" for n in range(100, 160)
+    )
+    created = client.create(
+        {"from_phone_number": "+14155550100", "start": "false", "name": "Sixty"}, csv=many
+    )
+    assert created.status == 201, created.body
+    sign_in(page, console_url, api_key, f"#/batch/{created.body['id']}")
+    rows = page.locator("table.recipients tbody tr")
+    expect(rows).to_have_count(50)
+    expect(rows.first).to_contain_text("+12125550100")
+    page.get_by_role("button", name="Next").click()
+    expect(rows).to_have_count(10)
+    expect(page.get_by_text("Page 2")).to_be_visible()
+    page.get_by_role("button", name="Previous").click()
+    expect(rows).to_have_count(50)
+    page.get_by_label("Status", exact=True).last.select_option("completed")
+    expect(page.get_by_text("No recipients here (yet).")).to_be_visible()
+
+
+def test_the_suppression_list_adds_uploads_searches_and_removes(
+    page: Page, console_url: str, api_key: str, screenshots: Path, tmp_path: Path
+) -> None:
+    sign_in(page, console_url, api_key, "#/suppression")
+    main = page.get_by_role("main")
+    page.get_by_label("Numbers to add").fill("+14155550901\n+14155550902, +12125550903")
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(main.get_by_text("Added 3 numbers (0 already listed).")).to_be_visible()
+    upload = _file(tmp_path, "dnc.csv", "phone_number\n+14155550904\nnot a number\n")
+    page.get_by_label("Upload a file").set_input_files(upload)
+    page.get_by_role("button", name="Upload", exact=True).click()
+    expect(main.get_by_text("Rows without a valid number: 3")).to_be_visible()
+
+    page.get_by_label("Number starts with").fill("+1415555090")
+    page.get_by_role("button", name="Search").click()
+    table = page.locator("table.suppressed tbody tr")
+    expect(table).to_have_count(3)
+    page.screenshot(path=screenshots / "06-suppression-list.png", full_page=True)
+    page.get_by_role("button", name="Remove +14155550902").click()
+    expect(main.get_by_text("Removed +14155550902.")).to_be_visible()
+    expect(table).to_have_count(2)
+    page.get_by_role("button", name="Remove +14155550902").wait_for(state="detached")
+
+
+def test_a_refused_key_sends_the_user_back_to_the_prompt(page: Page, console_url: str) -> None:
+    sign_in(page, console_url, "not-a-key")
+    expect(page.get_by_role("alert")).to_contain_text("The API refused the key (401")
+    expect(page.get_by_label("API key")).to_be_focused()
+    assert page.evaluate("sessionStorage.getItem('batch-calls.api-key')") is None
+
+
+def test_every_control_is_labelled_and_reachable_by_keyboard(
+    page: Page, console_url: str, api_key: str
+) -> None:
+    sign_in(page, console_url, api_key, "#/new")
+    expect(page.get_by_role("heading", name="New batch")).to_be_visible()
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll('input, select, textarea')]
+            .filter((c) => c.type !== 'hidden' && c.labels.length === 0
+                    && !c.getAttribute('aria-label'))
+            .map((c) => c.name)"""
+    )
+    assert unlabelled == []
+    page.get_by_label("Name").focus()
+    page.keyboard.type("Typed")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.name") == "agent_id"
+
+
+def test_the_phone_layout_fits_the_screen(
+    page: Page, console_url: str, api_key: str, screenshots: Path, client: Client
+) -> None:
+    assert client.create({"name": "On a phone"}).status == 201
+    page.set_viewport_size(PHONE)
+    sign_in(page, console_url, api_key)
+    expect(page.get_by_role("link", name="On a phone")).to_be_visible()
+    for route in ("#/batches", "#/new", "#/suppression"):
+        page.goto(console_url + route)
+        page.get_by_role("heading", level=1).first.wait_for()
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, (route, overflow)
+    page.goto(console_url + "#/batches")
+    expect(page.get_by_role("link", name="On a phone")).to_be_visible()
+    page.screenshot(path=screenshots / "07-phone-batches.png", full_page=True)
+
+
+def test_the_page_is_served_with_a_strict_content_security_policy(
+    page: Page, console_url: str
+) -> None:
+    response = page.goto(console_url)
+    assert response is not None
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self'" in policy
+    assert "connect-src 'self'" in policy
+    assert page.evaluate("document.scripts.length") == 1
