@@ -23,7 +23,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+# The console's browser tests (tests/console/) drive Debian's chromium; we run as root.
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+
+unit: $(STAMP) $(CHROMIUM)
 	$(BIN)/pytest
 
 test: lint typecheck unit

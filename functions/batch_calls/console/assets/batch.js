@@ -110,7 +110,7 @@ export function batchView(view, query, batchId) {
         h("dt", {}, "Variables"), h("dd", {}, (batch.variables || []).join(", ") || "—")),
       EDITABLE.has(batch.status)
         ? h("button", { type: "button", class: "secondary", onclick: edit }, "Edit settings")
-        : h("p", { class: "hint" }, "Pause the batch to change its settings."),
+        : FINAL.has(batch.status) ? null : h("p", { class: "hint" }, "Pause the batch to change its settings."),
     );
   }
 
