@@ -221,6 +221,13 @@ def test_every_control_is_labelled_and_reachable_by_keyboard(
     page.keyboard.type("Typed")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.name") == "agent_id"
+    # A status filter chosen with the arrow keys filters, and keeps the focus.
+    page.get_by_role("link", name="Batches", exact=True).click()
+    page.get_by_label("Status").focus()
+    page.keyboard.press("ArrowDown")
+    page.wait_for_url("**#/batches?status=initiated")
+    expect(page.get_by_label("Status")).to_be_focused()
+    expect(page.get_by_label("Status")).to_have_value("initiated")
 
 
 def test_the_phone_layout_fits_the_screen(

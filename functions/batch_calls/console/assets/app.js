@@ -29,6 +29,8 @@ function route() {
 }
 
 function render({ focus = true, refused = null } = {}) {
+  // A control that changed the address (a filter) keeps the focus in the new rendering.
+  const focusedId = main.contains(document.activeElement) ? document.activeElement.id : "";
   rendering += 1;
   const current = rendering;
   main.replaceChildren();
@@ -48,7 +50,9 @@ function render({ focus = true, refused = null } = {}) {
     if (link.hasAttribute("aria-current")) link.setAttribute("aria-current", "page");
   }
   const page = found.view(main, found.query, ...found.params);
-  if (focus) main.focus();
+  const kept = focusedId && document.getElementById(focusedId);
+  if (kept) kept.focus();
+  else if (focus) main.focus();
   poll(page, current);
 }
 

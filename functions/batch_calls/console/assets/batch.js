@@ -36,6 +36,7 @@ export function batchView(view, query, batchId) {
       announce(`Batch ${label}`);
       fill(message, h("p", { class: "ok" }, `Batch ${label}.`));
       show();
+      controls.querySelector("button")?.focus(); // the button pressed may be gone
     } catch (error) {
       fill(message, errorBox(error));
     }

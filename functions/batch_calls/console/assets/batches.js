@@ -17,7 +17,7 @@ export function batchesView(view, query) {
   };
   const filter = h(
     "select",
-    { onchange: (event) => go({ status: event.target.value, page: "1" }) },
+    { id: "batch-status-filter", onchange: (event) => go({ status: event.target.value, page: "1" }) },
     h("option", { value: "" }, "Any status"),
     BATCH_STATUSES.map((s) => h("option", { value: s, selected: s === status }, s)),
   );

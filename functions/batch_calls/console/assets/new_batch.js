@@ -93,6 +93,11 @@ export function newBatchView(view) {
       (file ? form.elements.agent_id : fileInput).focus();
       return;
     }
+    if (form.elements.when.value === "later" && !form.elements.scheduled_at.value) {
+      fill(preview, errorBox(new Error("Give the start time, or choose Now.")));
+      form.elements.scheduled_at.focus();
+      return;
+    }
     submit.disabled = true;
     try {
       if (!previewed) {
