@@ -99,7 +99,8 @@ def _embedded(runtime: LocalRuntime) -> Wiring:
         name = aws.physical_name(spec.logical_id)
         configuration = lam.get_function_configuration(FunctionName=name)
         functions[spec.logical_id] = (
-            sorted(configuration["Environment"]["Variables"]),
+            # moto leaves Environment out of a function that has none (the console's).
+            sorted(configuration.get("Environment", {}).get("Variables", {})),
             configuration["Timeout"],
             configuration["MemorySize"],
             lam.get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions"),
