@@ -5,8 +5,8 @@ synthesised template with these skipped: any other finding fails the tests."""
 SKIPPED_CHECKS = {
     "CKV_AWS_115": (
         "concurrency is bounded where it protects the API (FunctionSpec.max_concurrency: "
-        "dial, reconcile, sweep and the queue consumers); the API and its authorizer are "
-        "left unreserved on purpose, a reservation would cap them"
+        "dial, reconcile, sweep, the queue consumers and the console's files); the API "
+        "and its authorizer are left unreserved on purpose, a reservation would cap them"
     ),
     "CKV_AWS_116": (
         "a dead-letter queue only serves asynchronous invocations: the queue consumers' "
@@ -52,7 +52,9 @@ SKIPPED_CHECKS = {
         "stale progress, and the authorizer has no identity source to key a cache on"
     ),
     "CKV_AWS_59": (
-        "the two public methods are public by design: GET /openapi.json (the API's "
-        "document) and the providers' signed status callbacks, verified by the function"
+        "the public methods are public by design: GET /openapi.json (the API's "
+        "document), the web console's static files (GET / and GET /console/{asset+}: no "
+        "data, the page calls the API with its user's key) and the providers' signed "
+        "status callbacks, verified by the function"
     ),
 }

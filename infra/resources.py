@@ -351,9 +351,15 @@ WEBHOOK_FUNCTION = FunctionSpec(
     max_concurrency=20,
 )
 
-# The web console's static files (public routes below); it touches no resource.
+# The web console's static files (public routes below); it touches no resource. Public,
+# so bounded: a flood of page loads cannot take the account's concurrency.
 CONSOLE_FUNCTION = FunctionSpec(
-    "ConsoleFunction", f"{PACKAGE}.handlers.console.lambda_handler", 10, 256, {}
+    "ConsoleFunction",
+    f"{PACKAGE}.handlers.console.lambda_handler",
+    10,
+    256,
+    {},
+    max_concurrency=10,
 )
 
 FUNCTIONS = (
