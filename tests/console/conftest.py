@@ -1,7 +1,8 @@
 """The web console in headless Chromium (Debian's `chromium`, installed by `make test`)
 against the whole product on the embedded AWS, as `batch-calls local up` serves it.
 
-Screenshots of each page go to the session's output directory (printed at the end).
+Screenshots of each page go to build/console-screenshots/ (printed at the end): kept
+until the next run, where pytest's temporary directories are pruned after three runs.
 """
 
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "console-screenshots"
 LAPTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
@@ -51,8 +53,11 @@ def client(product: runtime.LocalRuntime, api_key: str) -> Client:
 
 
 @pytest.fixture(scope="package")
-def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    folder = tmp_path_factory.mktemp("console-screenshots", numbered=False)
+def screenshots() -> Iterator[Path]:
+    folder = SCREENSHOTS
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.png"):
+        old.unlink()
     yield folder
     print(f"\nconsole screenshots: {folder}")
 
