@@ -5,6 +5,8 @@ refused key, and the phone layout. Every page is screenshotted."""
 
 import csv
 import io
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -233,11 +235,12 @@ def test_every_control_is_labelled_and_reachable_by_keyboard(
 def test_the_phone_layout_fits_the_screen(
     page: Page, console_url: str, api_key: str, screenshots: Path, client: Client
 ) -> None:
-    assert client.create({"name": "On a phone"}).status == 201
+    created = client.create({"name": "On a phone"})
+    assert created.status == 201, created.body
     page.set_viewport_size(PHONE)
     sign_in(page, console_url, api_key)
     expect(page.get_by_role("link", name="On a phone")).to_be_visible()
-    for route in ("#/batches", "#/new", "#/suppression"):
+    for route in ("#/batches", "#/new", "#/suppression", f"#/batch/{created.body['id']}"):
         page.goto(console_url + route)
         page.get_by_role("heading", level=1).first.wait_for()
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
@@ -256,3 +259,27 @@ def test_the_page_is_served_with_a_strict_content_security_policy(
     assert "script-src 'self'" in policy
     assert "connect-src 'self'" in policy
     assert page.evaluate("document.scripts.length") == 1
+
+
+def test_a_scheduled_batch_says_when_it_starts_and_can_be_edited(
+    page: Page, console_url: str, api_key: str, client: Client
+) -> None:
+    later = (datetime.now(UTC) + timedelta(hours=2)).replace(microsecond=0)
+    created = client.create({"name": "Tonight", "scheduled_at": later.isoformat()})
+    assert created.status == 201, created.body
+    sign_in(page, console_url, api_key, f"#/batch/{created.body['id']}")
+    expect(page.locator(".summary .badge")).to_have_text("scheduled")
+    waiting = page.locator(".waiting")
+    expect(waiting).to_contain_text("Scheduled: the first calls start at")
+    expect(waiting.locator("time")).to_have_attribute(
+        "datetime", re.compile(later.strftime("%Y-%m-%dT%H:%M"))
+    )
+    page.get_by_role("button", name="Edit settings").click()
+    page.get_by_label("Name").fill("Tonight, renamed")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_role("heading", name="Tonight, renamed")).to_be_visible()
+    assert (
+        client.request("GET", f"/batch-calls/{created.body['id']}")
+        .body["scheduled_at"]
+        .startswith(later.strftime("%Y-%m-%dT%H:%M"))
+    )
