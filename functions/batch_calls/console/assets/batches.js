@@ -8,9 +8,10 @@ const ACTIVE = new Set(["initiated", "scheduled", "running"]);
 
 export function batchesView(view, query) {
   const status = query.get("status") || "";
+  const tag = query.get("tag") || "";
   const page = Math.max(1, Number(query.get("page")) || 1);
   const go = (changes) => {
-    const next = new URLSearchParams({ status, page: String(page), ...changes });
+    const next = new URLSearchParams({ status, tag, page: String(page), ...changes });
     for (const [name, value] of [...next]) if (!value || (name === "page" && value === "1")) next.delete(name);
     const text = next.toString();
     location.hash = `#/batches${text ? `?${text}` : ""}`;
@@ -24,13 +25,16 @@ export function batchesView(view, query) {
   const results = h("div", { class: "results" }, h("p", {}, "Loading…"));
   view.append(
     h("div", { class: "heading" }, h("h1", {}, "Batches"), h("a", { class: "button", href: "#/new" }, "New batch")),
-    h("div", { class: "toolbar" }, field("Status", filter)),
+    h("div", { class: "toolbar" }, field("Status", filter),
+      tag ? h("p", { class: "tag-filter" }, "Tag: ", h("strong", {}, tag), " ",
+        h("button", { type: "button", class: "secondary", onclick: () => go({ tag: "", page: "1" }) }, "Show every tag"))
+        : null),
     results,
   );
 
   async function load() {
     try {
-      const list = await call("GET", "/batch-calls", { query: { status, page, limit: PAGE_SIZE } });
+      const list = await call("GET", "/batch-calls", { query: { status, tag, page, limit: PAGE_SIZE } });
       fill(results, table(list.data), pager(list.meta, go));
       return list.data.some((batch) => ACTIVE.has(batch.status));
     } catch (error) {

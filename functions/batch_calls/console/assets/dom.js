@@ -77,9 +77,14 @@ export function statusBadge(status) {
   return h("span", { class: `badge badge-${status}` }, status.replace("_", " "));
 }
 
+// A batch's tags (seed 003's), each a link to the batches with that tag.
 export function tagList(tags) {
   if (!Array.isArray(tags) || tags.length === 0) return null;
-  return h("ul", { class: "tags", "aria-label": "Tags" }, tags.map((tag) => h("li", {}, String(tag))));
+  return h(
+    "ul",
+    { class: "tags", "aria-label": "Tags" },
+    tags.map((tag) => h("li", {}, h("a", { href: `#/batches?tag=${encodeURIComponent(tag)}` }, String(tag)))),
+  );
 }
 
 // An error as the API words it; a contact file's rows grouped by reason.
