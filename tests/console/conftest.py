@@ -74,7 +74,8 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=LAPTOP, accept_downloads=True)
+    # UTC: the times typed into the pages are read in the browser's zone.
+    context = browser.new_context(viewport=LAPTOP, accept_downloads=True, timezone_id="UTC")
     context.set_default_timeout(15_000)
     opened = context.new_page()
     yield opened

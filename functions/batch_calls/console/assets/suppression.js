@@ -1,6 +1,7 @@
 // The workspace's suppression list: numbers never to call. Add, upload, search, remove.
 import { call } from "./api.js";
 import { announce, errorBox, field, fill, h, time } from "./dom.js";
+import { isoFromLocalInput } from "./settings.js";
 
 const PAGE_SIZE = 50;
 
@@ -20,6 +21,21 @@ export function suppressionView(view) {
     refresh();
   };
 
+  // How the numbers added next are listed: a label of their source, and an end.
+  const label = h("input", { type: "text", name: "source", autocomplete: "off" });
+  const until = h("input", { type: "datetime-local", name: "expires_at" });
+  const listing = () => {
+    const chosen = { source: label.value.trim(), expires_at: isoFromLocalInput(until.value) };
+    return Object.fromEntries(Object.entries(chosen).filter(([, value]) => value));
+  };
+  const listingFields = h(
+    "fieldset",
+    { class: "listing" },
+    h("legend", {}, "How the numbers added are listed (optional)"),
+    field("Source label", label, "Where they come from, such as dnc-extract-2026-12 (default: api or upload)."),
+    field("Held until (your local time)", until, "Empty: for good."),
+  );
+
   const numbers = h("textarea", { name: "numbers", rows: 3, required: true, autocomplete: "off" });
   const addForm = h(
     "form",
@@ -29,7 +45,7 @@ export function suppressionView(view) {
         event.preventDefault();
         const list = numbers.value.split(/[\s,;]+/).filter(Boolean);
         try {
-          added(await call("POST", "/suppression-list", { json: { phone_numbers: list } }));
+          added(await call("POST", "/suppression-list", { json: { phone_numbers: list, ...listing() } }));
           numbers.value = "";
         } catch (error) {
           show(errorBox(error));
@@ -52,6 +68,7 @@ export function suppressionView(view) {
           return;
         }
         const data = new FormData();
+        for (const [name, value] of Object.entries(listing())) data.append(name, value);
         data.append("file", file.files[0], file.files[0].name);
         try {
           added(await call("POST", "/suppression-list/upload", { form: data }));
@@ -108,12 +125,13 @@ export function suppressionView(view) {
         list.data.length === 0
           ? h("p", {}, prefix ? `No number starting with ${prefix}.` : "The list is empty.")
           : h("div", { class: "table-wrap" }, h("table", { class: "suppressed" },
-              h("thead", {}, h("tr", {}, ["Number", "Source", "Added", ""].map((t) => h("th", { scope: "col" }, t)))),
+              h("thead", {}, h("tr", {}, ["Number", "Source", "Added", "Held until", ""].map((t) => h("th", { scope: "col" }, t)))),
               h("tbody", {}, list.data.map((entry) =>
                 h("tr", {},
                   h("td", { "data-label": "Number" }, entry.phone_number),
                   h("td", { "data-label": "Source" }, entry.source),
                   h("td", { "data-label": "Added" }, time(entry.added_at)),
+                  h("td", { "data-label": "Held until" }, entry.expires_at ? time(entry.expires_at) : "for good"),
                   h("td", {}, h("button", { type: "button", class: "secondary",
                     "aria-label": `Remove ${entry.phone_number}`, onclick: () => remove(entry.phone_number) }, "Remove"))))))),
       );
@@ -125,6 +143,7 @@ export function suppressionView(view) {
   view.append(
     h("h1", {}, "Suppression list"),
     h("p", {}, "Numbers of this workspace never to call. Adding a number also skips it in running batches."),
+    listingFields,
     h("div", { class: "forms" }, addForm, uploadForm),
     message,
     h("section", { "aria-labelledby": "listed-title" },
