@@ -33,6 +33,15 @@ OPERATIONS: dict[tuple[str, str], set[int]] = {
     ("get", "/suppression-list"): {200, 400},
     ("post", "/suppression-list/upload"): {200, 400, 413, 415},
     ("delete", "/suppression-list/{phone_number}"): {200, 400, 404},
+    ("post", "/api/v1/batch"): {201, 400, 404},
+    ("get", "/api/v1/batch/{batch_id}/status"): {200, 400, 404},
+    ("post", "/api/call/createBatch"): {201, 400, 403, 404, 409},
+    ("post", "/api/call/addContacts"): {200, 400, 403, 404, 409},
+    ("post", "/api/call/startBatch"): {200, 400, 403, 404, 409},
+    ("post", "/api/call/updateBatch"): {200, 400, 403, 404, 409},
+    ("get", "/api/call/batches/{user_id}"): {200, 400, 403, 404, 409},
+    ("get", "/phone-numbers"): {200},
+    ("get", "/me"): {200, 404},
 }
 
 
@@ -107,6 +116,7 @@ def test_success_bodies_are_the_views_with_every_field_required(document: dict[s
         "next_attempt_at",
         "waiting_for",
         "rerun_of",
+        "timezone",
     }
     assert set(schemas["Counts"]["required"]) == {
         "total",
@@ -188,3 +198,31 @@ def test_the_api_key_goes_in_x_api_key_or_as_a_bearer_token(document: dict[str, 
     }
     assert document["security"] == [{"apiKey": []}, {"bearer": []}]
     assert document["paths"]["/openapi.json"]["get"]["security"] == []
+
+
+def test_every_body_is_a_named_schema_with_its_fields_described(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    assert not [name for name in schemas if name.startswith("Body_")]  # generated names
+    create = document["paths"]["/batch-calls"]["post"]["requestBody"]["content"]
+    assert create["multipart/form-data"]["schema"] == {"$ref": "#/components/schemas/BatchForm"}
+    assert create["application/json"]["schema"]["anyOf"] == [
+        {"$ref": "#/components/schemas/OurBatchRequest"},
+        {"$ref": "#/components/schemas/DialgenBatchRequest"},
+    ]
+    form = schemas["BatchForm"]
+    assert form["required"] == ["agent_id"]
+    assert form["examples"][0]["name"] == "May Follow-Up Campaign"  # seed 000's
+    assert all(field.get("description") for name, field in form["properties"].items())
+    for name in ("OurBatchRequest", "DialgenBatchRequest", "NexusCreateBatch"):
+        assert schemas[name]["examples"], name
+        assert schemas[name]["additionalProperties"] is False, name
+    assert set(schemas["DialgenBatchRequest"]["required"]) == {"agentId", "contacts"}
+    assert set(schemas["NexusCreateBatch"]["required"]) == {"batchName", "callingNumbers"}
+    options = schemas["DialgenOptions"]["properties"]
+    assert {"priority", "scheduledStartTime", "timezone", "tags", "retryStrategy"} <= set(options)
+    seed_routes = [path for path in document["paths"] if path.startswith("/api/")]
+    for path in seed_routes:
+        for operation in document["paths"][path].values():
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if body is not None:
+                assert list(body["schema"]) == ["$ref"], path

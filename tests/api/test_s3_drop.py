@@ -1,6 +1,7 @@
 """The S3 drop: a file under incoming/ becomes the same batch the API would create."""
 
 import json
+from typing import Any
 
 from batch_calls import store
 from batch_calls.logic.admin import NewWorkspace
@@ -42,26 +43,44 @@ def test_a_dropped_file_creates_one_batch_even_when_delivered_twice(
     assert len(_dropped_batches(client)) == 1
 
 
-def test_a_rejected_drop_gets_the_apis_400_body_beside_it(
-    aws: EmbeddedAws, tenant: NewWorkspace
-) -> None:
-    key = "incoming/bad-list.csv"
-    metadata = {**METADATA, "workspace-id": tenant.workspace.workspace_id}
-    _drop(aws, key, b"phone_number,customer_name\n12345,A\n", metadata)
+def _rejection(aws: EmbeddedAws, key: str) -> dict[str, Any]:
     s3 = aws.client("s3")
     bucket = store.blobs().bucket
 
-    def rejection() -> dict[str, object] | None:
+    def rejection() -> dict[str, Any] | None:
         try:
-            body = s3.get_object(Bucket=bucket, Key="rejected/bad-list.csv.errors.json")["Body"]
+            body = s3.get_object(Bucket=bucket, Key=f"rejected/{key}.errors.json")["Body"]
         except s3.exceptions.NoSuchKey:
             return None
         return dict(json.loads(body.read()))
 
-    body = wait_until(rejection, timeout=15)
+    return wait_until(rejection, timeout=15)
+
+
+def test_a_rejected_drop_gets_the_apis_400_body_beside_it(
+    aws: EmbeddedAws, tenant: NewWorkspace
+) -> None:
+    metadata = {**METADATA, "workspace-id": tenant.workspace.workspace_id}
+    _drop(aws, "incoming/bad-list.csv", b"phone_number,customer_name\n12345,A\n", metadata)
+    body = _rejection(aws, "bad-list.csv")
     assert body["error"] == "validation_failed"
     assert body["errors"][0]["reason"] == "invalid_phone_number"
     assert body["errors"][0]["rows"] == [2]
+
+
+def test_drop_metadata_is_read_by_the_settings_description(
+    aws: EmbeddedAws, tenant: NewWorkspace, client: Client
+) -> None:
+    folder = f"incoming/{tenant.workspace.workspace_id}"
+    typed = {**METADATA, "name": "Dropped", "priority": "8", "tags": "a,b", "dedupe": "false"}
+    _drop(aws, f"{folder}/typed.csv", CSV.encode(), typed)
+    batch = wait_until(lambda: [b for b in _dropped_batches(client) if b["priority"] == 8])[0]
+    assert (batch["tags"], batch["dedupe"]) == (["a", "b"], False)
+
+    _drop(aws, f"{folder}/misspelt.csv", CSV.encode(), {**METADATA, "max-concurent-calls": "5"})
+    body = _rejection(aws, f"{tenant.workspace.workspace_id}/misspelt.csv")
+    assert body["field"] == "max-concurent-calls"
+    assert body["message"].endswith("did you mean max-concurrent-calls?")
 
 
 def _queue_busy(aws: EmbeddedAws, queue: str) -> bool:

@@ -222,3 +222,40 @@ def test_a_scheduled_at_past_the_end_of_time_is_a_400(gateway: LocalApiGateway) 
     reply = client.request("POST", "/batch-calls", body=body, content_type=content_type)
     assert (reply.status, reply.body.get("field")) == (400, "scheduled_at"), reply.body
     assert client.request("GET", "/batch-calls").status == 200
+
+
+def test_the_seeds_routes_answer_as_documented(
+    openapi: BaseSchema, gateway: LocalApiGateway, tenant: NewWorkspace
+) -> None:
+    """The seed routes' success bodies, with real batches, checked against the document."""
+    api = Api(openapi, gateway, tenant.api_key)
+    me = api("GET", "/me", 200)
+    numbers = api("GET", "/phone-numbers", 200)["data"]
+    contacts = [{"phoneNumber": "+14155550101", "customer_name": "Jane", "metadata": {"a": 1}}]
+    options = {"priority": 3, "tags": ["schemathesis"], "timezone": "UTC"}
+    body = {"agentId": "agt_demo", "userId": me["userId"], "contacts": contacts, "options": options}
+    accepted = api("POST", "/api/v1/batch", 201, body=body)
+    one = {"batch_id": accepted["batchId"]}
+    status = api("GET", "/api/v1/batch/{batch_id}/status", 200, path_parameters=one)
+    assert (status["priority"], status["tags"]) == (3, ["schemathesis"])
+    api("GET", "/api/v1/batch/{batch_id}/status", 404, path_parameters={"batch_id": "batch_x"})
+    ours = api(
+        "POST",
+        "/batch-calls",
+        201,
+        body={**FIELDS, "contacts": contacts, "tags": ["x"]},
+        media_type="application/json",
+    )
+    assert ours["tags"] == ["x"]
+
+    nexus = {"batchName": "Nexus", "callingNumbers": [numbers[0]["id"]], "retry": 1, "delay": 30}
+    batch_id = api("POST", "/api/call/createBatch", 201, body=nexus)["data"]
+    staged = {"batchId": batch_id}
+    api("POST", "/api/call/updateBatch", 200, body={**staged, "allowedDays": [1, 2]})
+    api("POST", "/api/call/addContacts", 200, body={**staged, "contacts": contacts})
+    api("POST", "/api/call/startBatch", 200, body=staged)
+    api("POST", "/api/call/startBatch", 409, body=staged)
+    listed = api("GET", "/api/call/batches/{user_id}", 200, path_parameters={"user_id": me["id"]})
+    assert batch_id in [b["_id"] for b in listed["data"]]
+    api("GET", "/api/call/batches/{user_id}", 403, path_parameters={"user_id": "someone"})
+    api("POST", "/api/call/createBatch", 400, body={"batchName": "no numbers"})

@@ -2,6 +2,8 @@
 
 import re
 import secrets
+import unicodedata
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -9,9 +11,13 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -22,6 +28,21 @@ MAX_RETRY_WAIT_MINUTES = 7 * 24 * 60
 MAX_CALLS_PER_SECOND = 1000
 MAX_CALLER_NUMBERS = 100
 DEFAULT_PRIORITY, MAX_PRIORITY = 5, 10
+MAX_BLACKOUT_DATES = 366
+MAX_TAGS, MAX_TAG_LENGTH = 20, 64
+MAX_PHONE_NUMBER_LENGTH = 32  # E.164 is 16 characters; room for a caller's spaces
+
+
+def _printable(text: str) -> str:
+    """No control characters (NUL, ESC, CR, LF, TAB, ...): they end up in reports,
+    dashboards and log lines, where they break or forge lines."""
+    if any(unicodedata.category(char) == "Cc" for char in text):
+        raise ValueError("must not contain control characters (such as NUL, ESC or line breaks)")
+    return text
+
+
+# Text a user names something with: printable, and bounded where it is declared.
+Text = Annotated[str, AfterValidator(_printable)]
 
 
 class BatchStatus(StrEnum):
@@ -90,22 +111,32 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-Minutes = Annotated[float, Field(ge=0, le=MAX_RETRY_WAIT_MINUTES)]
+# Numbers and booleans are taken as they are typed (no `true` for 1, no "5" for 5): a
+# form's text is converted by its adapter (logic/settings.py), knowing the setting's type.
+Minutes = Annotated[StrictFloat, Field(ge=0, le=MAX_RETRY_WAIT_MINUTES)]
 
 
 class RetryConfig(_Strict):
     """Seed 000's retry_config, with a wait per outcome (default: the shared interval)."""
 
-    max_retries: int = Field(default=0, ge=0, le=MAX_RETRIES)
+    max_retries: StrictInt = Field(default=0, ge=0, le=MAX_RETRIES)
     retry_interval_minutes: Minutes = 60
-    retry_on_no_answer: bool = True
-    retry_on_busy: bool = True
-    retry_on_voicemail: bool = False
-    retry_on_failed: bool = False
+    retry_on_no_answer: StrictBool = True
+    retry_on_busy: StrictBool = True
+    retry_on_voicemail: StrictBool = False
+    retry_on_failed: StrictBool = False
     no_answer_wait_minutes: Minutes | None = None
     busy_wait_minutes: Minutes | None = None
     voicemail_wait_minutes: Minutes | None = None
     failed_wait_minutes: Minutes | None = None
+
+
+def known_zone(zone: str) -> str:
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{zone!r} is not an IANA time zone such as Asia/Kolkata") from None
+    return zone
 
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -117,19 +148,24 @@ class CallingWindow(_Strict):
     timezone: str = "UTC"
     start: str = "09:00"
     end: str = "18:00"
-    days: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)
-    recipient_local_time: bool = False
+    days: tuple[StrictInt, ...] = (0, 1, 2, 3, 4, 5, 6)
+    recipient_local_time: StrictBool = False
     # Local dates (YYYY-MM-DD) on which the window does not open (public holidays).
-    blackout_dates: tuple[str, ...] = ()
+    blackout_dates: tuple[str, ...] = Field(default=(), max_length=MAX_BLACKOUT_DATES)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _says_something(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data:
+            raise ValueError(
+                'is empty: give at least its start and end, like {"start": "09:00", "end": "17:00"}'
+            )
+        return data
 
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, zone: str) -> str:
-        try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{zone!r} is not an IANA time zone such as Asia/Kolkata") from None
-        return zone
+        return known_zone(zone)
 
     @field_validator("start", "end")
     @classmethod
@@ -204,30 +240,185 @@ class Webhooks(_Strict):
         return url
 
 
-class BatchSettings(_Strict):
-    """What a user chose for a batch; may change while it is paused or scheduled."""
+@dataclass(frozen=True)
+class Names:
+    """How a setting of BatchSettings is named in the request shapes besides ours, and
+    when it may change. Ours (the multipart form, our JSON, PATCH) is its own name; the S3
+    drop's metadata is that name with dashes (retry-config)."""
 
-    name: str = Field(min_length=1, max_length=200)
-    agent_id: str = Field(min_length=1, max_length=100)
-    from_phone_number: str
-    scheduled_at: datetime | None = None
-    max_concurrent_calls: int = Field(default=1, ge=1)
-    retry_config: RetryConfig = RetryConfig()
-    calling_window: CallingWindow | None = None
-    on_invalid_rows: Literal["reject", "skip"] = "reject"
-    dedupe: bool = True
-    webhooks: Webhooks | None = None
+    # Seed 003 (Dialgen JSON): a dotted path such as "options.priority".
+    dialgen: str | None = None
+    # Seed 004 (Nexus JSON): a top-level field.
+    nexus: str | None = None
+    # PATCH may change it while the batch is paused, scheduled or draft...
+    changeable: bool = False
+    # ... and while it runs too (it takes effect within seconds, or touches no call).
+    while_running: bool = False
+
+
+PhoneNumber = Annotated[str, Field(min_length=1, max_length=MAX_PHONE_NUMBER_LENGTH)]
+
+
+class BatchSettings(_Strict):
+    """What a user chose for a batch: THE description of a batch's settings. Every request
+    shape (multipart, JSON, seeds 003 and 004, S3 metadata, PATCH) is read through it,
+    and the API's document, README's defaults table and the validation messages come
+    from it (logic/settings.py). Adding a setting means adding a field here."""
+
+    name: Annotated[
+        Text,
+        Field(
+            min_length=1,
+            max_length=200,
+            description="a label for reports and lists (default: Batch <UTC date and time>)",
+        ),
+        Names(nexus="batchName", changeable=True, while_running=True),
+    ]
+    agent_id: Annotated[
+        Text,
+        Field(
+            min_length=1,
+            max_length=100,
+            description="the agent whose published version every call runs (required, unless "
+            "the workspace has one agent)",
+        ),
+        Names(dialgen="agentId", nexus="agentId"),
+    ]
+    from_phone_number: Annotated[
+        PhoneNumber,
+        Field(
+            description="the caller number, E.164, one of the workspace's (default: its only "
+            "number); national numbers in the contacts are read in its country"
+        ),
+        Names(dialgen="fromPhoneNumber"),
+    ]
     # Caller IDs rotated across calls (seed 004's callingNumbers); from_phone_number is
     # the first of them and the region national numbers in the file are read in.
-    from_phone_numbers: tuple[str, ...] = Field(default=(), validate_default=True)
+    from_phone_numbers: Annotated[
+        tuple[PhoneNumber, ...],
+        Field(
+            default=(),
+            validate_default=True,
+            description="caller numbers rotated across calls, from_phone_number first (in a "
+            "form: a JSON list or comma-separated)",
+        ),
+        Names(dialgen="fromPhoneNumbers", nexus="callingNumbers", changeable=True),
+    ]
+    timezone: Annotated[
+        str | None,
+        Field(
+            default=None,
+            max_length=64,
+            description="IANA time zone of the batch: a scheduled_at without an offset is read "
+            "in it, and it is the calling window's zone when the window names none",
+        ),
+        Names(dialgen="options.timezone", nexus="timezone", changeable=True),
+    ]
+    scheduled_at: Annotated[
+        datetime | None,
+        Field(
+            default=None,
+            description="when to start, ISO 8601 with a UTC offset (or without one, read in "
+            "`timezone`); at most a year ahead. Default: now",
+        ),
+        Names(dialgen="options.scheduledStartTime", changeable=True),
+    ]
+    max_concurrent_calls: Annotated[
+        StrictInt,
+        Field(
+            default=1,
+            ge=1,
+            description="calls at once, at most the workspace's limit",
+        ),
+        Names(dialgen="options.maxConcurrentCalls", changeable=True, while_running=True),
+    ]
     # Call starts per second (seed 003's maxCallsPerSecond); None: no pace of its own.
-    max_calls_per_second: int | None = Field(default=None, ge=1, le=MAX_CALLS_PER_SECOND)
+    max_calls_per_second: Annotated[
+        StrictInt | None,
+        Field(
+            default=None,
+            ge=1,
+            le=MAX_CALLS_PER_SECOND,
+            description="call starts per second; default: no pace of the batch's own",
+        ),
+        Names(dialgen="options.maxCallsPerSecond", changeable=True),
+    ]
     # Who gets a freed unit of the workspace's concurrency first (seed 003's priority,
     # 1-10): the higher, then the older batch.
-    priority: int = Field(default=DEFAULT_PRIORITY, ge=1, le=MAX_PRIORITY)
+    priority: Annotated[
+        StrictInt,
+        Field(
+            default=DEFAULT_PRIORITY,
+            ge=1,
+            le=MAX_PRIORITY,
+            description=f"1-{MAX_PRIORITY}: the batch of higher priority gets a freed unit of "
+            "the workspace's concurrency first",
+        ),
+        Names(dialgen="options.priority", changeable=True),
+    ]
+    retry_config: Annotated[
+        RetryConfig,
+        Field(
+            default=RetryConfig(),
+            description="redials (JSON): max_retries (default 0, at most "
+            f"{MAX_RETRIES}), retry_interval_minutes (60), retry_on_no_answer (true), "
+            "retry_on_busy (true), retry_on_voicemail (false), retry_on_failed (false), "
+            "<outcome>_wait_minutes",
+        ),
+        Names(dialgen="options.retryStrategy", nexus="retry", changeable=True),
+    ]
+    calling_window: Annotated[
+        CallingWindow | None,
+        Field(
+            default=None,
+            description="when calls may start (JSON): timezone, start and end (HH:MM), days "
+            "(0 = Sunday), recipient_local_time, blackout_dates. Default: the workspace's, "
+            "else any time",
+        ),
+        Names(nexus="callingHour", changeable=True),
+    ]
+    on_invalid_rows: Annotated[
+        Literal["reject", "skip"],
+        Field(
+            default="reject",
+            description="reject: one invalid row refuses the file; skip: invalid rows are "
+            "kept as skipped",
+        ),
+        Names(dialgen="options.onInvalidRows"),
+    ]
+    dedupe: Annotated[
+        StrictBool,
+        Field(default=True, description="a number listed twice is called once"),
+        Names(dialgen="options.dedupe"),
+    ]
+    webhooks: Annotated[
+        Webhooks | None,
+        Field(
+            default=None,
+            description="signed POSTs (JSON): on_call_complete, on_batch_complete (https URLs)",
+        ),
+        Names(dialgen="options.webhooks"),
+    ]
+    tags: Annotated[
+        tuple[Annotated[Text, Field(min_length=1, max_length=MAX_TAG_LENGTH)], ...],
+        Field(
+            default=(),
+            max_length=MAX_TAGS,
+            description=f"labels (at most {MAX_TAGS}) to find the batch by: GET /batch-calls?tag=",
+        ),
+        Names(dialgen="options.tags", nexus="tags", changeable=True, while_running=True),
+    ]
     # What a call answered by a machine does: hang up (retried per retry_on_voicemail),
     # or leave the agent's message once and call that recipient no more.
-    voicemail_policy: Literal["hang_up", "leave_message"] = "hang_up"
+    voicemail_policy: Annotated[
+        Literal["hang_up", "leave_message"],
+        Field(
+            default="hang_up",
+            description="a call a machine answers: hang_up (retried per "
+            "retry_on_voicemail), or leave_message (the agent's message, once; no more calls)",
+        ),
+        Names(dialgen="options.voicemailPolicy", changeable=True),
+    ]
 
     @model_validator(mode="before")
     @classmethod
@@ -236,6 +427,17 @@ class BatchSettings(_Strict):
             numbers = data.get("from_phone_numbers")
             if isinstance(numbers, list | tuple) and numbers:
                 return {**data, "from_phone_number": numbers[0]}
+        return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _window_in_batch_zone(cls, data: Any) -> Any:
+        """A calling window that names no zone is in the batch's."""
+        if not isinstance(data, dict) or not isinstance(data.get("timezone"), str):
+            return data
+        window = data.get("calling_window")
+        if isinstance(window, dict) and window and "timezone" not in window:
+            return {**data, "calling_window": {**window, "timezone": data["timezone"]}}
         return data
 
     @field_validator("from_phone_numbers")
@@ -248,15 +450,25 @@ class BatchSettings(_Strict):
             raise ValueError(f"lists more than {MAX_CALLER_NUMBERS} numbers")
         return pool
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str | None) -> str | None:
+        return None if zone is None else known_zone(zone)
+
     @field_validator("scheduled_at")
     @classmethod
-    def _in_utc(cls, moment: datetime | None) -> datetime | None:
+    def _in_utc(cls, moment: datetime | None, info: ValidationInfo) -> datetime | None:
         """Stored and shown in UTC; a time that has no UTC date (year 9999 at -05:00)
         is refused here rather than failing every later read of the batch."""
         if moment is None:
             return None
         if moment.tzinfo is None:
-            raise ValueError("needs a UTC offset, for example 2026-12-01T09:30:00+05:30")
+            zone = info.data.get("timezone")
+            if zone is None:
+                raise ValueError(
+                    "needs a UTC offset, for example 2026-12-01T09:30:00+05:30 (or give timezone)"
+                )
+            moment = moment.replace(tzinfo=ZoneInfo(zone))
         try:
             return moment.astimezone(UTC)
         except OverflowError:

@@ -84,5 +84,11 @@ def new_webhook_secret() -> str:
     return WEBHOOK_SECRET_PREFIX + secrets.token_hex(32)
 
 
+def phone_number_id(workspace_id: str, e164: str) -> str:
+    """A caller number's stable id (GET /phone-numbers; seed 004's callingNumbers): the
+    same for the same number of the same workspace, and nothing about another's."""
+    return hashlib.sha256(f"{workspace_id}\n{e164}".encode()).hexdigest()[:24]
+
+
 def new_workspace_id() -> str:
     return "ws_" + secrets.token_hex(8)

@@ -6,8 +6,11 @@ route's `responses=` documents every status it answers, with the models of
 `api_models`, in the document GET /openapi.json serves.
 """
 
+import base64
 import hashlib
+import inspect
 import json
+import re
 from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -59,8 +62,22 @@ from batch_calls.handlers.api_models import (
     BatchList,
     BatchView,
     CreatedBatch,
+    DialgenAccepted,
+    DialgenBatchRequest,
+    DialgenError,
+    DialgenStatus,
+    GatewayError,
+    Me,
+    NexusAddContacts,
+    NexusBatchId,
+    NexusCreateBatch,
+    NexusError,
+    NexusReply,
+    NexusUpdateBatch,
+    PhoneNumbers,
     RecipientList,
     RerunRequest,
+    Responses,
     SuppressionAdded,
     SuppressionList,
     SuppressionRemoved,
@@ -70,10 +87,11 @@ from batch_calls.handlers.api_models import (
     documented,
     finish_document,
     inline_schema,
+    named_body,
 )
 from batch_calls.handlers.wiring import services
-from batch_calls.logic import audit, batches, reports, results, suppression
-from batch_calls.logic.batches import Contacts
+from batch_calls.logic import audit, batches, reports, results, seed_routes, suppression
+from batch_calls.logic.batches import Contacts, CreateRequest
 from batch_calls.logic.errors import (
     Conflict,
     InvalidField,
@@ -82,7 +100,16 @@ from batch_calls.logic.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
-from batch_calls.logic.json_batches import json_request
+from batch_calls.logic.json_batches import batch_calls_request, contacts_request
+from batch_calls.logic.settings import (
+    FORM_FIELDS,
+    SETTINGS,
+    Setting,
+    from_json_fields,
+    from_text_fields,
+    read_start,
+    refuse_unknown,
+)
 
 logger = monitoring.logger("api")
 app = APIGatewayRestResolver(enable_validation=True)
@@ -100,6 +127,8 @@ def _workspace_id() -> str:
 
 
 def _json(status: int, body: dict[str, Any]) -> Response[str]:
+    if status >= HTTPStatus.BAD_REQUEST:
+        body = _in_seed_shape(status, body)
     return Response(
         status_code=status,
         content_type="application/json",
@@ -107,15 +136,169 @@ def _json(status: int, body: dict[str, Any]) -> Response[str]:
     )
 
 
+def _in_seed_shape(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    """An error on a seed's route, in that seed's shape (the same words inside)."""
+    path = app.current_event.path
+    if path.startswith("/api/v1/"):
+        return {"success": False, **body}
+    if path.startswith("/api/call/"):
+        message = str(body.get("message", ""))
+        return {
+            **body,
+            "message": message,
+            "status": False,
+            "code": status,
+            "errorMessage": message,
+            "data": None,
+        }
+    return body
+
+
 # -- create ----------------------------------------------------------------------------
 
-JsonText = str | dict[str, Any]
+CREATE_RESPONSES: Responses = {
+    201: documented(
+        "the batch, as GET /batch-calls/{batch_id} shows it, and the upload's warnings",
+        CreatedBatch,
+    ),
+    400: CONTACTS_REJECTED,
+    **AUTH,
+    404: documented("this API key's workspace no longer exists (not_found)", ApiError),
+    409: CONFLICT,
+    413: TOO_LARGE,
+    415: UNSUPPORTED_MEDIA,
+}
+# Seed 000's form requires agent_id (declared optional to Powertools, which would ask
+# a JSON body for it too; api_models.finish_document marks it required).
+REQUIRED_IN_FORM = ("agent_id",)
+# Seed 000's curl, as the document's example of the form.
+SEED_000_FORM = {
+    "agent_id": "agt_demo",
+    "file": "phone_number,customer_name\n9876543210,Priya Sharma\n",
+    "from_phone_number": "+912234567890",
+    "name": "May Follow-Up Campaign",
+    "max_concurrent_calls": 10,
+    "retry_config": '{"max_retries": 2, "retry_interval_minutes": 60}',
+}
+# The form's fields besides the settings.
+_FORM_EXTRAS = ("file", "upload_id", "start")
 
 
 VALIDATE_PATH = "/batch-calls/validate"
 
 
-@app.post(
+def create_batch(**form: Any) -> Response[str]:
+    """Seed 000's multipart form (a file, or upload_id), or JSON: ours or seed 003's."""
+    workspace_id = _workspace_id()
+    if _content_type().startswith("application/json"):
+        body = app.current_event.json_body
+        request = batch_calls_request(body)
+        fingerprint = _sha256(json.dumps(body, sort_keys=True).encode())
+    else:
+        refuse_unknown(_form_field_names(), [*FORM_FIELDS, *_FORM_EXTRAS])
+        for name in REQUIRED_IN_FORM:
+            if not form.get(name):
+                raise InvalidField(name, "is required")
+        upload_id = form.get("upload_id")
+        contacts = _contacts(workspace_id, form.get("file"), upload_id)
+        start = form.get("start")
+        request = CreateRequest(
+            from_text_fields(form, FORM_FIELDS), contacts, start is None or read_start(start)
+        )
+        sent = {name: form.get(name) for name in FORM_FIELDS}
+        fingerprint = _sha256(
+            json.dumps({**sent, "start": start, "upload_id": upload_id}, sort_keys=True).encode()
+            + (contacts.data if contacts and contacts.data else b"")
+        )
+    if app.current_event.path == VALIDATE_PATH:  # the same request, checked only
+        return _json(HTTPStatus.OK, batches.preview_batch(services(), workspace_id, request))
+    view = _created(workspace_id, request, fingerprint, form.get("idempotency_key"))
+    return _json(HTTPStatus.CREATED, view)
+
+
+def _created(
+    workspace_id: str, request: CreateRequest, fingerprint: str, idempotency_key: str | None
+) -> dict[str, Any]:
+    def create() -> dict[str, Any]:
+        return batches.create_batch(services(), workspace_id, request)
+
+    if idempotency_key:
+        return _once(workspace_id, idempotency_key, fingerprint, create)
+    return create()
+
+
+# How a form writes each kind of setting (all of them text, read by logic/settings.py).
+_FORM_SCHEMA: dict[str, dict[str, Any]] = {
+    "text": {"type": "string"},
+    "integer": {"type": "integer"},
+    "boolean": {"type": "boolean"},
+    "json": {"type": "string", "contentMediaType": "application/json"},
+    "list": {"type": "string"},
+}
+
+
+def _form_parameter(setting: Setting) -> inspect.Parameter:
+    """A form field of the create, documented as the description says. Typed Any: the
+    settings' adapter reads it (Powertools would also hold a JSON body to the form's
+    types, and answer in its words)."""
+    doc = setting.doc
+    if setting.kind in {"text", "integer", "boolean"} and setting.default is not None:
+        doc = f"{doc} (default: {json.dumps(setting.default)})"
+    if setting.name == "scheduled_at":
+        schema = {"type": "string", "format": "date-time"}
+    else:
+        schema = _FORM_SCHEMA[setting.kind]
+    return inspect.Parameter(
+        setting.name,
+        inspect.Parameter.KEYWORD_ONLY,
+        default=None,
+        annotation=Annotated[Any, Form(description=doc, json_schema_extra=schema)],
+    )
+
+
+# Its parameters, which Powertools reads the form by and documents it with, are the
+# settings of the description, then the file and the other form fields.
+create_batch.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    [
+        *(_form_parameter(setting) for setting in SETTINGS.values()),
+        inspect.Parameter(
+            "file",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[
+                UploadFile | None,
+                File(description="CSV, XLSX, XLS or JSON; 10 MB (or upload_id)"),
+            ],
+        ),
+        inspect.Parameter(
+            "upload_id",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[str | None, Form(description="from POST /batch-calls/uploads")],
+        ),
+        inspect.Parameter(
+            "start",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[
+                Any, Form(description="false stages a draft", json_schema_extra={"type": "boolean"})
+            ],
+        ),
+        inspect.Parameter(
+            "idempotency_key",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[str | None, Header(alias="Idempotency-Key")],
+        ),
+    ],
+    return_annotation=Response[str],
+)
+app.post(
+    "/batch-calls",
+    summary="Create a batch call (multipart file, upload_id or JSON)",
+    responses=CREATE_RESPONSES,
+)(create_batch)
+app.post(
     VALIDATE_PATH,
     summary="The create request's checks, nothing created (the console's preview)",
     responses={
@@ -123,101 +306,24 @@ VALIDATE_PATH = "/batch-calls/validate"
             "what POST /batch-calls would accept, and the agent's prompt variables",
             ValidationPreview,
         ),
-        400: CONTACTS_REJECTED,
-        **AUTH,
-        404: documented("this API key's workspace no longer exists (not_found)", ApiError),
-        413: TOO_LARGE,
-        415: UNSUPPORTED_MEDIA,
+        **{status: CREATE_RESPONSES[status] for status in (400, 401, 403, 404, 413, 415)},
     },
-)
-@app.post(
-    "/batch-calls",
-    summary="Create a batch call (multipart file, upload_id or JSON)",
-    responses={
-        201: documented(
-            "the batch, as GET /batch-calls/{batch_id} shows it, and the upload's warnings",
-            CreatedBatch,
-        ),
-        400: CONTACTS_REJECTED,
-        **AUTH,
-        404: documented("this API key's workspace no longer exists (not_found)", ApiError),
-        409: CONFLICT,
-        413: TOO_LARGE,
-        415: UNSUPPORTED_MEDIA,
-    },
-)
-def create_batch(  # noqa: PLR0917 - each form field is a parameter, as the OpenAPI shows
-    agent_id: Annotated[str | None, Form(description="the agent to run (required)")] = None,
-    file: Annotated[UploadFile | None, File(description="CSV, XLSX, XLS or JSON; 10 MB")] = None,
-    upload_id: Annotated[str | None, Form(description="from POST /batch-calls/uploads")] = None,
-    from_phone_number: Annotated[str | None, Form(description="caller number, E.164")] = None,
-    name: Annotated[str | None, Form()] = None,
-    scheduled_at: Annotated[str | None, Form(description="ISO 8601 with offset")] = None,
-    max_concurrent_calls: Annotated[int | None, Form(ge=1)] = None,
-    retry_config: Annotated[JsonText | None, Form(description="JSON object")] = None,
-    calling_window: Annotated[JsonText | None, Form(description="JSON object")] = None,
-    webhooks: Annotated[
-        JsonText | None,
-        Form(description='JSON object: {"on_call_complete": url, "on_batch_complete": url}'),
-    ] = None,
-    from_phone_numbers: Annotated[
-        str | None, Form(description="caller IDs to rotate: JSON list or comma-separated")
-    ] = None,
-    max_calls_per_second: Annotated[int | None, Form(ge=1)] = None,
-    priority: Annotated[
-        int | None, Form(description="1-10: who gets a freed workspace slot first (default 5)")
-    ] = None,
-    voicemail_policy: Annotated[
-        str | None, Form(description="hang_up (default) or leave_message (once)")
-    ] = None,
-    on_invalid_rows: Annotated[str | None, Form(description="reject (default) or skip")] = None,
-    dedupe: Annotated[bool | None, Form()] = None,
-    start: Annotated[bool | None, Form(description="false stages a draft")] = None,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
-) -> Response[str]:
-    workspace_id = _workspace_id()
-    if _content_type().startswith("application/json"):
-        fields, contacts, starting = json_request(app.current_event.json_body)
-        fingerprint = _sha256(json.dumps(app.current_event.json_body, sort_keys=True).encode())
-    else:
-        fields = {
-            "agent_id": agent_id,
-            "from_phone_number": from_phone_number,
-            "name": name,
-            "scheduled_at": scheduled_at,
-            "max_concurrent_calls": max_concurrent_calls,
-            "retry_config": retry_config,
-            "calling_window": calling_window,
-            "webhooks": webhooks,
-            "from_phone_numbers": from_phone_numbers,
-            "max_calls_per_second": max_calls_per_second,
-            "priority": priority,
-            "voicemail_policy": voicemail_policy,
-            "on_invalid_rows": on_invalid_rows,
-            "dedupe": dedupe,
-        }
-        contacts = _contacts(workspace_id, file, upload_id)
-        starting = True if start is None else start
-        fingerprint = _sha256(
-            json.dumps(
-                {**fields, "start": starting, "upload_id": upload_id}, sort_keys=True
-            ).encode()
-            + (contacts.data if contacts and contacts.data else b"")
-        )
+)(create_batch)
 
-    if app.current_event.path == VALIDATE_PATH:  # the same request, checked only
-        return _json(
-            HTTPStatus.OK, batches.preview_batch(services(), workspace_id, fields, contacts)
-        )
+_FORM_NAME = re.compile(rb'content-disposition:[^\r\n]*?\bname="([^"]*)"', re.IGNORECASE)
 
-    def create() -> dict[str, Any]:
-        return batches.create_batch(services(), workspace_id, fields, contacts, start=starting)
 
-    if idempotency_key:
-        view = _once(workspace_id, idempotency_key, fingerprint, create)
-    else:
-        view = create()
-    return _json(HTTPStatus.CREATED, view)
+def _form_field_names() -> list[str]:
+    """The names of the fields a multipart body sent (Powertools reads only the declared
+    ones, so a misspelt field would be dropped)."""
+    return [name.decode("utf-8", "replace") for name in _FORM_NAME.findall(_raw_body())]
+
+
+def _raw_body() -> bytes:
+    event = app.current_event
+    if event.is_base64_encoded:
+        return base64.b64decode(event.body or "")
+    return (event.body or "").encode("latin-1", "replace")
 
 
 def _contacts(workspace_id: str, file: UploadFile | None, upload_id: str | None) -> Contacts | None:
@@ -307,10 +413,10 @@ def list_batches(
     page: Annotated[int, Query(ge=1)] = 1,
     limit: Annotated[int, Query(ge=1, le=batches.MAX_PAGE_SIZE)] = 20,
     status: Annotated[str | None, Query()] = None,
+    tag: Annotated[str | None, Query(description="only batches with this tag")] = None,
 ) -> Response[str]:
-    return _json(
-        HTTPStatus.OK, batches.list_batches(services(), _workspace_id(), page, limit, status)
-    )
+    view = batches.list_batches(services(), _workspace_id(), page, limit, status, tag)
+    return _json(HTTPStatus.OK, view)
 
 
 @app.get(
@@ -440,8 +546,10 @@ def update_batch(
     changes: Annotated[dict[str, Any], Body(embed=False, json_schema_extra=BATCH_CHANGES)],
 ) -> Response[str]:
     _require_json()
+    refuse_unknown(changes, SETTINGS)
+    request = from_json_fields(changes, {name: name for name in SETTINGS})
     return _json(
-        HTTPStatus.OK, batches.update_batch(services(), _workspace_id(), batch_id, changes)
+        HTTPStatus.OK, batches.update_batch(services(), _workspace_id(), batch_id, request)
     )
 
 
@@ -467,7 +575,7 @@ def add_contacts(
 ) -> Response[str]:
     workspace_id = _workspace_id()
     if _content_type().startswith("application/json"):
-        _, contacts, _ = json_request(app.current_event.json_body)
+        contacts: Contacts | None = contacts_request(app.current_event.json_body)
     else:
         contacts = _contacts(workspace_id, file, upload_id)
     if contacts is None:
@@ -607,6 +715,149 @@ def unsuppress(phone_number: str) -> Response[str]:
     return _json(HTTPStatus.OK, view)
 
 
+# -- the seeds' routes (api-contract.md, "Seed-compatible routes") ---------------------
+
+
+def _api_url() -> str:
+    """This API's base URL as the caller reached it (the stage included, in AWS)."""
+    event = app.current_event
+    context = event.request_context
+    stage_prefix = (context.path or event.path).removesuffix(event.path)
+    scheme = event.headers.get("x-forwarded-proto") or event.headers.get("X-Forwarded-Proto")
+    return f"{scheme or 'http'}://{context.domain_name}{stage_prefix}"
+
+
+def _json_body() -> Any:
+    _require_json()
+    return app.current_event.json_body
+
+
+DIALGEN_ERRORS: Responses = {
+    400: documented("a field is missing or invalid, or the contacts failed", DialgenError),
+    401: documented("no API key, or an unknown one", GatewayError),
+    403: documented("the authorizer denied the request", GatewayError),
+    404: documented("there is no such batch in this workspace", DialgenError),
+}
+NEXUS_ERRORS: Responses = {
+    400: documented("missing batchName, empty callingNumbers, or invalid input", NexusError),
+    401: documented("no API key, or an unknown one", GatewayError),
+    403: documented(
+        "a number (or userId) of another workspace (NexusError), or the gateway refused the "
+        "request (GatewayError)",
+        NexusError | GatewayError,
+    ),
+    404: documented("there is no such batch in this workspace", NexusError),
+    409: documented("the batch's status does not allow this now", NexusError),
+}
+
+
+@app.post(
+    "/api/v1/batch",
+    summary="Seed 003 (Dialgen): create a batch from JSON contacts",
+    responses={201: documented("the batch was accepted", DialgenAccepted), **DIALGEN_ERRORS},
+)
+def dialgen_create(
+    body: Annotated[
+        dict[str, Any], Body(embed=False, json_schema_extra=named_body(DialgenBatchRequest))
+    ],
+) -> Response[str]:
+    view = seed_routes.dialgen_create(services(), _workspace_id(), _json_body(), _api_url())
+    return _json(HTTPStatus.CREATED, view)
+
+
+@app.get(
+    "/api/v1/batch/<batch_id>/status",
+    summary="Seed 003 (Dialgen): a batch's status and counts",
+    responses={200: documented("the batch's status", DialgenStatus), **DIALGEN_ERRORS},
+)
+def dialgen_status(batch_id: str) -> Response[str]:
+    view = seed_routes.dialgen_batch(services(), _workspace_id(), batch_id, _api_url())
+    return _json(HTTPStatus.OK, view)
+
+
+@app.post(
+    "/api/call/createBatch",
+    summary="Seed 004 (Nexus): stage a draft batch",
+    responses={201: documented("data: the batch id", NexusReply), **NEXUS_ERRORS},
+)
+def nexus_create(
+    body: Annotated[
+        dict[str, Any], Body(embed=False, json_schema_extra=named_body(NexusCreateBatch))
+    ],
+) -> Response[str]:
+    batch_id = seed_routes.nexus_create(services(), _workspace_id(), _json_body())
+    reply = seed_routes.nexus_envelope("Batch created successfully", HTTPStatus.CREATED, batch_id)
+    return _json(HTTPStatus.CREATED, reply)
+
+
+@app.post(
+    "/api/call/addContacts",
+    summary="Seed 004 (Nexus): add contacts to a draft batch",
+    responses={200: documented("data: the batch's contact count", NexusReply), **NEXUS_ERRORS},
+)
+def nexus_add_contacts(
+    body: Annotated[
+        dict[str, Any], Body(embed=False, json_schema_extra=named_body(NexusAddContacts))
+    ],
+) -> Response[str]:
+    data = seed_routes.nexus_add_contacts(services(), _workspace_id(), _json_body())
+    return _json(HTTPStatus.OK, seed_routes.nexus_envelope("Contacts added", HTTPStatus.OK, data))
+
+
+@app.post(
+    "/api/call/startBatch",
+    summary="Seed 004 (Nexus): start dialing a draft batch",
+    responses={200: documented("data: the batch's new status", NexusReply), **NEXUS_ERRORS},
+)
+def nexus_start(
+    body: Annotated[dict[str, Any], Body(embed=False, json_schema_extra=named_body(NexusBatchId))],
+) -> Response[str]:
+    data = seed_routes.nexus_start(services(), _workspace_id(), _json_body())
+    return _json(HTTPStatus.OK, seed_routes.nexus_envelope("Batch started", HTTPStatus.OK, data))
+
+
+@app.post(
+    "/api/call/updateBatch",
+    summary="Seed 004 (Nexus): change a batch's metadata",
+    responses={200: documented("data: the batch", NexusReply), **NEXUS_ERRORS},
+)
+def nexus_update(
+    body: Annotated[
+        dict[str, Any], Body(embed=False, json_schema_extra=named_body(NexusUpdateBatch))
+    ],
+) -> Response[str]:
+    data = seed_routes.nexus_update(services(), _workspace_id(), _json_body())
+    return _json(HTTPStatus.OK, seed_routes.nexus_envelope("Batch updated", HTTPStatus.OK, data))
+
+
+@app.get(
+    "/api/call/batches/<user_id>",
+    summary="Seed 004 (Nexus): the user's batches, newest first",
+    responses={200: documented("data: the batches", NexusReply), **NEXUS_ERRORS},
+)
+def nexus_batches(user_id: str) -> Response[str]:
+    data = seed_routes.nexus_batches(services(), _workspace_id(), user_id)
+    return _json(HTTPStatus.OK, seed_routes.nexus_envelope("Batches found", HTTPStatus.OK, data))
+
+
+@app.get(
+    "/phone-numbers",
+    summary="The workspace's caller numbers, with stable ids",
+    responses={200: documented("the numbers", PhoneNumbers), **AUTH},
+)
+def list_phone_numbers() -> Response[str]:
+    return _json(HTTPStatus.OK, seed_routes.phone_numbers(services(), _workspace_id()))
+
+
+@app.get(
+    "/me",
+    summary="The API key's workspace (the seeds' userId), name and limits",
+    responses={200: documented("the workspace", Me), **AUTH, 404: NOT_FOUND},
+)
+def who_am_i() -> Response[str]:
+    return _json(HTTPStatus.OK, seed_routes.me(services(), _workspace_id()))
+
+
 # -- documentation and errors ----------------------------------------------------------
 
 
@@ -646,6 +897,9 @@ def _document() -> str:
         )
     )
     finish_document(schema)
+    form = schema["components"]["schemas"]["BatchForm"]
+    form["required"] = list(REQUIRED_IN_FORM)
+    form["examples"] = [SEED_000_FORM]
     return json.dumps(schema, ensure_ascii=False, indent=2)
 
 

@@ -7,19 +7,25 @@ the document generated from them. A success view forbids unknown fields, so a fi
 added to a view without its model fails those tests instead of going undocumented.
 """
 
+import types
+import typing
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic.fields import FieldInfo
 
 from batch_calls.domain.batch import (
-    MAX_CALLS_PER_SECOND,
+    BatchSettings,
     BatchStatus,
     CallingWindow,
+    Names,
     RecipientStatus,
     RetryConfig,
+    Webhooks,
 )
+from batch_calls.logic.settings import CHANGEABLE_FIELDS, CHANGEABLE_WHILE_RUNNING
 
 
 class _View(BaseModel):
@@ -79,8 +85,8 @@ class BatchLinks(_View):
     analytics: str
 
 
-class BatchView(_View):
-    """A batch: the create response's fields (seed 000), kept current, and its config."""
+class _BatchViewBase(_View):
+    """A batch: the create response's fields (seed 000), kept current, and its settings."""
 
     id: str = Field(description="batch_...")
     name: str
@@ -96,18 +102,6 @@ class BatchView(_View):
     started_at: datetime | None
     finished_at: datetime | None
     counts: Counts
-    from_phone_number: str
-    max_concurrent_calls: int
-    retry_config: RetryConfigView
-    calling_window: CallingWindowView | None
-    from_phone_numbers: list[str] = Field(
-        description="caller IDs rotated across calls, from_phone_number first"
-    )
-    max_calls_per_second: int | None = Field(description="call starts per second; null: no cap")
-    priority: int = Field(description="1-10: who gets a freed workspace slot first")
-    voicemail_policy: Literal["hang_up", "leave_message"] = Field(
-        description="a machine answers: hang up, or leave the agent's message once"
-    )
     rerun_of: str | None = Field(description="the batch this one re-runs (POST .../rerun)")
     reruns: list[str] = Field(description="the batches re-running this one")
     next_attempt_at: datetime | None = Field(
@@ -122,11 +116,45 @@ class BatchView(_View):
         "paused or over"
     )
     waiting_for_window: bool = Field(description="waiting_for is calling_window")
-    on_invalid_rows: Literal["reject", "skip"]
-    dedupe: bool
-    webhooks: WebhooksView | None
     variables: list[str] = Field(description="the contact file's columns other than phone_number")
     links: BatchLinks
+
+
+def _model(name: str, fields: dict[str, Any], **options: Any) -> Any:
+    """A model whose fields are computed (from the settings' description)."""
+    return create_model(name, **options, **fields)
+
+
+_VIEW_OF: dict[Any, Any] = {
+    RetryConfig: RetryConfigView,
+    CallingWindow: CallingWindowView,
+    Webhooks: WebhooksView,
+}
+
+
+def _shown_as(annotation: Any) -> Any:
+    """The type a setting is shown as: lists for tuples, the views for nested models."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _shown_as(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        shown = tuple(_shown_as(option) for option in typing.get_args(annotation))
+        return typing.Union[shown]  # noqa: UP007 - built from a tuple
+    if origin is tuple:
+        return list[_shown_as(typing.get_args(annotation)[0])]  # type: ignore[misc]
+    return _VIEW_OF.get(annotation, annotation)
+
+
+# Every other setting, from the settings' description (logic/views.py shows the same).
+BatchView = _model(
+    "BatchView",
+    __base__=_BatchViewBase,
+    fields={
+        name: (_shown_as(info.annotation), Field(description=info.description))
+        for name, info in BatchSettings.model_fields.items()
+        if name not in _BatchViewBase.model_fields
+    },
+)
 
 
 class PageMeta(_View):
@@ -139,7 +167,7 @@ class PageMeta(_View):
 class BatchList(_View):
     """A page of batches, newest first."""
 
-    data: list[BatchView]
+    data: list[BatchView]  # type: ignore[valid-type]
     meta: PageMeta
 
 
@@ -236,25 +264,28 @@ class SuppressionRequest(BaseModel):
     )
 
 
-class BatchChanges(BaseModel):
-    """PATCH /batch-calls/{batch_id}: the settings to change; a field left out (or null)
-    keeps its value. retry_config and calling_window are replaced as a whole."""
+def _constrained(info: FieldInfo) -> Any:
+    """A setting's type with its bounds (which pydantic keeps apart, in `metadata`)."""
+    return typing.Annotated[(info.annotation, *info.metadata)]
 
-    model_config = ConfigDict(extra="forbid", title="BatchChanges")
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    scheduled_at: AwareDatetime | None = Field(default=None, description="ISO 8601 with offset")
-    max_concurrent_calls: int | None = Field(
-        default=None, ge=1, description="at most the workspace's limit"
-    )
-    retry_config: RetryConfig | None = None
-    calling_window: CallingWindow | None = None
-    from_phone_numbers: list[str] | None = Field(
-        default=None, description="caller IDs the workspace owns, rotated across calls"
-    )
-    max_calls_per_second: int | None = Field(default=None, ge=1, le=MAX_CALLS_PER_SECOND)
-    priority: int | None = Field(default=None, ge=1, le=10)
-    voicemail_policy: Literal["hang_up", "leave_message"] | None = None
+# PATCH /batch-calls/{batch_id}: the changeable settings of the description.
+BatchChanges = _model(
+    "BatchChanges",
+    __config__=ConfigDict(extra="forbid", title="BatchChanges"),
+    __doc__="The settings to change; a field left out (or null) keeps its value. "
+    "retry_config and calling_window are replaced as a whole. While the batch runs, only "
+    + ", ".join(sorted(CHANGEABLE_WHILE_RUNNING))
+    + " may change.",
+    fields={
+        name: (
+            _constrained(info) | None,
+            Field(default=None, description=info.description),
+        )
+        for name, info in BatchSettings.model_fields.items()
+        if name in CHANGEABLE_FIELDS
+    },
+)
 
 
 class RerunRequest(BaseModel):
@@ -357,6 +388,9 @@ class ValidationIssue(_View):
     reason: str
     message: str
     rows: list[int] | None = Field(default=None, description="spreadsheet row numbers")
+    contacts: list[int] | None = Field(
+        default=None, description="JSON contacts: their indexes in `contacts`"
+    )
     examples: list[RowExample] | None = None
     countries: list[str] | None = Field(default=None, description="unsupported_country only")
 
@@ -372,13 +406,18 @@ class ValidationFailedError(_View):
     warnings: list[ValidationIssue]
 
 
-class CreatedBatch(BatchView):
-    """The batch, with the warnings of the contacts just uploaded."""
-
-    warnings: list[ValidationIssue] = Field(
-        description="duplicate_phone_number, suppressed (skipped: on the suppression list), "
-        "unknown_time_zone (recipient_local_time: called in the batch's zone), ..."
-    )
+CreatedBatch = create_model(
+    "CreatedBatch",
+    __base__=BatchView,
+    __doc__="The batch, with the warnings of the contacts just uploaded.",
+    warnings=(
+        list[ValidationIssue],
+        Field(
+            description="duplicate_phone_number, suppressed (skipped: on the suppression "
+            "list), unknown_time_zone (recipient_local_time: called in the batch's zone), ..."
+        ),
+    ),
+)
 
 
 class ValidationPreview(_View):
@@ -473,9 +512,46 @@ def finish_document(document: dict[str, Any]) -> None:
                     _without_null(field)
     for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         schemas.pop(unused, None)
+    for model in NAMED_BODIES:
+        named = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(named.pop("$defs", {}))
+        schemas[model.__name__] = named
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            for content in operation.get("requestBody", {}).get("content", {}).values():
+                if "$ref" in content["schema"]:  # a named body: only the name
+                    content["schema"] = {"$ref": content["schema"]["$ref"]}
+    _rename_forms(document)
+    # The routes that take a form take JSON too (Powertools documents one body type).
+    for path, bodies in _JSON_TOO.items():
+        content = document["paths"][path]["post"]["requestBody"]["content"]
+        options = [named_body(model) for model in bodies]
+        content["application/json"] = {
+            "schema": options[0] if len(options) == 1 else {"anyOf": options}
+        }
     # The document itself is public: an empty requirement overrides the global one
     # (Powertools' route `security=` cannot say so, as it drops an empty list).
     document["paths"]["/openapi.json"]["get"]["security"] = []
+
+
+# Powertools names a form's schema after its function and path; these are its names.
+_FORM_NAMES = {
+    "Body_create_batch_batch_calls_post": "BatchForm",
+    "Body_add_contacts_batch_calls__batch_id__contacts_post": "ContactsForm",
+    "Body_upload_suppressed_suppression_list_upload_post": "SuppressionUploadForm",
+}
+
+
+def _rename_forms(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    for generated, name in _FORM_NAMES.items():
+        schemas[name] = {**schemas.pop(generated), "title": name}
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            form = operation.get("requestBody", {}).get("content", {}).get("multipart/form-data")
+            if form is not None:
+                generated = form["schema"]["$ref"].rsplit("/", 1)[-1]
+                form["schema"]["$ref"] = f"#/components/schemas/{_FORM_NAMES[generated]}"
 
 
 def _without_null(schema: dict[str, Any]) -> None:
@@ -486,3 +562,333 @@ def _without_null(schema: dict[str, Any]) -> None:
         schema.update(options[0])
     else:
         schema["anyOf"] = options
+
+
+# -- the seeds' routes (api-contract.md, "Seed-compatible routes") -------------------------
+
+
+class DialgenLinks(_View):
+    status: str = Field(description="GET this for the batch's progress")
+    dashboard: str = Field(description="where to watch the batch")
+
+
+class DialgenAccepted(_View):
+    """Seed 003's answer to a create."""
+
+    success: Literal[True]
+    batchId: str
+    status: Literal["ingesting", "scheduled", "pending", "processing", "completed"]
+    message: str
+    links: DialgenLinks
+    warnings: list[ValidationIssue] = Field(description="the contacts' warnings (duplicates, ...)")
+
+
+class DialgenStatus(_View):
+    """Seed 003's status of a batch, with its counts."""
+
+    success: Literal[True]
+    batchId: str
+    status: Literal["ingesting", "scheduled", "pending", "processing", "completed"]
+    message: str
+    links: DialgenLinks
+    batchStatus: BatchStatus = Field(description="the status GET /batch-calls/{id} shows")
+    counts: Counts
+    tags: list[str]
+    priority: int
+    createdAt: datetime
+    startedAt: datetime | None
+    finishedAt: datetime | None
+
+
+class DialgenError(BaseModel):
+    """Seed 003's error: {success: false, error, message} (`field`: what to fix)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    success: Literal[False]
+    error: str
+    message: str
+
+
+class NexusReply(_View):
+    """Seed 004's answer: `data` is the batch id (create), a batch, or a list of them."""
+
+    message: str
+    status: Literal[True]
+    code: int
+    errorMessage: Literal[""]
+    data: Any
+
+
+class NexusError(BaseModel):
+    """Seed 004's error: status false, the HTTP code, errorMessage says what to fix."""
+
+    model_config = ConfigDict(extra="allow")
+
+    message: str
+    status: Literal[False]
+    code: int
+    errorMessage: str
+    data: None = None
+
+
+class PhoneNumber(_View):
+    id: str = Field(description="stable: seed 004's callingNumbers take it")
+    number: str = Field(description="E.164")
+    country: str | None = Field(description="ISO 3166 region")
+
+
+class PhoneNumbers(_View):
+    """The workspace's caller numbers."""
+
+    data: list[PhoneNumber]
+
+
+class ContactLimitView(_View):
+    max_calls: int
+    per_hours: float
+
+
+class Limits(_View):
+    max_concurrent_calls: int
+    max_calls_per_second: int | None
+    contact_limits: list[ContactLimitView] = Field(
+        description="calls to one number across batches: at most max_calls per per_hours"
+    )
+    compliance_profile: str = Field(description="none, or us_tcpa")
+
+
+class Me(_View):
+    """The API key's workspace: its id is the seeds' userId."""
+
+    id: str
+    userId: str
+    name: str
+    limits: Limits
+    caller_numbers: int
+    agents: list[str]
+
+
+# Request bodies of the seeds' routes: documentation only (the adapters in
+# logic/json_batches.py read the bodies, with their own errors); the settings' types and
+# docs come from the description.
+
+
+def _documented_setting(name: str) -> tuple[Any, Any]:
+    info = BatchSettings.model_fields[name]
+    return _constrained(info) | None, Field(default=None, description=info.description)
+
+
+class DialgenContact(BaseModel):
+    """A contact: phoneNumber; every other field (and each of metadata's) is a variable
+    of the agent's prompt, `id` included."""
+
+    model_config = ConfigDict(extra="allow")
+
+    phoneNumber: str = Field(description="E.164, or national in the caller number's country")
+    metadata: dict[str, Any] | None = None
+
+
+class DialgenRetryStrategy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    maxAttempts: int | None = Field(default=None, ge=1, le=11, description="1 + retries")
+    noAnswerDelay: float | None = Field(default=None, ge=0, description="milliseconds")
+    busyDelay: float | None = Field(default=None, ge=0, description="milliseconds")
+
+
+class DialgenWebhooks(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    onCallComplete: str | None = Field(default=None, description="https URL")
+    onBatchComplete: str | None = Field(default=None, description="https URL")
+
+
+_CONVERTED = {"retryStrategy": DialgenRetryStrategy, "webhooks": DialgenWebhooks}
+DialgenOptions = _model(
+    "DialgenOptions",
+    __config__=ConfigDict(extra="forbid"),
+    fields={
+        path.removeprefix("options."): (
+            (_CONVERTED[path.removeprefix("options.")] | None, None)
+            if path.removeprefix("options.") in _CONVERTED
+            else _documented_setting(name)
+        )
+        for name, info in BatchSettings.model_fields.items()
+        for path in [next((m.dialgen for m in info.metadata if isinstance(m, Names)), None)]
+        if path and path.startswith("options.")
+    },
+)
+
+SEED_003_EXAMPLE = {
+    "agentId": "agt_demo",
+    "userId": "ws_0123456789abcdef",
+    "contacts": [
+        {
+            "id": "contact_clx789xyz",
+            "phoneNumber": "+15551234567",
+            "name": "Jane Doe",
+            "email": "jane@example.com",
+            "company": "Acme Corp",
+            "metadata": {"lead_score": 80},
+        },
+        {"phoneNumber": "+15557654321", "name": "John Smith", "metadata": {"account_id": "A123"}},
+    ],
+    "options": {
+        "priority": 5,
+        "scheduledStartTime": "2026-11-16T09:00:00.000Z",
+        "timezone": "UTC",
+        "maxCallsPerSecond": 10,
+        "retryStrategy": {"maxAttempts": 3, "noAnswerDelay": 3600000, "busyDelay": 300000},
+        "webhooks": {"onCallComplete": "https://api.your-crm.com/webhook/dialgen/call-complete"},
+        "tags": ["Q4_campaign", "high_priority"],
+    },
+}
+
+
+class DialgenBatchRequest(BaseModel):
+    """Seed 003's create (POST /api/v1/batch; also POST /batch-calls)."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=cast(Any, {"examples": [SEED_003_EXAMPLE]})
+    )
+
+    agentId: str = Field(description="the agent to run (may be left out if the workspace has one)")
+    userId: str | None = Field(default=None, description="your workspace id (GET /me)")
+    fromPhoneNumber: str | None = _documented_setting("from_phone_number")[1]
+    fromPhoneNumbers: list[str] | None = _documented_setting("from_phone_numbers")[1]
+    contacts: list[DialgenContact] = Field(min_length=1, max_length=100_000)
+    options: DialgenOptions | None = None  # type: ignore[valid-type]
+
+
+class CallingHour(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: str = Field(description="HH:MM")
+    end: str = Field(description="HH:MM")
+
+
+SEED_004_EXAMPLE = {
+    "batchName": "API Campaign May 2025",
+    "callingNumbers": ["<an id from GET /phone-numbers>"],
+    "retry": 3,
+    "delay": 60,
+    "timezone": "America/New_York",
+    "callingHour": {"start": "09:00", "end": "17:00"},
+    "allowedDays": [1, 2, 3, 4, 5],
+}
+
+
+class NexusBatchFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    batchName: str | None = _documented_setting("name")[1]
+    callingNumbers: list[str] | None = Field(
+        default=None, description="phone ids from GET /phone-numbers (or E.164 numbers)"
+    )
+    retry: int | None = Field(
+        default=None, ge=0, le=10, description="redials of a call not connected"
+    )
+    delay: float | None = Field(default=None, ge=0, description="seconds between redials")
+    timezone: str | None = _documented_setting("timezone")[1]
+    callingHour: CallingHour | None = None
+    allowedDays: list[int] | None = Field(default=None, description="0 = Sunday ... 6")
+    tags: list[str] | None = _documented_setting("tags")[1]
+    agentId: str | None = _documented_setting("agent_id")[1]
+
+
+class NexusCreateBatch(NexusBatchFields):
+    """Seed 004's createBatch: a draft batch; add contacts, then start it."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=cast(Any, {"examples": [SEED_004_EXAMPLE]})
+    )
+
+    batchName: str = Field(min_length=1, description="a name for the batch")
+    callingNumbers: list[str] = Field(
+        min_length=1, description="phone ids from GET /phone-numbers (or E.164 numbers)"
+    )
+
+
+class NexusUpdateBatch(NexusBatchFields):
+    """Change a batch's metadata (while draft, paused or scheduled; the name any time)."""
+
+    batchId: str
+
+
+class NexusAddContacts(BaseModel):
+    """Add contacts to a draft batch."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    batchId: str
+    contacts: list[DialgenContact] = Field(min_length=1, max_length=100_000)
+
+
+class NexusBatchId(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    batchId: str
+
+
+OurBatchRequest = _model(
+    "OurBatchRequest",
+    __config__=ConfigDict(
+        extra="forbid",
+        json_schema_extra=cast(
+            Any,
+            {
+                "examples": [
+                    {
+                        "agent_id": "agt_demo",
+                        "from_phone_number": "+912234567890",
+                        "name": "May Follow-Up Campaign",
+                        "max_concurrent_calls": 10,
+                        "retry_config": {"max_retries": 2, "retry_interval_minutes": 60},
+                        "contacts": [{"phoneNumber": "9876543210", "customer_name": "Priya"}],
+                    }
+                ]
+            },
+        ),
+    ),
+    __doc__="POST /batch-calls with JSON: the settings by their names, and the contacts "
+    "(or start=false for a draft). Seed 003's shape (DialgenBatchRequest) is taken too.",
+    fields={
+        **{name: _documented_setting(name) for name in BatchSettings.model_fields},
+        "contacts": (
+            list[DialgenContact] | None,
+            Field(default=None, min_length=1, max_length=100_000),
+        ),
+        "start": (bool, Field(default=True, description="false stages a draft")),
+    },
+)
+
+
+class ContactsRequest(BaseModel):
+    """Contacts to add to a draft batch, as JSON."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    contacts: list[DialgenContact] = Field(min_length=1, max_length=100_000)
+
+
+NAMED_BODIES: tuple[type[BaseModel], ...] = (
+    OurBatchRequest,
+    ContactsRequest,
+    DialgenBatchRequest,
+    NexusCreateBatch,
+    NexusUpdateBatch,
+    NexusAddContacts,
+    NexusBatchId,
+)
+
+
+_JSON_TOO: dict[str, tuple[type[BaseModel], ...]] = {
+    "/batch-calls": (OurBatchRequest, DialgenBatchRequest),
+    "/batch-calls/{batch_id}/contacts": (ContactsRequest,),
+}
+
+
+def named_body(model: type[BaseModel]) -> dict[str, Any]:
+    """A JSON body documented by the named schema `model` (finish_document adds it)."""
+    return {"$ref": f"#/components/schemas/{model.__name__}"}

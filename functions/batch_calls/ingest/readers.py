@@ -113,12 +113,11 @@ def table_from_contacts(contacts: object) -> Table:
     top_level: dict[str, int] = {}
     from_metadata: dict[str, int] = {}
     flat: list[dict[str, object]] = []
-    for number, contact in enumerate(contacts, start=1):
+    for number, contact in enumerate(contacts):
         if not isinstance(contact, dict):
             _reject(
                 FileReason.UNREADABLE_FILE,
-                f"Contact {number} of the JSON is {_json_type(contact)}, not an object "
-                "with a phoneNumber.",
+                f"contacts[{number}] is {_json_type(contact)}, not an object with a phoneNumber.",
             )
         values: dict[str, object] = {}
         for key, value in contact.items():
@@ -128,7 +127,7 @@ def table_from_contacts(contacts: object) -> Table:
             if column in values:
                 _reject(
                     FileReason.DUPLICATE_COLUMN,
-                    f'Contact {number} has both "phoneNumber" and "phone_number"; keep one.',
+                    f'contacts[{number}] has both "phoneNumber" and "phone_number"; keep one.',
                 )
             values[column] = value
             top_level.setdefault(column, number)
@@ -191,8 +190,8 @@ def _too_many_columns(columns: int) -> NoReturn:
 def _metadata_collision(key: str, meta_contact: int, field_contact: int) -> NoReturn:
     _reject(
         FileReason.DUPLICATE_COLUMN,
-        f'The metadata key "{key}" (contact {meta_contact}) has the same name as a contact '
-        f"field (contact {field_contact}); rename one of them.",
+        f'The metadata key "{key}" (contacts[{meta_contact}]) has the same name as a contact '
+        f"field (contacts[{field_contact}]); rename one of them.",
     )
 
 

@@ -186,78 +186,100 @@ def _rows_phrase(count: int) -> str:
     return "1 row" if count == 1 else f"{count} rows"
 
 
+def _verb(count: int, singular: str, plural: str) -> str:
+    """ "1 row has", "2 rows have" (and so on for each verb the messages use)."""
+    return f"{_rows_phrase(count)} {singular if count == 1 else plural}"
+
+
 def _row_message(reason: RowReason, group: _Group, default_region: str | None) -> str:
-    rows = _rows_phrase(len(group.rows))
+    count = len(group.rows)
+    one = count == 1
     home = f" outside {default_region}" if default_region else ""
     match reason:
         case RowReason.MISSING_PHONE_NUMBER:
-            return f"{rows} have no phone_number: fill it in or delete the row"
+            return f"{_verb(count, 'has', 'have')} no phone_number: fill it in or delete the row"
         case RowReason.INVALID_PHONE_NUMBER:
             return (
-                f"{rows} have a phone_number that is not a valid number: check the digits and "
-                f"write numbers{home} with their country code, for example +14155550101 "
-                "(extensions cannot be dialled)"
+                f"{_verb(count, 'has', 'have')} a phone_number that is not a valid number: check "
+                f"the digits and write numbers{home} with their country code, for example "
+                "+14155550101 (extensions cannot be dialled)"
             )
         case RowReason.PREMIUM_RATE_NUMBER:
+            numbers = "a premium-rate number" if one else "premium-rate numbers"
             return (
-                f"{rows} are premium-rate numbers, which this workspace does not call: "
+                f"{_verb(count, 'is', 'are')} {numbers}, which this workspace does not call: "
                 "remove them or set allow_premium_rate in the telephony config"
             )
         case RowReason.NO_ENABLED_COUNTRIES:
             return (
-                f"{rows} cannot be called because the telephony config enables no country: "
-                "add destination countries to enabled_countries"
+                f"{_rows_phrase(count)} cannot be called because the telephony config enables "
+                "no country: add destination countries to enabled_countries"
             )
         case RowReason.UNSUPPORTED_COUNTRY:
             countries = ", ".join(sorted(group.countries))
+            where = "a country" if one else "countries"
             return (
-                f"{rows} are in countries not enabled for this workspace ({countries}): "
-                "enable them in the telephony config or remove the rows"
+                f"{_verb(count, 'is', 'are')} in {where} not enabled for this workspace "
+                f"({countries}): enable them in the telephony config or remove the rows"
             )
         case RowReason.UNSUPPORTED_PREFIX:
             return (
-                f"{rows} start with a prefix that is blocked or not among enabled_prefixes: "
-                "change the telephony config's prefixes or remove the rows"
+                f"{_verb(count, 'starts', 'start')} with a prefix that is blocked or not among "
+                "enabled_prefixes: change the telephony config's prefixes or remove the rows"
             )
         case RowReason.INVALID_TIMEZONE:
             return (
-                f"{rows} have a timezone that is not an IANA time zone: write zones such as "
-                "Asia/Kolkata or America/Los_Angeles, or leave the cell empty to use the "
-                "number's zone"
+                f"{_verb(count, 'has', 'have')} a timezone that is not an IANA time zone: write "
+                "zones such as Asia/Kolkata or America/Los_Angeles, or leave the cell empty to "
+                "use the number's zone"
             )
         case RowReason.VALUE_TOO_LONG:
             return (
-                f"{rows} have a cell longer than {MAX_CELL_CHARS:,} characters or more than "
-                f"{MAX_ROW_CHARS:,} characters in all: shorten the values"
+                f"{_verb(count, 'has', 'have')} a cell longer than {MAX_CELL_CHARS:,} characters "
+                f"or more than {MAX_ROW_CHARS:,} characters in all: shorten the values"
             )
 
 
 def _warning_message(reason: WarningReason, group: _Group, *, dedupe_dropped: bool) -> str:
-    rows = _rows_phrase(len(group.rows))
+    count = len(group.rows)
+    they = "it is" if count == 1 else "they are"
     match reason:
         case WarningReason.DUPLICATE_PHONE_NUMBER:
             action = "skipped" if dedupe_dropped else "kept, and will be called again"
-            return f"{rows} repeat a phone number of an earlier row; they are {action}"
+            return (
+                f"{_verb(count, 'repeats', 'repeat')} a phone number of an earlier row; "
+                f"{they} {action}"
+            )
         case WarningReason.EXTRA_CELLS:
             return (
-                f"{rows} have more cells than the header has columns; the extra cells are ignored"
+                f"{_verb(count, 'has', 'have')} more cells than the header has columns; the "
+                "extra cells are ignored"
             )
         case WarningReason.SUPPRESSED:
-            return f"{rows} are on the workspace's suppression list; they are skipped"
+            return (
+                f"{_verb(count, 'is', 'are')} on the workspace's suppression list; {they} skipped"
+            )
         case WarningReason.NO_CONSENT:
             return (
-                f"{rows} have no consent (yes in a consent column), which the workspace's "
-                "compliance profile requires for calls with an AI voice; they are skipped"
+                f"{_verb(count, 'has', 'have')} no consent (yes in a consent column), which the "
+                "workspace's compliance profile requires for calls with an AI voice; "
+                f"{they} skipped"
             )
         case WarningReason.UNKNOWN_TIME_ZONE:
             return (
-                f"{rows} have a number with no known time zone and no timezone cell; the "
-                "calling window is checked in the batch's time zone for them"
+                f"{_verb(count, 'has', 'have')} a number with no known time zone and no "
+                "timezone cell; the calling window is checked in the batch's time zone for "
+                + ("it" if count == 1 else "them")
             )
         case WarningReason.READ_AS_INTERNATIONAL:
+            if count == 1:
+                return (
+                    "1 row was not a valid number from the caller's country and was read as an "
+                    "international number with a + added (a spreadsheet may have dropped it)"
+                )
             return (
-                f"{rows} were not valid numbers from the caller's country and were read as "
-                "international numbers with a + added (a spreadsheet may have dropped it)"
+                f"{count} rows were not valid numbers from the caller's country and were read "
+                "as international numbers with a + added (a spreadsheet may have dropped it)"
             )
 
 

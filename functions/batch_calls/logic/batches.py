@@ -6,10 +6,10 @@ returns the API's view of the result; what a request got wrong is a RequestError
 
 import math
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from batch_calls.domain.batch import (
     FINAL_BATCH_STATUSES,
@@ -22,7 +22,7 @@ from batch_calls.domain.batch import (
 )
 from batch_calls.domain.calls import execution_name
 from batch_calls.domain.compliance import Profile
-from batch_calls.domain.workspace import Workspace
+from batch_calls.domain.workspace import Workspace, phone_number_id
 from batch_calls.ingest.table import MAX_FILE_BYTES, Table
 from batch_calls.ingest.validate import (
     PHONE_COLUMN,
@@ -33,6 +33,7 @@ from batch_calls.ingest.validate import (
 )
 from batch_calls.logic.calling_rules import apply_upload_rules
 from batch_calls.logic.errors import (
+    Forbidden,
     InvalidField,
     InvalidState,
     MissingVariables,
@@ -43,6 +44,7 @@ from batch_calls.logic.rounds import Rounds, advance
 from batch_calls.logic.settings import (
     CHANGEABLE_FIELDS,
     CHANGEABLE_WHILE_RUNNING,
+    SettingsRequest,
     check_against_workspace,
     parse_settings,
 )
@@ -75,6 +77,24 @@ class Contacts:
     data: bytes | None = None
     filename: str | None = None
     table: Table | None = None
+    # JSON contacts: named by their index (contacts[3]) rather than a spreadsheet row.
+    from_json: bool = False
+
+
+@dataclass(frozen=True)
+class CreateRequest:
+    """What any create request asks for, whatever its shape (the adapters: handlers/api.py
+    for the form, logic/json_batches.py for JSON, logic/drops.py for S3 metadata)."""
+
+    settings: SettingsRequest
+    contacts: Contacts | None
+    start: bool = True
+    # Seed 003's userId: must be the key's workspace (GET /me).
+    user_id: str | None = None
+    # With no caller number given and several in the workspace: refuse (a file's national
+    # numbers need the caller's country), or rotate them all (the JSON shapes, whose
+    # seeds have no caller number).
+    caller_default: Literal["only", "all"] = "only"
 
 
 # -- create ---------------------------------------------------------------------------
@@ -83,10 +103,8 @@ class Contacts:
 def create_batch(
     services: Services,
     workspace_id: str,
-    fields: Mapping[str, Any],
-    contacts: Contacts | None,
+    request: CreateRequest,
     *,
-    start: bool = True,
     batch_id: str | None = None,
     rerun_of: str | None = None,
 ) -> dict[str, Any]:
@@ -97,7 +115,8 @@ def create_batch(
     batch whose recipients these are again (logic/results.py rerun)."""
     now = services.clock()
     workspace = _workspace(services, workspace_id)
-    settings, region = _checked_settings(services, workspace, fields, now)
+    settings, region = _checked_settings(services, workspace, request, now)
+    contacts, start = request.contacts, request.start
     if contacts is None and start:
         raise InvalidField("file", "is required (or upload_id, or start=false for a draft)")
 
@@ -125,42 +144,50 @@ def create_batch(
     if result is not None and contacts is not None:
         _store_part(services, batch, 1, contacts, result)
     if not services.database.create_batch(batch):  # created by a concurrent twin
-        return _with_warnings(get_batch(services, workspace_id, batch_id), result)
+        return _with_warnings(get_batch(services, workspace_id, batch_id), result, contacts)
     services.rounds.notifications.batch_status_changed(batch, None)
     if result is not None:
         services.load_queue.request_load(workspace_id, batch_id, 1)
-    return _with_warnings(batch_view(batch), result)
+    return _with_warnings(batch_view(batch), result, contacts)
 
 
-def preview_batch(
-    services: Services, workspace_id: str, fields: Mapping[str, Any], contacts: Contacts | None
-) -> dict[str, Any]:
+def preview_batch(services: Services, workspace_id: str, request: CreateRequest) -> dict[str, Any]:
     """Every check of `create_batch`, with the same 400s, and nothing stored: the
     validation summary and the agent's prompt variables (the console's preview)."""
     workspace = _workspace(services, workspace_id)
-    settings, region = _checked_settings(services, workspace, fields, services.clock())
-    if contacts is None:
+    settings, region = _checked_settings(services, workspace, request, services.clock())
+    if request.contacts is None:
         raise InvalidField("file", "is required (or upload_id)")
-    result = _validated(services, workspace, settings, region, contacts)
+    result = _validated(services, workspace, settings, region, request.contacts)
     agent = services.database.get_agent(workspace_id, settings.agent_id)
     return {**result.body(), "agent_placeholders": agent.placeholders() if agent else []}
 
 
 def _checked_settings(
-    services: Services, workspace: Workspace, fields: Mapping[str, Any], now: datetime
+    services: Services, workspace: Workspace, request: CreateRequest, now: datetime
 ) -> tuple[BatchSettings, str]:
-    """The request's settings checked against the workspace, and the caller's region."""
-    fields = dict(fields)
-    if not fields.get("from_phone_number"):
-        fields["from_phone_number"] = _default_caller_number(services, workspace.workspace_id)
-    settings = parse_settings(fields, base={"name": f"Batch {now:%Y-%m-%d %H:%M} UTC"})
+    """The request's settings checked against the workspace, with the workspace's
+    defaults filled in, and the caller number's region."""
+    if request.user_id is not None and request.user_id != workspace.workspace_id:
+        raise InvalidField("userId", "is not this API key's workspace: see GET /me")
+    asked = request.settings
+    if not asked.fields.get("from_phone_number") and not asked.fields.get("from_phone_numbers"):
+        asked.fields["from_phone_numbers"] = _default_caller_numbers(
+            services, workspace.workspace_id, request.caller_default
+        )
+        asked.sent_as.setdefault("from_phone_number", "from_phone_number")
+    if not asked.fields.get("agent_id"):
+        asked.fields["agent_id"] = _default_agent(
+            services, workspace.workspace_id, asked.name_of("agent_id")
+        )
+    settings = parse_settings(asked, base={"name": f"Batch {now:%Y-%m-%d %H:%M} UTC"})
     if settings.calling_window is None and workspace.calling_window is not None:
         # The workspace's default window, copied so the batch shows the one it keeps.
         settings = settings.model_copy(update={"calling_window": workspace.calling_window})
-    region = check_against_workspace(settings, workspace, services.database, now)
+    region = check_against_workspace(settings, workspace, services.database, now, asked)
     if settings.webhooks is not None and not workspace.webhook_secret:
         raise InvalidField(
-            "webhooks",
+            asked.name_of("webhooks"),
             "this workspace has no webhook signing secret yet: an administrator creates "
             "one with `batch-calls admin rotate-webhook-secret`",
         )
@@ -171,7 +198,7 @@ def add_contacts(
     services: Services, workspace_id: str, batch_id: str, contacts: Contacts
 ) -> dict[str, Any]:
     """Add a contact file to a draft batch."""
-    batch = _batch(services, workspace_id, batch_id)
+    batch = find_batch(services, workspace_id, batch_id)
     if batch.status is not BatchStatus.DRAFT:
         raise InvalidState(
             f"contacts can only be added while the batch is draft; it is {batch.status}",
@@ -190,13 +217,37 @@ def add_contacts(
     if updated is None:  # it was started, or another file was added, at the same moment
         raise InvalidState("the batch changed while the contacts were added; try again")
     services.load_queue.request_load(workspace_id, batch_id, part)
-    return _with_warnings(batch_view(updated), result)
+    return _with_warnings(batch_view(updated), result, contacts)
 
 
-def _with_warnings(view: dict[str, Any], result: ValidationResult | None) -> dict[str, Any]:
+# A JSON contact is row index + 2 of the table read from it (the header is row 1).
+_FIRST_CONTACT_ROW = 2
+
+
+def _numbered(contacts: Contacts, body: dict[str, Any]) -> dict[str, Any]:
+    """JSON contacts are named by their index in `contacts`, not by spreadsheet rows."""
+    if not contacts.from_json:
+        return body
+    for group in [*body.get("errors", []), *body.get("warnings", [])]:
+        if "rows" in group:
+            group["contacts"] = [row - _FIRST_CONTACT_ROW for row in group["rows"]]
+    if body.get("error") == "validation_failed" and body.get("invalid_rows"):
+        first = body["errors"][0]["contacts"][0]
+        body["message"] = (
+            f"{body['invalid_rows']} of {body['total_rows']} contacts failed validation "
+            f"(the first: contacts[{first}])"
+        )
+    return body
+
+
+def _with_warnings(
+    view: dict[str, Any], result: ValidationResult | None, contacts: Contacts | None = None
+) -> dict[str, Any]:
     """The batch with its upload's warnings (duplicates, suppressed numbers, unknown
     time zones)."""
-    return {**view, "warnings": [] if result is None else result.body()["warnings"]}
+    if result is None or contacts is None:
+        return {**view, "warnings": []}
+    return {**view, **_numbered(contacts, {"warnings": result.body()["warnings"]})}
 
 
 def _validated(
@@ -221,7 +272,7 @@ def _validated(
             needs_consent=workspace.compliance_profile is not Profile.NONE,
         )
     if not result.is_accepted:
-        raise ValidationFailed(result.body())
+        raise ValidationFailed(_numbered(contacts, result.body()))
     agent = services.database.get_agent(workspace.workspace_id, settings.agent_id)
     if agent is not None:
         missing = [
@@ -276,26 +327,61 @@ def _initial_status(settings: BatchSettings, start: bool, now: datetime) -> Batc
     return BatchStatus.INITIATED
 
 
-def _default_caller_number(services: Services, workspace_id: str) -> str:
-    numbers = services.database.caller_numbers(workspace_id)
-    if len(numbers) != 1:
+def _default_caller_numbers(
+    services: Services, workspace_id: str, rule: Literal["only", "all"]
+) -> list[str]:
+    numbers = sorted(services.database.caller_numbers(workspace_id))
+    if not numbers or (len(numbers) > 1 and rule == "only"):
         raise InvalidField(
             "from_phone_number",
             "is required: give the caller number in E.164 form"
             + ("" if numbers else " (this workspace has none yet)"),
         )
-    return numbers[0]
+    return numbers
+
+
+def _default_agent(services: Services, workspace_id: str, sent_as: str) -> str:
+    agents = services.database.agent_ids(workspace_id)
+    if len(agents) != 1:
+        raise InvalidField(sent_as, "is required: the id of the agent to run")
+    return agents[0]
+
+
+def resolve_phone_ids(services: Services, workspace_id: str, ids: tuple[str, ...]) -> list[str]:
+    """Seed 004's callingNumbers: the ids GET /phone-numbers gives (or E.164 numbers).
+    One that is none of this workspace's numbers is refused as the seed does (403)."""
+    numbers = {
+        phone_number_id(workspace_id, number): number
+        for number in services.database.caller_numbers(workspace_id)
+    }
+    resolved = []
+    for index, phone_id in enumerate(ids):
+        if phone_id in numbers.values():
+            resolved.append(phone_id)
+        elif phone_id in numbers:
+            resolved.append(numbers[phone_id])
+        else:
+            raise Forbidden(
+                f"callingNumbers[{index}]: {phone_id[:40]!r} is not a phone number of this "
+                "workspace (see GET /phone-numbers)"
+            )
+    return resolved
 
 
 # -- read ------------------------------------------------------------------------------
 
 
 def get_batch(services: Services, workspace_id: str, batch_id: str) -> dict[str, Any]:
-    return batch_view(_batch(services, workspace_id, batch_id))
+    return batch_view(find_batch(services, workspace_id, batch_id))
 
 
-def list_batches(
-    services: Services, workspace_id: str, page: int, limit: int, status: str | None
+def list_batches(  # noqa: PLR0917 - the query's parameters
+    services: Services,
+    workspace_id: str,
+    page: int,
+    limit: int,
+    status: str | None,
+    tag: str | None = None,
 ) -> dict[str, Any]:
     if page < 1:
         raise InvalidField("page", "must be 1 or more")
@@ -303,7 +389,7 @@ def list_batches(
         raise InvalidField("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
     wanted = _enum(BatchStatus, status, "status")
     batches, total = services.database.list_batches(
-        workspace_id, wanted, offset=(page - 1) * limit, limit=limit
+        workspace_id, wanted, offset=(page - 1) * limit, limit=limit, tag=tag or None
     )
     return {
         "data": [batch_view(batch) for batch in batches],
@@ -325,7 +411,7 @@ def list_recipients(
     cursor: str | None,
     limit: int,
 ) -> dict[str, Any]:
-    _batch(services, workspace_id, batch_id)  # 404 before anything else
+    find_batch(services, workspace_id, batch_id)  # 404 before anything else
     if not 1 <= limit <= MAX_RECIPIENT_PAGE_SIZE:
         raise InvalidField("limit", f"must be between 1 and {MAX_RECIPIENT_PAGE_SIZE}")
     wanted = _enum(RecipientStatus, status, "status")
@@ -358,7 +444,7 @@ def control_batch(
     services: Services, workspace_id: str, batch_id: str, action: str
 ) -> dict[str, Any]:
     """pause, resume, cancel (permanent) or start (a draft)."""
-    batch = _batch(services, workspace_id, batch_id)
+    batch = find_batch(services, workspace_id, batch_id)
     allowed, allowed_text = _ACTIONS[action]
     now = services.clock()
     if batch.status not in allowed:
@@ -403,16 +489,20 @@ def control_batch(
 
 
 def update_batch(
-    services: Services, workspace_id: str, batch_id: str, changes: Mapping[str, Any]
+    services: Services, workspace_id: str, batch_id: str, changes: SettingsRequest
 ) -> dict[str, Any]:
-    """PATCH: change settings while the batch is paused, scheduled or draft."""
-    unknown = sorted(set(changes) - CHANGEABLE_FIELDS)
-    if unknown:
-        raise InvalidField(
-            unknown[0], f"cannot be changed; only {', '.join(sorted(CHANGEABLE_FIELDS))} can"
-        )
-    batch = _batch(services, workspace_id, batch_id)
-    running = batch.status is BatchStatus.RUNNING and set(changes) <= CHANGEABLE_WHILE_RUNNING
+    """PATCH: change settings while the batch is paused, scheduled or draft (some also
+    while it runs)."""
+    for name in changes.fields:
+        if name not in CHANGEABLE_FIELDS:
+            raise InvalidField(
+                changes.name_of(name),
+                f"cannot be changed; only {', '.join(sorted(CHANGEABLE_FIELDS))} can",
+            )
+    batch = find_batch(services, workspace_id, batch_id)
+    running = (
+        batch.status is BatchStatus.RUNNING and set(changes.fields) <= CHANGEABLE_WHILE_RUNNING
+    )
     if not running and batch.status not in {
         BatchStatus.PAUSED,
         BatchStatus.SCHEDULED,
@@ -426,7 +516,9 @@ def update_batch(
         )
     now = services.clock()
     settings = parse_settings(changes, base=batch.settings.model_dump())
-    check_against_workspace(settings, _workspace(services, workspace_id), services.database, now)
+    check_against_workspace(
+        settings, _workspace(services, workspace_id), services.database, now, changes
+    )
     updated = services.database.transition_batch(
         workspace_id,
         batch_id,
@@ -495,7 +587,7 @@ def _workspace(services: Services, workspace_id: str) -> Workspace:
     return workspace
 
 
-def _batch(services: Services, workspace_id: str, batch_id: str) -> Batch:
+def find_batch(services: Services, workspace_id: str, batch_id: str) -> Batch:
     batch = services.database.get_batch(workspace_id, batch_id)
     if batch is None:
         raise NotFound(f"there is no batch {batch_id}")

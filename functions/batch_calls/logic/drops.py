@@ -12,27 +12,14 @@ from typing import Any
 
 from batch_calls.ingest.table import MAX_FILE_BYTES
 from batch_calls.logic import batches
-from batch_calls.logic.batches import Contacts, Services
+from batch_calls.logic.batches import Contacts, CreateRequest, Services
 from batch_calls.logic.errors import InvalidField, RequestError
+from batch_calls.logic.settings import METADATA_FIELDS, from_text_fields, refuse_unknown
 
 INCOMING = "incoming/"
 REJECTED = "rejected/"
-# S3 user metadata (lower-case, dashes) -> batch field.
-_METADATA_FIELDS = {
-    "agent-id": "agent_id",
-    "from-phone-number": "from_phone_number",
-    "name": "name",
-    "max-concurrent-calls": "max_concurrent_calls",
-    "scheduled-at": "scheduled_at",
-    "retry-config": "retry_config",
-    "calling-window": "calling_window",
-    "from-phone-numbers": "from_phone_numbers",
-    "max-calls-per-second": "max_calls_per_second",
-    "priority": "priority",
-    "on-invalid-rows": "on_invalid_rows",
-    "dedupe": "dedupe",
-    "webhooks": "webhooks",
-}
+# Besides the settings (their names with dashes: retry-config), where the file goes.
+_WORKSPACE_ID = "workspace-id"
 
 
 def drop_batch_id(key: str, etag: str) -> str:
@@ -44,10 +31,10 @@ def workspace_of_drop(key: str, metadata: Mapping[str, str]) -> str:
     parts = key[len(INCOMING) :].split("/")
     if len(parts) > 1 and parts[0].startswith("ws_"):
         return parts[0]
-    workspace_id = metadata.get("workspace-id", "").strip()
+    workspace_id = metadata.get(_WORKSPACE_ID, "").strip()
     if not workspace_id:
         raise InvalidField(
-            "workspace-id",
+            _WORKSPACE_ID,
             "put the file under incoming/<workspace_id>/ or give metadata workspace-id",
         )
     return workspace_id
@@ -58,15 +45,11 @@ def handle_drop(services: Services, key: str) -> dict[str, Any]:
     data, metadata, etag = services.blobs.get_dropped(key, MAX_FILE_BYTES)
     try:
         workspace_id = workspace_of_drop(key, metadata)
-        fields = {
-            field: metadata[name] for name, field in _METADATA_FIELDS.items() if name in metadata
-        }
+        refuse_unknown(metadata, {*METADATA_FIELDS, _WORKSPACE_ID})
+        contacts = Contacts(data=data, filename=key.rsplit("/", 1)[-1])
+        request = CreateRequest(from_text_fields(metadata, METADATA_FIELDS), contacts)
         view = batches.create_batch(
-            services,
-            workspace_id,
-            fields,
-            Contacts(data=data, filename=key.rsplit("/", 1)[-1]),
-            batch_id=drop_batch_id(key, etag),
+            services, workspace_id, request, batch_id=drop_batch_id(key, etag)
         )
     except RequestError as error:
         rejection = REJECTED + key[len(INCOMING) :] + ".errors.json"

@@ -46,6 +46,13 @@ class Unauthorized(RequestError):
     error = "unauthorized"
 
 
+class Forbidden(RequestError):
+    """Something the key's workspace does not own (seed 004 answers these with 403)."""
+
+    status = 403
+    error = "forbidden"
+
+
 class NotFound(RequestError):
     status = 404
     error = "not_found"

@@ -7,9 +7,16 @@ from typing import Any
 from batch_calls.domain import results
 from batch_calls.domain.batch import Batch, RecipientStatus
 from batch_calls.ingest.table import Table
-from batch_calls.logic.batches import Contacts, Services, _batch, create_batch, get_batch
+from batch_calls.logic.batches import (
+    Contacts,
+    CreateRequest,
+    Services,
+    create_batch,
+    find_batch,
+    get_batch,
+)
 from batch_calls.logic.errors import InvalidField
-from batch_calls.logic.settings import SETTINGS_FIELDS
+from batch_calls.logic.settings import SETTINGS, SettingsRequest, refuse_unknown
 
 # The final statuses a re-run can select (skipped rows were never callable).
 RERUNNABLE = (
@@ -26,7 +33,7 @@ _NOT_COPIED = frozenset({"scheduled_at", "name"})
 
 def analytics(services: Services, workspace_id: str, batch_id: str) -> dict[str, Any]:
     """GET /batch-calls/{id}/analytics: two reads, whatever the batch's size."""
-    batch = _batch(services, workspace_id, batch_id)
+    batch = find_batch(services, workspace_id, batch_id)
     counters = services.database.analytics(workspace_id, batch_id)
     return {
         "batch_id": batch.batch_id,
@@ -43,14 +50,10 @@ def rerun(
     of `statuses`, with their original variables and the source's settings, each
     overridable in the body. The new batch names its source (rerun_of) and the source
     lists it (reruns)."""
-    source = _batch(services, workspace_id, batch_id)
+    source = find_batch(services, workspace_id, batch_id)
     wanted = _statuses(body.get("statuses"))
     overrides = {name: value for name, value in body.items() if name != "statuses"}
-    unknown = sorted(set(overrides) - SETTINGS_FIELDS)
-    if unknown:
-        raise InvalidField(
-            unknown[0], f"is not a batch setting; give statuses and any of {_settings()}"
-        )
+    refuse_unknown(overrides, SETTINGS)
     settings = source.settings.model_dump(mode="json", exclude=set(_NOT_COPIED))
     fields = {**settings, "name": f"{source.settings.name} (re-run)", **overrides}
     selected = sum(source.counts[str(status)] for status in wanted if str(status) in source.counts)
@@ -60,9 +63,8 @@ def rerun(
             f"no recipient of {batch_id} has the status {', '.join(wanted)} (yet)",
         )
     table = Table(header=source.report_columns, header_row=1, rows=_rows(services, source, wanted))
-    created = create_batch(
-        services, workspace_id, fields, Contacts(table=table), rerun_of=source.batch_id
-    )
+    request = CreateRequest(SettingsRequest(fields=fields), Contacts(table=table))
+    created = create_batch(services, workspace_id, request, rerun_of=source.batch_id)
     services.database.add_rerun(workspace_id, source.batch_id, str(created["id"]))
     return {
         **get_batch(services, workspace_id, str(created["id"])),
@@ -94,7 +96,3 @@ def _statuses(value: Any) -> frozenset[RecipientStatus]:
             raise InvalidField("statuses", f"{status!r} is not one of {allowed}")
         chosen.add(RecipientStatus(status))
     return frozenset(chosen)
-
-
-def _settings() -> str:
-    return ", ".join(sorted(SETTINGS_FIELDS))

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from batch_calls.domain.batch import Batch, BatchStatus, Recipient
+from batch_calls.domain.batch import Batch, BatchSettings, BatchStatus, Recipient
 from batch_calls.logic.calling_rules import CALLING_WINDOW, SCHEDULED_START
 
 
@@ -25,26 +25,10 @@ def batch_view(batch: Batch) -> dict[str, Any]:
         "started_at": utc_text(batch.started_at),
         "finished_at": utc_text(batch.finished_at),
         "counts": {"total": batch.total, **batch.counts},
-        "from_phone_number": settings.from_phone_number,
-        "max_concurrent_calls": settings.max_concurrent_calls,
-        "retry_config": settings.retry_config.model_dump(mode="json"),
-        "calling_window": (
-            None
-            if settings.calling_window is None
-            else settings.calling_window.model_dump(mode="json")
-        ),
-        "from_phone_numbers": list(settings.from_phone_numbers),
-        "max_calls_per_second": settings.max_calls_per_second,
-        "priority": settings.priority,
-        "voicemail_policy": settings.voicemail_policy,
         "rerun_of": batch.rerun_of,
         "reruns": batch.reruns,
         **_waiting(batch),
-        "on_invalid_rows": settings.on_invalid_rows,
-        "dedupe": settings.dedupe,
-        "webhooks": (
-            None if settings.webhooks is None else settings.webhooks.model_dump(mode="json")
-        ),
+        **settings_view(batch.settings),
         "variables": batch.variables,
         "links": {
             "self": path,
@@ -53,6 +37,16 @@ def batch_view(batch: Batch) -> dict[str, Any]:
             "analytics": f"{path}/analytics",
         },
     }
+
+
+# Shown among the seed's fields, above.
+_SHOWN_FIRST = {"name", "agent_id", "scheduled_at"}
+
+
+def settings_view(settings: BatchSettings) -> dict[str, Any]:
+    """Every other setting as the description names it (api_models.BatchView documents
+    the same list)."""
+    return settings.model_dump(mode="json", exclude=_SHOWN_FIRST)
 
 
 _STARTED = frozenset({BatchStatus.INITIATED, BatchStatus.RUNNING})

@@ -6,6 +6,8 @@ items of its own workspace, so one tenant cannot address another's data.
 
 import base64
 import binascii
+import functools
+import operator
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -242,6 +244,14 @@ class Database:
         item = self._get(workspace_pk(workspace_id), f"AGENT#{agent_id}")
         return None if item is None else Agent.model_validate(item)
 
+    def agent_ids(self, workspace_id: str) -> list[str]:
+        query = {
+            "KeyConditionExpression": Key("PK").eq(workspace_pk(workspace_id))
+            & Key("SK").begins_with("AGENT#"),
+            "ProjectionExpression": "SK",
+        }
+        return [str(item["SK"]).removeprefix("AGENT#") for item in self._query_all(query)]
+
     # Batches --------------------------------------------------------------------
 
     def create_batch(self, batch: Batch) -> bool:
@@ -261,7 +271,12 @@ class Database:
         return None if item is None else Batch.model_validate(item)
 
     def list_batches(
-        self, workspace_id: str, status: BatchStatus | None, offset: int, limit: int
+        self,
+        workspace_id: str,
+        status: BatchStatus | None,
+        offset: int,
+        limit: int,
+        tag: str | None = None,
     ) -> tuple[list[Batch], int]:
         """One page of the workspace's batches, newest first, and how many match."""
         query: dict[str, Any] = {
@@ -269,8 +284,13 @@ class Database:
             "KeyConditionExpression": Key("GSI1PK").eq(batches_index_pk(workspace_id)),
             "ScanIndexForward": False,
         }
+        conditions = []
         if status is not None:
-            query["FilterExpression"] = Attr("status").eq(str(status))
+            conditions.append(Attr("status").eq(str(status)))
+        if tag is not None:
+            conditions.append(Attr("settings.tags").contains(tag))
+        if conditions:
+            query["FilterExpression"] = functools.reduce(operator.and_, conditions)
         matching = list(self._query_all(query))
         page = matching[offset : offset + limit]
         return [Batch.model_validate(_strip_keys(item)) for item in page], len(matching)
