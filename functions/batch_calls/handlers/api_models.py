@@ -537,6 +537,8 @@ def finish_document(document: dict[str, Any]) -> None:
 # Powertools names a form's schema after its function and path; these are its names.
 _FORM_NAMES = {
     "Body_create_batch_batch_calls_post": "BatchForm",
+    # POST /batch-calls/validate takes the create's form (the same function).
+    "Body_create_batch_batch_calls_validate_post": "BatchForm",
     "Body_add_contacts_batch_calls__batch_id__contacts_post": "ContactsForm",
     "Body_upload_suppressed_suppression_list_upload_post": "SuppressionUploadForm",
 }
