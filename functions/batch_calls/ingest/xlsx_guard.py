@@ -1,10 +1,17 @@
 """The XLSX guard: an XLSX (a zip of XML parts) checked before calamine opens it.
 
-See spreadsheets.py for why, and what is checked.
+See spreadsheets.py for why, and what is checked. Each part is inflated and scanned once,
+as a stream, in blocks of about a megabyte cut at tag boundaries; the work on a block is
+done by regular expressions and bytes methods (in C), never per byte in Python. What
+would make a scan do per-tag work in Python (cells placed by counting among cells that
+carry a reference, odd quoting, comments and CDATA sections) is allowed a bounded amount,
+and so is every kind of tag: whatever its structure, a part is decided within a bounded
+time and memory, without a second pass.
 """
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 import struct
@@ -12,9 +19,9 @@ import zipfile
 import zlib
 from array import array
 from collections.abc import Callable, Iterator
-from operator import itemgetter
+from itertools import compress, repeat
+from operator import add, itemgetter
 from typing import Final, NoReturn, Protocol
-from xml.parsers import expat
 
 from batch_calls.ingest.readers import (
     _MB,
@@ -24,37 +31,35 @@ from batch_calls.ingest.readers import (
 )
 from batch_calls.ingest.reasons import FileReason
 from batch_calls.ingest.spreadsheets import (
+    _STRING_COST,
     _WORKBOOK_XML_COST,
     MAX_EXPANDED_BYTES,
     MAX_SHEET_CELLS,
-    MAX_WORKBOOK_MEMORY,
     _check_first_sheet,
     _check_memory,
     _column_index,
-    _column_name,
     _damaged_xlsx,
     _Estimate,
     _Extent,
-    _first_sheet_fits,
     _password_protected,
 )
-from batch_calls.ingest.table import MAX_CONTACT_ROWS
 
 _MAX_XML_PART_BYTES: Final = 4 * _MB  # xl/workbook.xml and its relationships
 _MAX_ZIP_MEMBERS: Final = 10_000
 _INFLATE_CHUNK: Final = 1 << 20
 _INFLATE_INPUT: Final = 1 << 16
 
-
-class _NeedExactScan(Exception):
-    """The fast scan met XML it does not model; scan the part with a real parser."""
-
-
-class _NeedTokenScan(Exception):
-    """Some cells have no `r` reference; scan the part again counting tags."""
-
-
-_MAX_SHEET_TAGS: Final = MAX_SHEET_CELLS + 2 * 1_048_576  # cells, and rows' start and end
+# Start tags of a first sheet: each value cell may hold three (`c`, `is`, `t`), and each
+# row one. Counted in C on every block, so the per-tag work below is bounded too.
+_MAX_SHEET_TAGS: Final = 3 * MAX_SHEET_CELLS + 1_048_576
+# Tags read one by one in Python (cells placed by counting among referenced ones, odd
+# quoting): about a second of work. Writers put a reference on every cell (or none).
+_MAX_SLOW_TAGS: Final = 2_000_000
+# Comments, CDATA sections and processing instructions in a part (Python work each).
+_MAX_SPECIAL_MARKUP: Final = 200_000
+_MAX_TAG_BYTES: Final = 16 * _MB
+# How far from a block's end its last row tag is looked for.
+_TAIL_BYTES: Final = 4096
 
 
 def _too_many_tags() -> NoReturn:
@@ -65,88 +70,194 @@ def _too_many_tags() -> NoReturn:
     )
 
 
+def _written_unusually(what: str) -> NoReturn:
+    _reject(
+        FileReason.UNREADABLE_FILE,
+        f"The workbook's XML holds {what}, which spreadsheet programs do not write; open it "
+        "in your spreadsheet program and save it again (as .xlsx), or save it as CSV.",
+    )
+
+
 # Element names may carry any namespace prefix; calamine only looks at the local name.
 _PFX: Final = rb"(?:[^\s<>/:=\"']+:)?"
 _PREFIXED_C: Final = re.compile(rb":c[\s/>]")
 _PREFIXED_SI: Final = re.compile(rb":si[\s/>]")
 # The common shape: unprefixed, `r` first. `[^>/]` keeps self-closing (empty) cells out.
-_PLAIN_VALUE_C: Final = re.compile(rb"<c r=\"([A-Z]{1,3})([0-9]{1,7})\"[^>/]*>")
+_PLAIN_VALUE_C: Final = re.compile(rb"<c r=\"([A-Z]{1,3})([0-9]{1,7})\"[^<>/]*>")
 _PLAIN_ANY_C: Final = re.compile(rb"<c[\s/>]")
-_PLAIN_EMPTY_C: Final = re.compile(rb"<c\s[^>]*/>")
+_PLAIN_EMPTY_C: Final = re.compile(rb"<c\s[^<>]*/>")
 # Any shape.
-_VALUE_C: Final = re.compile(rb"<" + _PFX + rb"c(?:\s[^>]*)?(?<!/)>")
+_VALUE_C: Final = re.compile(rb"<" + _PFX + rb"c(?:\s[^<>]*)?(?<!/)>")
 _VALUE_C_REF: Final = re.compile(
-    rb"<" + _PFX + rb"c\s[^>]*?(?<=\s)r=\"([A-Z]{1,3})([0-9]{1,7})\"[^>]*(?<!/)>"
+    rb"<" + _PFX + rb"c\s[^<>]*?(?<=\s)r=\"([A-Z]{1,3})([0-9]{1,7})\"[^<>]*(?<!/)>"
 )
-_QUOTED_TAG: Final = re.compile(rb"<" + _PFX + rb"(?:c|row)\s[^>]*'")
-_GT_IN_VALUE: Final = re.compile(rb"=\s*\"[^\"<]*>")
-_PREFIXED_ROW: Final = re.compile(rb":row[\s/>]")
-_PLAIN_ROW_OR_C: Final = re.compile(rb"<(/?row|c)(?=[\s/>])([^>]*)>")
-_ROW_OR_C: Final = re.compile(rb"<(/?" + _PFX + rb"row|" + _PFX + rb"c)(?=[\s/>])([^>]*)>")
-_R_ATTRIBUTE: Final = re.compile(rb"\sr\s*=\s*\"([^\"]*)\"")
-_SHARED_INDEX: Final = re.compile(rb"\st=\"s\"[^>]*(?<!/)>\s*<" + _PFX + rb"v>\s*([0-9]{1,10})\s*<")
+_QUOTED_TAG: Final = re.compile(rb"<" + _PFX + rb"(?:c|row)\s[^<>]*'")
+_GT_IN_VALUE: Final = re.compile(rb"=\s*\"[^\"<>]*>")
+_CELL_WITH_R: Final = re.compile(rb"<c\s[^<>]*?(?<=\s)r\s*=")
+_ROW_NUMBER: Final = re.compile(rb"<row\s[^<>]*?(?<=\s)r\s*=\s*\"([0-9]{1,7})\"")
+_ROW_END: Final = re.compile(rb"</" + _PFX + rb"row\s*>|<" + _PFX + rb"row(?:\s[^<>]*)?/>")
+_SELF_CLOSED_ROW: Final = re.compile(rb"<row(?:\s[^<>]*)?/>")
+_ROW_WITH_R: Final = re.compile(rb"<" + _PFX + rb"row\s[^<>]*(?<=\s)r\s*=")
+# A row or cell tag, its quoted values read whole (they may hold `>`).
+_ROW_OR_C: Final = re.compile(
+    rb"<(/?" + _PFX + rb"row|" + _PFX + rb"c)(?=[\s/>])((?:[^<>\"']|\"[^<\"]*\"|'[^<']*')*)>"
+)
+_R_ATTRIBUTE: Final = re.compile(rb"\sr\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+_SHARED_INDEX: Final = re.compile(
+    rb"\st=\"s\"[^<>]*(?<!/)>\s*<" + _PFX + rb"v>\s*([0-9]{1,10})\s*<"
+)
 _TEXT_RUN: Final = re.compile(rb">([^<]+)")
+_PREFIXED_TAG: Final = re.compile(rb"</?([^\s<>/:=\"'!?]+:)")
+_MAX_PREFIXES: Final = 4
 _SI_START: Final = re.compile(rb"<" + _PFX + rb"si(?=[\s/>])")
 _XML_ENCODING: Final = re.compile(rb"^\s*<\?xml[^>]*\sencoding=[\"']([^\"']*)[\"']")
+_SPECIAL: Final = re.compile(rb"<[!?]")
+_CLOSED_TAG: Final = re.compile(rb"<(?:[^<>\"']|\"[^<\"]*\"|'[^<']*')*>")
+_SPECIAL_ENDS: Final = ((b"<!--", b"-->"), (b"<![CDATA[", b"]]>"), (b"<?", b"?>"))
+_TEXT_ONLY: Final = bytes.maketrans(b"<>", b"__")
 
 
-class _Blocks:
-    """Splits a stream of XML into blocks that end before a tag boundary."""
+class _PartScan:
+    """Feeds an XML part, as it is inflated, to `_plain` in blocks of tags and text that
+    end at a tag boundary. Comments and processing instructions are taken out, a CDATA
+    section's text goes to `_text` (its content may look like markup), and a document
+    type declaration (entities) gets the file rejected."""
 
     def __init__(self) -> None:
-        self._carry = b""
         self.multiplier = 1  # text bytes may grow this much when decoded to UTF-8
+        self._pieces: list[bytes] = []  # an unfinished tag, or the start of special markup
+        self._held = 0
+        self._inside: bytes | None = None  # the end of the special markup we are inside
+        self._cdata = False
+        self._specials = 0
+        self._decoder: codecs.IncrementalDecoder | None = None
         self._first = True
 
-    def feed(self, chunk: bytes) -> bytes:
+    def feed(self, chunk: bytes) -> None:
         if self._first:
             self._first = False
             self._check_start(chunk)
-        buffer = self._carry + chunk if self._carry else chunk
-        cut = buffer.rfind(b"<")
-        if cut < 0 or buffer.find(b">", cut) >= 0:
-            cut = len(buffer)
-        self._carry = buffer[cut:]
-        if len(self._carry) > _MB:
-            raise _NeedExactScan
-        return buffer[:cut]
+        if self._decoder is not None:
+            chunk = self._decoder.decode(chunk).encode("utf-8", "surrogatepass")
+        if self._pieces:
+            self._pieces.append(chunk)
+            self._held += len(chunk)
+            if self._inside is None:  # a tag held whole until its end arrives
+                if self._held > _MAX_TAG_BYTES:
+                    _reject(
+                        FileReason.FILE_TOO_LARGE,
+                        f"The workbook's XML holds a tag of more than {_MAX_TAG_BYTES // _MB} "
+                        "MB; save the contact list in a new workbook (or as CSV) and upload "
+                        "again.",
+                    )
+                if chunk.find(b">") < 0:
+                    return
+            chunk = b"".join(self._pieces)
+            self._pieces, self._held = [], 0
+        self._split(chunk)
 
-    def rest(self) -> bytes:
-        rest, self._carry = self._carry, b""
-        return rest
+    def finish(self) -> None:
+        rest = b"".join(self._pieces)
+        self._pieces = []
+        if rest and self._inside is None:
+            self._plain(rest)
+
+    def _plain(self, block: bytes) -> None:
+        raise NotImplementedError
+
+    def _split(self, buffer: bytes) -> None:
+        parts: list[bytes] = []  # the buffer's plain markup, in one block for `_plain`
+        at = 0
+        while at < len(buffer):
+            if self._inside is not None:
+                at = self._skip_special(buffer, at, parts)
+                continue
+            special = _SPECIAL.search(buffer, at)
+            if special is not None:
+                parts.append(buffer[at : special.start()])
+                at = self._enter_special(buffer, special.start())
+                continue
+            end = len(buffer)
+            cut = buffer.rfind(b"<", at)
+            if cut >= 0 and not _CLOSED_TAG.match(buffer, cut):
+                end = cut  # a tag that goes on in the next chunk
+                self._hold(buffer[cut:])
+            parts.append(buffer[at:end])
+            break
+        block = b"".join(parts)
+        if block:
+            self._plain(block)
+
+    def _hold(self, rest: bytes) -> None:
+        self._pieces, self._held = [rest], len(rest)
+
+    def _enter_special(self, buffer: bytes, at: int) -> int:
+        head = buffer[at : at + 9]
+        for start, end in _SPECIAL_ENDS:
+            if head.startswith(start):
+                self._specials += 1
+                if self._specials > _MAX_SPECIAL_MARKUP:
+                    _written_unusually(
+                        f"more than {_MAX_SPECIAL_MARKUP:,} comments and CDATA sections"
+                    )
+                self._inside, self._cdata = end, start == b"<![CDATA["
+                return at + len(start)
+        if len(head) < 9 and (b"<![CDATA[".startswith(head) or b"<!--".startswith(head)):
+            self._hold(buffer[at:])  # too little to tell what it is yet
+            return len(buffer)
+        _damaged_xlsx(" (its XML declares a document type)")
+
+    def _skip_special(self, buffer: bytes, at: int, parts: list[bytes]) -> int:
+        """Skip a comment or processing instruction; a CDATA section's content goes to
+        `parts` as plain text (with `<` and `>` made harmless)."""
+        assert self._inside is not None
+        end = buffer.find(self._inside, at)
+        if end < 0:  # goes on in the next chunk; hold what may be the start of its end
+            end = max(at, len(buffer) - len(self._inside) + 1)
+            if end < len(buffer):
+                self._hold(buffer[end:])
+            resume = len(buffer)
+        else:
+            resume = end + len(self._inside)
+            self._inside = None
+        if self._cdata:
+            parts.append(buffer[at:end].translate(_TEXT_ONLY))
+        return resume
 
     def _check_start(self, chunk: bytes) -> None:
-        if chunk.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in chunk[:64]:
-            raise _NeedExactScan
+        if chunk.startswith((b"\xff\xfe", b"\xfe\xff")):
+            self._decoder = codecs.getincrementaldecoder("utf-16")()
+            return
         declared = _XML_ENCODING.match(chunk[:200])
         if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
             self.multiplier = 3
 
+    def _check_block(self, block: bytes) -> None:
+        if b"\x00" in block:
+            _damaged_xlsx(" (its XML is malformed)")
 
-class _SharedStringsScan:
+
+class _SharedStringsScan(_PartScan):
     """Upper bounds of the UTF-8 length of each shared string, by index.
 
     A string is bounded by the bytes from its `<si` to the next one, markup included.
+    Rejects the workbook as soon as the strings alone would take too much memory.
     """
 
     def __init__(self) -> None:
+        super().__init__()
         self.lengths: array[int] = array("Q")
         self.text = 0
-        self._blocks = _Blocks()
         self._current = -1
 
-    def feed(self, chunk: bytes) -> None:
-        self._block(self._blocks.feed(chunk))
-
     def finish(self) -> None:
-        self._block(self._blocks.rest())
+        super().finish()
         if self._current >= 0:
             self._close(self._current)
             self._current = -1
 
-    def _block(self, block: bytes) -> None:
-        if b"<!" in block or b"\x00" in block:
-            raise _NeedExactScan
+    def _plain(self, block: bytes) -> None:
+        self._check_block(block)
         pieces = block.split(b"<si>")
         if len(pieces) - 1 != block.count(b"<si") or _PREFIXED_SI.search(block):
             pieces = _SI_START.split(block)
@@ -156,65 +267,81 @@ class _SharedStringsScan:
             if self._current >= 0:
                 self._close(self._current)
             lengths = [len(piece) + 4 for piece in pieces[1:-1]]
-            if self._blocks.multiplier != 1:
-                lengths = [length * self._blocks.multiplier for length in lengths]
+            if self.multiplier != 1:
+                lengths = [length * self.multiplier for length in lengths]
             self.lengths.extend(lengths)
             self.text += sum(lengths)
             self._current = len(pieces[-1]) + 4
+            _check_memory(len(self.lengths) * _STRING_COST + self.text, whole_workbook=False)
 
     def _close(self, length: int) -> None:
-        length *= self._blocks.multiplier
+        length *= self.multiplier
         self.lengths.append(length)
         self.text += length
 
 
-class _SheetScan:
-    """The used range, cells, text and merged cells of a worksheet's XML, scanned fast.
+class _SheetScan(_PartScan):
+    """The used range, cells, text and merged cells of a worksheet's XML, in one pass.
 
-    Cells are placed by their `r` reference, or (`tokens`) as calamine places them, by
-    counting `<row>` and `<c>` tags. Markup these scans do not model (comments, CDATA,
-    single-quoted attributes, `>` inside attribute values) raises `_NeedExactScan`; cells
-    without a reference raise `_NeedTokenScan` unless `tokens` is set.
+    Cells are placed as calamine places them: by their `r` reference, or by counting
+    `<row>` and `<c>` tags. Each block is read the cheapest way its shape allows: cells
+    that all carry a reference are placed from the references; a block without any `r`
+    is placed by counting in bulk; anything else tag by tag, within `_MAX_SLOW_TAGS`.
     """
 
-    def __init__(self, strings: array[int], tokens: bool) -> None:
+    def __init__(self, strings: array[int]) -> None:
+        super().__init__()
         self.extent = _Extent()
         self._strings = strings
-        self._longest = max(strings, default=0)
-        self._blocks = _Blocks()
-        self._tokens = tokens
-        self._row = 0
+        self._longest_string = max(strings, default=0)
+        self._row = 0  # calamine's count of rows, and of cells in the current row
         self._col = 0
         self._tags = 0
+        self._slow_tags = 0
+        self._prefixes: set[bytes] = set()
         self._run = 0  # length of the text run still open at the end of the last block
 
-    def feed(self, chunk: bytes) -> None:
-        self._block(self._blocks.feed(chunk))
-
-    def finish(self) -> None:
-        self._block(self._blocks.rest())
-
-    def _block(self, block: bytes) -> None:
-        if b"<!" in block or b"\x00" in block:
-            raise _NeedExactScan
-        if b"'" in block and _QUOTED_TAG.search(block):
-            raise _NeedExactScan
-        if self._tokens:
+    def _plain(self, block: bytes) -> None:
+        self._check_block(block)
+        if b"<" not in block:  # text going on from the block before
+            self._run += len(block)
+            self.extent.text += len(block) * self.multiplier
+            self.extent.longest = max(self.extent.longest, self._run * self.multiplier)
+            return
+        self._tags += block.count(b"<") - block.count(b"</")
+        if self._tags > _MAX_SHEET_TAGS:
+            _too_many_tags()
+        if b":" in block:
+            block = self._without_prefixes(block)
+        odd = (b"'" in block and _QUOTED_TAG.search(block)) or _GT_IN_VALUE.search(block)
+        if odd or (b":" in block and (_PREFIXED_C.search(block) or b":row" in block)):
             self._place_by_tokens(block)
-        else:
-            self._place_by_reference(block)
-        extent = self.extent
-        shared = block.count(b'"s"')  # every t="s", whatever the spacing, and then some
-        if shared:
-            indexes = list(map(int, _SHARED_INDEX.findall(block)))
-            if indexes and max(indexes) >= len(self._strings):
-                indexes = [i for i in indexes if i < len(self._strings)]
-            extent.text += sum(map(self._strings.__getitem__, indexes))
-            extent.text += max(0, shared - len(indexes)) * self._longest
-        extent.merges += block.count(b"mergeCell")
+        elif b'<c r="' in block or _CELL_WITH_R.search(block):
+            if not self._place_by_reference(block):
+                self._place_by_tokens(block)
+        elif not self._place_by_counting(block):
+            self._place_by_tokens(block)
         self._measure_text(block)
+        if self.extent.cells > self.extent.dense:
+            _damaged_xlsx(" (it holds several cells at the same place)")
 
-    def _place_by_reference(self, block: bytes) -> None:
+    def _without_prefixes(self, block: bytes) -> bytes:
+        """The block with the namespace prefixes of its tags taken out (calamine reads
+        local names), for up to `_MAX_PREFIXES` prefixes; more are left in."""
+        for prefix in self._prefixes:
+            block = block.replace(b"<" + prefix, b"<").replace(b"</" + prefix, b"</")
+        if _PREFIXED_TAG.search(block) is None:
+            return block
+        found = set(_PREFIXED_TAG.findall(block)) - self._prefixes
+        if len(self._prefixes) + len(found) > _MAX_PREFIXES:
+            return block
+        self._prefixes |= found
+        for prefix in found:
+            block = block.replace(b"<" + prefix, b"<").replace(b"</" + prefix, b"</")
+        return block
+
+    def _place_by_reference(self, block: bytes) -> bool:
+        """Place the cells by their references, if each value cell has one."""
         refs: list[tuple[bytes, bytes]] | None = None
         if not _PREFIXED_C.search(block):
             refs = _PLAIN_VALUE_C.findall(block)
@@ -225,30 +352,121 @@ class _SheetScan:
         if refs is None:
             refs = _VALUE_C_REF.findall(block)
             if len(refs) != len(_VALUE_C.findall(block)):
-                raise _NeedTokenScan
+                return False
         if refs:
             rows = list(map(int, map(itemgetter(1), refs)))  # 1-based
             cols = [_column_index(letters) for letters in set(map(itemgetter(0), refs))]
             self.extent.add_rows(rows, cols, first_row=1)
+        self._follow_counts(block)
+        return True
+
+    def _follow_counts(self, block: bytes) -> None:
+        """Bring calamine's row and cell counts past a block whose cells are placed: from
+        the last row tag with a reference near its end, else from the rows ended before."""
+        tail = block.find(b"<", max(0, len(block) - _TAIL_BYTES))
+        tail = len(block) if tail < 0 else tail
+        tokens = _ROW_OR_C.findall(block, tail)
+        for at in range(len(tokens) - 1, -1, -1):
+            name, attributes = tokens[at]
+            if name[-1] == 119 and name[0] != 47 and _R_ATTRIBUTE.search(attributes):  # `row`
+                self._row, self._col = self._walk(tokens[at:], self._row, 0)
+                return
+        if _ROW_WITH_R.search(block, 0, tail) is None:
+            ends = len(_ROW_END.findall(block, 0, tail))
+            row, col = (self._row + ends, 0) if ends else (self._row, self._col)
+            self._row, self._col = self._walk(tokens, row, col)
+            return
+        self._row, self._col = self._walk(self._slow_tokens(block), self._row, self._col)
+
+    def _place_by_counting(self, block: bytes) -> bool:
+        """Place cells by counting, in bulk, in a block where no cell has an `r` and every
+        cell holds a value: a row's cells are its first columns."""
+        if _PREFIXED_C.search(block) or b":row" in block:
+            return False
+        opened, plain = block.count(b"<c>"), block.count(b"<c ")
+        if block.count(b"<c") != opened + plain or _PLAIN_EMPTY_C.search(block):
+            return False  # empty cells, or other tags starting with `c`
+        self_closed = b"/>" in block and _SELF_CLOSED_ROW.search(block) is not None
+        # Each piece but the last ends a row.
+        pieces = _ROW_END.split(block) if self_closed else block.split(b"</row>")
+        counts = list(map(bytes.count, pieces, repeat(b"<c>")))
+        if plain:
+            counts = list(map(add, counts, map(bytes.count, pieces, repeat(b"<c "))))
+        rows = self._row_numbers(block, pieces, self_closed)
+        if rows is None:
+            return False
+        ends = counts[:]  # the column count at each piece's end
+        ends[0] += self._col
+        if any(counts):
+            used = list(compress(rows, counts))
+            extent = self.extent
+            extent.cells += sum(counts)
+            extent.top, extent.bottom = min(extent.top, *used), max(extent.bottom, *used)
+            extent.left = min(extent.left, 0 if len(used) > 1 or not counts[0] else self._col)
+            extent.right = max(extent.right, max(compress(ends, counts)) - 1)
+        self._row = rows[-1]
+        self._col = ends[-1]
+        return True
+
+    def _row_numbers(
+        self, block: bytes, pieces: list[bytes], self_closed: bool
+    ) -> list[int] | None:
+        """calamine's row count in each piece of a block cut at the ends of rows: one more
+        than the piece before, or the number its row tag gives. None if rows are not
+        all numbered plainly, one in each piece, or some are numbered and empty."""
+        if b" r=" not in block and _ROW_WITH_R.search(block) is None:
+            return list(range(self._row, self._row + len(pieces)))
+        if self_closed:
+            return None
+        starts = list(map(bytes.count, pieces, repeat(b"<row")))
+        if max(starts) > 1 or (len(pieces) > 2 and min(starts[1:-1]) == 0):
+            return None
+        numbers = _ROW_NUMBER.findall(block)
+        if len(numbers) != sum(starts):
+            return None
+        rows = [] if starts[0] else [self._row]
+        rows.extend(map((-1).__add__, map(int, numbers)))
+        if not starts[-1] and len(pieces) > 1:
+            rows.append(rows[-1] + 1)
+        return rows
+
+    def _slow_tokens(self, block: bytes) -> list[tuple[bytes, bytes]]:
+        tokens = _ROW_OR_C.findall(block)
+        self._slow_tags += len(tokens)
+        if self._slow_tags > _MAX_SLOW_TAGS:
+            _reject(
+                FileReason.FILE_TOO_LARGE,
+                f"The first sheet has more than {_MAX_SLOW_TAGS:,} rows and cells written "
+                "without their cell references; save it again in your spreadsheet program "
+                "(as .xlsx, or as CSV) with fewer rows and columns, and upload again.",
+            )
+        return tokens
 
     def _place_by_tokens(self, block: bytes) -> None:
-        if _GT_IN_VALUE.search(block):
-            raise _NeedExactScan
-        prefixed = _PREFIXED_C.search(block) or _PREFIXED_ROW.search(block)
-        tokens = (_ROW_OR_C if prefixed else _PLAIN_ROW_OR_C).findall(block)
-        self._tags += len(tokens)
-        if self._tags > _MAX_SHEET_TAGS:
-            _too_many_tags()
         rows: list[int] = []
         cols: list[int] = []
-        row, col = self._row, self._col
+        self._row, self._col = self._walk(
+            self._slow_tokens(block), self._row, self._col, rows, cols
+        )
+        self.extent.add_rows(rows, cols)
+
+    @staticmethod
+    def _walk(
+        tokens: list[tuple[bytes, bytes]],
+        row: int,
+        col: int,
+        rows: list[int] | None = None,
+        cols: list[int] | None = None,
+    ) -> tuple[int, int]:
+        """calamine's row and cell counts after `tokens`; each value cell's place goes to
+        `rows` and `cols`, if given."""
         for name, attributes in tokens:
             if name[-1] == 99:  # a cell, `c`
                 if b"r" in attributes and (reference := _R_ATTRIBUTE.search(attributes)):
-                    cell_row, col = _cell_reference(reference.group(1).decode("latin-1"), row)
+                    cell_row, col = _cell_reference(reference, row)
                 else:
                     cell_row = row
-                if attributes[-1:] != b"/":
+                if rows is not None and cols is not None and attributes[-1:] != b"/":
                     rows.append(cell_row)
                     cols.append(col)
                 col += 1
@@ -256,239 +474,42 @@ class _SheetScan:
                 row, col = row + 1, 0
             else:
                 if b"r" in attributes and (reference := _R_ATTRIBUTE.search(attributes)):
-                    digits = bytes(c for c in reference.group(1) if 48 <= c <= 57)
-                    row = int(digits) - 1 if digits else row
+                    row = _row_number(reference, row)
                 if attributes[-1:] == b"/":
                     row, col = row + 1, 0
-        self._row, self._col = row, col
-        self.extent.add_rows(rows, cols)
+        return row, col
 
     def _measure_text(self, block: bytes) -> None:
         extent = self.extent
-        times = self._blocks.multiplier
-        first = block.find(b"<")
-        if first < 0:
-            first = len(block)
-        if first:  # text continuing the run open at the end of the last block
-            self._run += first
-            extent.text += first * times
-        extent.longest = max(extent.longest, self._run * times)
-        runs = _TEXT_RUN.findall(block, first)
-        if runs:
-            lengths = list(map(len, runs))
-            extent.text += sum(lengths) * times
-            extent.longest = max(extent.longest, max(lengths) * times)
-        last = block.rfind(b">")
-        if first < len(block):
-            self._run = len(block) - last - 1 if last > block.rfind(b"<") else 0
-
-
-def _numbers_up_to(limit: int) -> bytes:
-    """A regex matching the decimal numbers 1 to `limit`, written without leading zeros."""
-    digits = str(limit)
-    branches = [rb"[1-9][0-9]{0,%d}" % (len(digits) - 2)] if len(digits) > 1 else []
-    for at, digit in enumerate(digits):
-        lowest = 1 if at == 0 else 0
-        if int(digit) > lowest:
-            rest = len(digits) - at - 1
-            branches.append(
-                b"%s[%d-%d][0-9]{%d}" % (digits[:at].encode(), lowest, int(digit) - 1, rest)
-            )
-    branches.append(digits.encode())
-    return b"(?:" + b"|".join(branches) + b")"
-
-
-# A contact list's sheet uses at most its header row and MAX_CONTACT_ROWS rows.
-_QUICK_LAST_ROW: Final = MAX_CONTACT_ROWS + 1
-_QUICK_ROWS: Final = _numbers_up_to(_QUICK_LAST_ROW)
-_ANY_UNPREFIXED_ROW_OR_C: Final = re.compile(rb"<(?:row|c)[\s/>]")
-
-
-class _QuickScanUnsure(Exception):
-    """The sheet is not of the shape `_QuickSheetScan` vouches for; scan it cell by cell."""
-
-
-class _QuickSheetScan:
-    """Upper bounds of what `_SheetScan` measures, without any work per cell, for a sheet
-    of the usual shape: unprefixed cells, each with its reference as first attribute,
-    all within the columns of the first block's cells and the first 100,001 rows.
-
-    Each block is only searched for a cell outside those bounds (or of another shape),
-    which is not found in such a sheet; then the used range is taken as all those rows
-    and columns, the cells as the `<c r=` tags, the text as the blocks' bytes and the
-    longest text run as two blocks (each block holds a tag). Anything else raises
-    `_QuickScanUnsure`, and so does a range this rough that would be rejected.
-    """
-
-    def __init__(self, strings: array[int]) -> None:
-        self.extent = _Extent()
-        self._longest_string = max(strings, default=0)
-        self._blocks = _Blocks()
-        self._outside: re.Pattern[bytes] | None = None
-        self._longest_block = 0
-
-    def feed(self, chunk: bytes) -> None:
-        self._block(self._blocks.feed(chunk))
-
-    def finish(self) -> None:
-        self._block(self._blocks.rest())
-        extent = self.extent
-        if extent.cells:
-            extent.top, extent.bottom = 0, _QUICK_LAST_ROW - 1
-        if not _first_sheet_fits(extent):
-            raise _QuickScanUnsure
-
-    def _block(self, block: bytes) -> None:
-        if b"<!" in block or b"\x00" in block or (b"'" in block and _QUOTED_TAG.search(block)):
-            raise _QuickScanUnsure
-        if _PREFIXED_C.search(block):  # cells `_outside` would not see
-            raise _QuickScanUnsure
-        if self._outside is None and _ANY_UNPREFIXED_ROW_OR_C.search(block):
-            self._learn_columns(block)
-        if self._outside is not None and self._outside.search(block):
-            raise _QuickScanUnsure
-        if block and b"<" not in block:
-            raise _QuickScanUnsure  # a text run through a whole block: measure it exactly
-        extent = self.extent
-        extent.cells += block.count(b'<c r="')
+        shared = block.count(b'"s"')  # every t="s", whatever the spacing, and then some
+        if shared:
+            indexes = list(map(int, _SHARED_INDEX.findall(block)))
+            if indexes and max(indexes) >= len(self._strings):
+                indexes = [i for i in indexes if i < len(self._strings)]
+            extent.text += sum(map(self._strings.__getitem__, indexes))
+            extent.text += max(0, shared - len(indexes)) * self._longest_string
         extent.merges += block.count(b"mergeCell")
-        extent.text += len(block) * self._blocks.multiplier
-        if self._longest_string:
-            extent.text += block.count(b'"s"') * self._longest_string
-        # A text run lies within a block, or continues from the end of the block before.
-        self._longest_block = max(self._longest_block, len(block))
-        extent.longest = 2 * self._longest_block * self._blocks.multiplier
-
-    def _learn_columns(self, block: bytes) -> None:
-        letters = set(map(itemgetter(0), _PLAIN_VALUE_C.findall(block)))
-        if not letters:
-            raise _QuickScanUnsure
-        columns = sorted(map(_column_index, letters))
-        if (columns[-1] - columns[0] + 1) * _QUICK_LAST_ROW > MAX_SHEET_CELLS:
-            raise _QuickScanUnsure  # such a range would not fit: measure it exactly
-        self.extent.left, self.extent.right = columns[0], columns[-1]
-        names = b"|".join(
-            _column_name(column).encode() for column in range(columns[0], columns[-1] + 1)
-        )
-        self._outside = re.compile(
-            rb'<c(?=[\s/>])(?! r="(?:' + names + rb")" + _QUICK_ROWS + rb'")'
-        )
+        first = block.find(b"<")  # text going on from the block before
+        runs = list(map(len, _TEXT_RUN.findall(block)))
+        extent.text += (first + sum(runs)) * self.multiplier
+        self._run += first
+        longest = max(self._run, max(runs, default=0)) * self.multiplier
+        extent.longest = max(extent.longest, longest)
+        last = block.rfind(b">")
+        self._run = len(block) - last - 1 if last > block.rfind(b"<") else 0
 
 
-class _ExactScan:
-    """The same measures as the fast scans, with expat, following calamine's rules."""
-
-    def __init__(self, strings: array[int] | None) -> None:
-        self.extent = _Extent()
-        self.string_lengths: array[int] = array("Q")
-        self._strings = strings
-        self._longest = max(strings, default=0) if strings is not None else 0
-        self._row = 0
-        self._col = 0
-        self._cell: tuple[int, int] | None = None
-        self._cell_shared = False
-        self._cell_has_value = False
-        self._value_text = ""
-        self._in_v = False
-        self._in_si = False
-        self._elements = 0
-        self._run = 0
-        self._parser = expat.ParserCreate()
-        self._parser.buffer_text = True
-        self._parser.StartElementHandler = self._start
-        self._parser.EndElementHandler = self._end
-        self._parser.CharacterDataHandler = self._text
-        self._parser.StartDoctypeDeclHandler = self._doctype
-        self._parser.EntityDeclHandler = self._doctype
-
-    def feed(self, chunk: bytes) -> None:
-        self._parse(chunk, final=False)
-
-    def finish(self) -> None:
-        self._parse(b"", final=True)
-        self._end_run()
-
-    def _parse(self, chunk: bytes, final: bool) -> None:
-        try:
-            self._parser.Parse(chunk, final)
-        except expat.ExpatError:
-            _damaged_xlsx(" (its XML is malformed)")
-
-    def _doctype(self, *_: object) -> None:
-        _damaged_xlsx(" (its XML declares a document type)")
-
-    def _end_run(self) -> None:
-        self.extent.longest = max(self.extent.longest, self._run)
-        self._run = 0
-
-    def _start(self, name: str, attributes: dict[str, str]) -> None:
-        self._end_run()
-        self._elements += 1
-        if self._elements > _MAX_SHEET_TAGS:
-            _too_many_tags()
-        local = name.partition(":")[2] or name
-        if self._cell is not None:
-            self._cell_has_value = True
-            self._in_v = local == "v"
-            return
-        if local == "c":
-            reference = attributes.get("r")
-            if reference is None:
-                self._cell = (self._row, self._col)
-            else:  # like calamine: a reference moves the column count, not the row count
-                self._cell = _cell_reference(reference, self._row)
-                self._col = self._cell[1]
-            self._cell_shared = attributes.get("t") == "s"
-            self._cell_has_value = False
-            self._value_text = ""
-        elif local == "row":
-            reference = attributes.get("r")
-            if reference is not None:
-                digits = "".join(ch for ch in reference if ch.isdigit())
-                self._row = int(digits) - 1 if digits else self._row
-        elif local == "si":
-            self.string_lengths.append(0)
-            self._in_si = True
-        elif local == "mergeCell":
-            self.extent.merges += 1
-
-    def _end(self, name: str) -> None:
-        self._end_run()
-        local = name.partition(":")[2] or name
-        if self._cell is not None and local != "c":
-            self._in_v = False  # the end of an element inside a cell: calamine skips it
-        elif local == "c" and self._cell is not None:
-            if self._cell_has_value:
-                self.extent.add(*self._cell)
-                if self._cell_shared and self._strings is not None:
-                    digits = self._value_text.strip()
-                    if digits.isdigit() and int(digits) < len(self._strings):
-                        self.extent.text += self._strings[int(digits)]
-                    else:
-                        self.extent.text += self._longest
-            self._cell = None
-            self._col += 1
-        elif local == "row":
-            self._row += 1
-            self._col = 0
-        elif local == "si":
-            self._in_si = False
-
-    def _text(self, data: str) -> None:
-        size = len(data.encode("utf-8", "surrogatepass"))
-        self.extent.text += size
-        self._run += size
-        if self._in_si and self.string_lengths:
-            self.string_lengths[-1] += size
-        if self._in_v and self._cell_shared and len(self._value_text) < 32:
-            self._value_text += data
+def _row_number(reference: re.Match[bytes], row: int) -> int:
+    digits = bytes(c for c in (reference.group(1) or reference.group(2) or b"") if 48 <= c <= 57)
+    return int(digits) - 1 if digits else row
 
 
-def _cell_reference(reference: str, row: int) -> tuple[int, int]:
-    letters = "".join(ch for ch in reference if ch.isalpha())
-    digits = "".join(ch for ch in reference if ch.isdigit())
-    col = _column_index(letters.encode()) if letters else 0
-    return (int(digits) - 1 if digits else row), max(col, 0)
+def _cell_reference(reference: re.Match[bytes], row: int) -> tuple[int, int]:
+    """Like calamine: a reference moves the column count, not the row count."""
+    text = reference.group(1) or reference.group(2) or b""
+    letters = bytes(c for c in text.upper() if 65 <= c <= 90)
+    col = _column_index(letters) if letters else 0
+    return _row_number(reference, row), max(col, 0)
 
 
 class _Budget:
@@ -540,10 +561,9 @@ def guard_xlsx(data: bytes) -> bytes:
             lengths = found
         estimate.add_strings(len(found), text, max(found, default=0))
     sheet_parts = _first_sheet_parts(parts, members)
-    memory_left = MAX_WORKBOOK_MEMORY - estimate.total
     costliest = _Extent()
     for name in sheet_parts:
-        extent = _scan_sheet(data, members[name], lengths, budget, memory_left)
+        extent = _scan_sheet(data, members[name], lengths, budget)
         _check_first_sheet(extent)
         if _sheet_cost(extent) > _sheet_cost(costliest):
             costliest = extent
@@ -687,45 +707,18 @@ def _feed_member(
 
 def _scan_strings(data: bytes, info: zipfile.ZipInfo, budget: _Budget) -> tuple[array[int], int]:
     """Bounds of the length of each shared string, and of their total."""
-    used = budget.used
     scan = _SharedStringsScan()
-    try:
-        _feed_member(scan, data, info, budget)
-        return scan.lengths, scan.text
-    except _NeedExactScan:
-        budget.used = used
-    exact = _ExactScan(None)
-    _feed_member(exact, data, info, budget)
-    return exact.string_lengths, sum(exact.string_lengths)
+    _feed_member(scan, data, info, budget)
+    return scan.lengths, scan.text
 
 
 def _scan_sheet(
-    data: bytes, info: zipfile.ZipInfo, strings: array[int], budget: _Budget, memory_left: int
+    data: bytes, info: zipfile.ZipInfo, strings: array[int], budget: _Budget
 ) -> _Extent:
-    """The first sheet's measures: bounds from the quick scan when they are within the
-    limits and `memory_left`, else exact ones from the fast (or the XML parser's) scan."""
-    used = budget.used
-    quick = _QuickSheetScan(strings)
-    try:
-        _feed_member(quick, data, info, budget)
-        if _sheet_cost(quick.extent) <= memory_left:
-            return quick.extent
-    except (_QuickScanUnsure, _NeedExactScan):  # the latter: a tag of over a megabyte
-        pass
-    budget.used = used
-    for tokens in (False, True):
-        scan = _SheetScan(strings, tokens)
-        try:
-            _feed_member(scan, data, info, budget, sheet=scan.extent)
-            return scan.extent
-        except _NeedTokenScan:
-            budget.used = used
-        except _NeedExactScan:
-            budget.used = used
-            break
-    exact = _ExactScan(strings)
-    _feed_member(exact, data, info, budget, sheet=exact.extent)
-    return exact.extent
+    """The first sheet's measures, checked against the limits as they grow."""
+    scan = _SheetScan(strings)
+    _feed_member(scan, data, info, budget, sheet=scan.extent)
+    return scan.extent
 
 
 _SHEET_TAG: Final = re.compile(rb"<" + _PFX + rb"sheet\s([^>]*)>")
