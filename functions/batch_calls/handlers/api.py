@@ -48,6 +48,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from batch_calls import monitoring, store
+from batch_calls.domain import json_limits
 from batch_calls.handlers.api_models import (
     AUTH,
     BAD_REQUEST,
@@ -90,6 +91,7 @@ from batch_calls.handlers.api_models import (
     named_body,
 )
 from batch_calls.handlers.wiring import services
+from batch_calls.ingest.table import MAX_FILE_BYTES
 from batch_calls.logic import audit, batches, reports, results, seed_routes, suppression
 from batch_calls.logic.batches import Contacts, CreateRequest
 from batch_calls.logic.errors import (
@@ -112,7 +114,17 @@ from batch_calls.logic.settings import (
 )
 
 logger = monitoring.logger("api")
-app = APIGatewayRestResolver(enable_validation=True)
+
+
+def _json_body(text: str) -> Any:
+    """Every JSON body, read within limits: a 400 that names the problem, never a 5xx."""
+    try:
+        return json_limits.loads(text, MAX_FILE_BYTES)
+    except json_limits.JsonRejected as error:
+        raise InvalidField("body", error.message) from None
+
+
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_json_body)
 
 IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60
 
@@ -954,18 +966,6 @@ def _malformed(error: ValueError) -> Response[str]:
     return _json(
         HTTPStatus.BAD_REQUEST,
         {"error": "invalid_request", "message": message, "field": "body"},
-    )
-
-
-@app.exception_handler(RecursionError)
-def _nested_too_deep(error: RecursionError) -> Response[str]:
-    """json.loads gives up on a JSON body nested some thousand levels deep; any other
-    RecursionError is a bug and stays a 500."""
-    if "decoding a JSON" not in str(error):
-        raise error
-    return _json(
-        HTTPStatus.BAD_REQUEST,
-        {"error": "invalid_request", "message": "body: is nested too deeply", "field": "body"},
     )
 
 

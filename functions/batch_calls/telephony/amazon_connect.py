@@ -23,7 +23,6 @@ detection) and region.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -36,7 +35,7 @@ from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
     ClientError,
 )
 
-from batch_calls.domain import results
+from batch_calls.domain import json_limits, results
 from batch_calls.domain.results import AnsweredBy
 from batch_calls.telephony.base import (
     CallEvent,
@@ -51,6 +50,7 @@ from batch_calls.telephony.transport import DEFAULT_BACKOFF, Backoff, Retry, rea
 
 NAME = "amazon_connect"
 MAX_ATTRIBUTES_BYTES = 32 * 1024  # Connect's limit on a contact's attributes
+MAX_CONTACT_EVENT_BYTES = 256 * 1024  # an SQS message's limit
 EVENT_SOURCE = "aws.connect"
 EVENT_DETAIL_TYPE = "Amazon Connect Contact Event"
 DISCONNECTED = "DISCONNECTED"
@@ -291,9 +291,9 @@ def read_contact_event(body: bytes) -> CallEvent:
     ValueError for anything else. A contact event other than DISCONNECTED (the rule only
     sends those) is read as a progress event."""
     try:
-        event = json.loads(body)
-    except ValueError:
-        raise ValueError("amazon_connect: the event is not JSON") from None
+        event = json_limits.loads(body, MAX_CONTACT_EVENT_BYTES)
+    except json_limits.JsonRejected as error:
+        raise ValueError(f"amazon_connect: the event {error.message}") from None
     if not isinstance(event, dict) or event.get("detail-type") != EVENT_DETAIL_TYPE:
         raise ValueError(f"amazon_connect: not an {EVENT_DETAIL_TYPE!r}")
     detail = event.get("detail")

@@ -7,17 +7,17 @@ names itself in the messages."""
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from batch_calls.domain import results
+from batch_calls.domain import json_limits, results
 from batch_calls.telephony.base import CallEvent, Outcome
 from batch_calls.telephony.transport import reason
 
 FINAL_STATUSES = frozenset(o.value for o in Outcome)
+MAX_CALLBACK_BYTES = 256 * 1024  # a call's status: a few hundred bytes
 
 
 def read_callback(
@@ -28,9 +28,9 @@ def read_callback(
     `signed_at`, the signature's timestamp (signing.verify), is when the provider sent
     the callback: the event's time as far as the format says."""
     try:
-        data = json.loads(body)
-    except ValueError:
-        raise ValueError(f"{label}: the body is not JSON") from None
+        data = json_limits.loads(body, MAX_CALLBACK_BYTES)
+    except json_limits.JsonRejected as error:
+        raise ValueError(f"{label}: the body {error.message}") from None
     if not isinstance(data, dict):
         raise ValueError(f"{label}: the body must be a JSON object")
     return read_status(data, label, progress_statuses, datetime.fromtimestamp(signed_at, UTC))

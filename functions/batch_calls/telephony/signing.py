@@ -83,7 +83,7 @@ def _parse(value: str, header: str) -> tuple[int, list[str]]:
         if not sep:
             raise InvalidSignature(f"malformed {header} header")
         if key == "t":
-            if timestamp is not None or not item.isascii() or not item.isdigit():
+            if timestamp is not None or not item.isascii() or not item.isdigit() or len(item) > 12:
                 raise InvalidSignature(f"malformed {header} timestamp")
             timestamp = int(item)
         elif key == SCHEME:
