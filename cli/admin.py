@@ -57,6 +57,11 @@ def register(commands: Any) -> None:
     number = actions.add_parser("add-number", help="a caller number the workspace owns")
     number.add_argument("--workspace", required=True)
     number.add_argument("--number", required=True, metavar="E164")
+    number.add_argument(
+        "--shared",
+        action="store_true",
+        help="add it even though another workspace has it (both will call from it)",
+    )
     number.set_defaults(run=_add_number)
 
     agent = actions.add_parser("put-agent", help="create or update an agent (published)")
@@ -171,7 +176,11 @@ def _rotate_webhook_secret(args: argparse.Namespace) -> int:
 def _add_number(args: argparse.Namespace) -> int:
     from batch_calls.logic import admin
 
-    return _report(lambda: admin.add_caller_number(_database(args), args.workspace, args.number))
+    return _report(
+        lambda: admin.add_caller_number(
+            _database(args), args.workspace, args.number, shared=args.shared
+        )
+    )
 
 
 def _put_agent(args: argparse.Namespace) -> int:

@@ -24,6 +24,7 @@ def seed_workspace(
     created = admin.create_workspace(database, name, telephony, max_concurrent_calls)
     workspace_id = created.workspace.workspace_id
     for number in numbers:
-        admin.add_caller_number(database, workspace_id, number)
+        # The demo numbers are made up, and every seeded workspace calls from them.
+        admin.add_caller_number(database, workspace_id, number, shared=True)
     admin.put_agent(database, workspace_id, DEMO_AGENT, DEMO_PROMPT)
     return created

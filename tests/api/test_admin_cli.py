@@ -6,6 +6,7 @@ from batch_calls import store
 from batch_calls.domain.workspace import hash_api_key
 from cli.main import main
 from local.api_gateway import LocalApiGateway
+from local.demo import seed_workspace
 from tests.api.client import Client
 
 
@@ -73,3 +74,25 @@ def test_admin_errors_say_what_is_wrong(capsys: pytest.CaptureFixture[str]) -> N
     with pytest.raises(SystemExit) as usage:
         main(["admin", "--table", table, "create-key"])
     assert usage.value.code == 2
+
+
+def test_a_caller_number_is_shared_only_when_the_operator_says_so(
+    gateway: LocalApiGateway, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = store.database()
+    table = database.table.name
+    first = seed_workspace(database, name="Owner", numbers=("+14155550177",))
+    second = seed_workspace(database, name="Newcomer", numbers=())
+    add = ["admin", "--table", table, "add-number", "--workspace"]
+    add_second = [*add, second.workspace.workspace_id, "--number", "+14155550177"]
+    capsys.readouterr()
+
+    assert main(add_second) == 1
+    said = capsys.readouterr().out
+    assert first.workspace.workspace_id in said and "--shared" in said
+    assert not database.has_caller_number(second.workspace.workspace_id, "+14155550177")
+
+    assert main([*add_second, "--shared"]) == 0
+    assert database.has_caller_number(second.workspace.workspace_id, "+14155550177")
+    # Adding it again to its owner is no conflict.
+    assert main([*add, first.workspace.workspace_id, "--number", "+14155550177"]) == 0

@@ -18,7 +18,7 @@ from batch_calls.domain.workspace import (
     new_workspace_id,
 )
 from batch_calls.ingest.phones import region_of
-from batch_calls.logic.errors import InvalidField, NotFound
+from batch_calls.logic.errors import Conflict, InvalidField, NotFound
 from batch_calls.store.database import Database
 
 # `configure(telephony_provider=...)`: use the deployment's default provider again.
@@ -64,10 +64,23 @@ def rotate_webhook_secret(database: Database, workspace_id: str) -> str:
     return secret
 
 
-def add_caller_number(database: Database, workspace_id: str, e164: str) -> None:
+def add_caller_number(
+    database: Database, workspace_id: str, e164: str, *, shared: bool = False
+) -> None:
+    """A caller number belongs to one workspace: adding it to another is refused unless
+    the operator says it is `shared` (calls from it would show one caller to people
+    called by both)."""
     _existing(database, workspace_id)
     if region_of(e164) is None or not e164.startswith("+"):
         raise InvalidField("number", f"{e164!r} is not a valid phone number in E.164 form")
+    owners = database.caller_number_workspaces(e164)
+    if workspace_id in owners:
+        return
+    if owners and not shared:
+        raise Conflict(
+            f"{e164} already belongs to workspace {', '.join(sorted(owners))}; add it with "
+            "--shared to let both workspaces call from it"
+        )
     database.put_caller_number(workspace_id, e164)
 
 

@@ -113,9 +113,18 @@ class Database:
         return None if item is None else str(item["workspace_id"])
 
     def put_caller_number(self, workspace_id: str, e164: str) -> None:
+        """The number under the workspace, and the workspace under the number (who owns it)."""
         self.table.put_item(
             Item={"PK": workspace_pk(workspace_id), "SK": f"NUMBER#{e164}", "e164": e164}
         )
+        self.table.put_item(
+            Item={"PK": f"CALLER#{e164}", "SK": f"WORKSPACE#{workspace_id}", "e164": e164}
+        )
+
+    def caller_number_workspaces(self, e164: str) -> list[str]:
+        """The workspaces the caller number was added to."""
+        query = {"KeyConditionExpression": Key("PK").eq(f"CALLER#{e164}")}
+        return [str(item["SK"]).removeprefix("WORKSPACE#") for item in self._query_all(query)]
 
     def caller_numbers(self, workspace_id: str) -> list[str]:
         query = {
