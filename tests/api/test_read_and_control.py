@@ -70,9 +70,22 @@ def test_pause_resume_cancel_follow_the_lifecycle(client: Client) -> None:
     cancelled = client.request("POST", f"{path}/cancel").body
     assert cancelled["status"] == "cancelled"
     assert cancelled["finished_at"] is not None
-    for action in ("pause", "resume", "cancel"):
+    for action, done in (
+        ("pause", "paused"),
+        ("resume", "resumed"),
+        ("cancel", "cancelled"),
+        ("start", "started"),
+    ):
         reply = client.request("POST", f"{path}/{action}")
         assert (reply.status, reply.body["status"]) == (409, "cancelled")
+        assert reply.body["message"].startswith(f"a batch can be {done} only when")
+
+
+def test_a_patch_of_caller_numbers_names_the_field_it_was_sent(client: Client) -> None:
+    path = f"/batch-calls/{_created(client)['id']}"
+    client.request("POST", f"{path}/pause")
+    reply = client.request("PATCH", path, json_body={"from_phone_numbers": ["+14155550123"]})
+    assert (reply.status, reply.body["field"]) == (400, "from_phone_numbers")
 
 
 def test_patch_changes_settings_only_while_paused_or_scheduled(client: Client) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import pytest
 
 from batch_calls.domain.telephony_config import TelephonyConfig
+from batch_calls.ingest import validate
 from batch_calls.ingest.phones import ContactNumberReader
 from batch_calls.ingest.reasons import FileReason, RowReason, WarningReason
 from batch_calls.ingest.table import Table
@@ -301,3 +302,10 @@ def _mixed_cells(count: int) -> list[str]:
     for _ in range(count):
         cells.append(rng.choice(cells) if cells and rng.random() < 0.03 else phone_cell(rng))
     return cells
+
+
+def test_row_counts_agree_with_their_verbs() -> None:
+    assert validate._rows_phrase(1, "have") == "1 row has"
+    assert validate._rows_phrase(2, "have") == "2 rows have"
+    assert validate._rows_phrase(1, "are") == "1 row is"
+    assert validate._rows_phrase(1, "repeat") == "1 row repeats"

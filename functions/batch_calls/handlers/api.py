@@ -116,7 +116,7 @@ from batch_calls.logic.settings import (
 logger = monitoring.logger("api")
 
 
-def _json_body(text: str) -> Any:
+def _read_json(text: str) -> Any:
     """Every JSON body, read within limits: a 400 that names the problem, never a 5xx."""
     try:
         return json_limits.loads(text, MAX_FILE_BYTES)
@@ -124,7 +124,7 @@ def _json_body(text: str) -> Any:
         raise InvalidField("body", error.message) from None
 
 
-app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_json_body)
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_read_json)
 
 IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60
 

@@ -182,8 +182,14 @@ def rejected_file_body(rejected: FileRejected, total_rows: int = 0) -> dict[str,
     }
 
 
-def _rows_phrase(count: int) -> str:
-    return "1 row" if count == 1 else f"{count} rows"
+_SINGULAR = {"have": "has", "are": "is", "repeat": "repeats", "start": "starts", "hold": "holds"}
+
+
+def _rows_phrase(count: int, verb: str = "") -> str:
+    """ "3 rows", or with a verb in agreement: "1 row has", "3 rows have"."""
+    if count == 1:
+        return "1 row" + (f" {_SINGULAR[verb]}" if verb else "")
+    return f"{count} rows" + (f" {verb}" if verb else "")
 
 
 def _verb(count: int, singular: str, plural: str) -> str:

@@ -440,6 +440,9 @@ _ACTIONS: dict[str, tuple[frozenset[BatchStatus], str]] = {
 }
 
 
+_DONE = {"pause": "paused", "resume": "resumed", "cancel": "cancelled", "start": "started"}
+
+
 def control_batch(
     services: Services, workspace_id: str, batch_id: str, action: str
 ) -> dict[str, Any]:
@@ -449,7 +452,7 @@ def control_batch(
     now = services.clock()
     if batch.status not in allowed:
         raise InvalidState(
-            f"a batch can be {action}d only when {allowed_text}; this one is {batch.status}",
+            f"a batch can be {_DONE[action]} only when {allowed_text}; this one is {batch.status}",
             status=str(batch.status),
         )
     if action == "start" and batch.parts == 0:
