@@ -4,6 +4,7 @@ Each takes its stores in `Services`, so tests run them against moto or fakes, an
 returns the API's view of the result; what a request got wrong is a RequestError.
 """
 
+import json
 import math
 import secrets
 from collections.abc import Iterator
@@ -50,7 +51,7 @@ from batch_calls.logic.settings import (
 )
 from batch_calls.logic.views import batch_view, recipient_view, utc_text
 from batch_calls.store.blobs import Blobs
-from batch_calls.store.database import Database, InvalidCursor
+from batch_calls.store.database import MAX_ITEM_BYTES, Database, InvalidCursor
 from batch_calls.store.queues import LoadQueue
 
 UPLOAD_EXPIRES_SECONDS = 15 * 60
@@ -141,6 +142,7 @@ def create_batch(
         updated_at=now,
         rerun_of=rerun_of,
     )
+    _check_storable(services, batch)  # before anything is written: a refusal stores nothing
     if result is not None and contacts is not None:
         _store_part(services, batch, 1, contacts, result)
     if not services.database.create_batch(batch):  # created by a concurrent twin
@@ -238,6 +240,19 @@ def _numbered(contacts: Contacts, body: dict[str, Any]) -> dict[str, Any]:
             f"(the first: contacts[{first}])"
         )
     return body
+
+
+def _check_storable(services: Services, batch: Batch) -> None:
+    """InvalidField naming the largest setting if the batch is too large to store."""
+    size = services.database.batch_item_bytes(batch)
+    if size > MAX_ITEM_BYTES:
+        settings = batch.settings.model_dump(mode="json")
+        largest = max(settings, key=lambda name: len(json.dumps(settings[name])))
+        raise InvalidField(
+            largest,
+            f"makes the batch too large to store ({size // 1024:,} KB; at most "
+            f"{MAX_ITEM_BYTES // 1024} KB in all): make it shorter",
+        )
 
 
 def _with_warnings(
@@ -522,6 +537,7 @@ def update_batch(
     check_against_workspace(
         settings, _workspace(services, workspace_id), services.database, now, changes
     )
+    _check_storable(services, batch.model_copy(update={"settings": settings}))
     updated = services.database.transition_batch(
         workspace_id,
         batch_id,

@@ -7,6 +7,7 @@ items of its own workspace, so one tenant cannot address another's data.
 import base64
 import binascii
 import functools
+import json
 import operator
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -41,6 +42,7 @@ from batch_calls.store.keys import (
 
 _CURSOR = re.compile(r"^R#\d{3}#\d{7}$")
 SUPPRESSED_PREFIX = "SUPPRESSED#"
+MAX_ITEM_BYTES = 400 * 1024  # DynamoDB's limit on one item
 
 
 class InvalidCursor(ValueError):
@@ -274,6 +276,11 @@ class Database:
                 return False
             raise
         return True
+
+    def batch_item_bytes(self, batch: Batch) -> int:
+        """About how large the batch's item is (its JSON, a little more than DynamoDB
+        counts), to refuse one over MAX_ITEM_BYTES before anything is written."""
+        return len(json.dumps(self._batch_item(batch), default=str).encode())
 
     def get_batch(self, workspace_id: str, batch_id: str) -> Batch | None:
         item = self._get(batch_pk(workspace_id, batch_id), META)
