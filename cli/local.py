@@ -79,5 +79,6 @@ def _up(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("\nStopped.")
     finally:
+        runtime.ENV_FILE.unlink(missing_ok=True)  # its settings name a runtime that is gone
         context.__exit__(None, None, None)
     return EXIT_OK
