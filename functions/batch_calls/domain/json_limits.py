@@ -52,6 +52,6 @@ def loads(text: str | bytes, max_bytes: int) -> Any:
     except RecursionError:
         raise JsonRejected("is nested too deeply") from None
     except json.JSONDecodeError as error:
-        raise JsonRejected(f"is not valid JSON ({error.msg} at position {error.pos})") from None
+        raise JsonRejected(f"is not JSON ({error.msg} at position {error.pos})") from None
     except (ValueError, TypeError):  # bytes that are not UTF-8 text, for one
-        raise JsonRejected("is not valid JSON (UTF-8 text)") from None
+        raise JsonRejected("is not JSON (not UTF-8 text)") from None
