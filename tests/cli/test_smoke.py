@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from batch_calls import store
+from batch_calls.logic import admin
 from cli.main import main
 from cli.smoke import run
 from local import runtime
@@ -68,3 +70,14 @@ def test_no_deployment_named_is_a_usage_error(
     monkeypatch.delenv("API_KEY", raising=False)
     assert main(["smoke"]) == 2
     assert "--api-url" in capsys.readouterr().err
+
+
+def test_a_second_smoke_workspace_shares_the_made_up_number(local: runtime.LocalRuntime) -> None:
+    """A deployment checked twice gets two smoke workspaces: the second one's number is
+    not refused as another workspace's."""
+    first = admin.create_smoke_workspace(store.database())
+    second = admin.create_smoke_workspace(store.database())
+    assert first.workspace.workspace_id != second.workspace.workspace_id
+    assert [check.passed for check in run(local.gateway.url, second.api_key, timeout=120)] == [
+        True
+    ] * 6

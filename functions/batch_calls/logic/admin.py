@@ -116,7 +116,8 @@ def create_smoke_workspace(database: Database, name: str = "smoke") -> NewWorksp
         database, name, TelephonyConfig(enabled_countries=("US",)), max_concurrent_calls=2
     )
     workspace_id = created.workspace.workspace_id
-    add_caller_number(database, workspace_id, SMOKE_NUMBER)
+    # Every smoke workspace calls from the same made-up number, nobody's own.
+    add_caller_number(database, workspace_id, SMOKE_NUMBER, shared=True)
     put_agent(database, workspace_id, SMOKE_AGENT, SMOKE_PROMPT)
     workspace = configure(database, workspace_id, telephony_provider="simulated")
     return NewWorkspace(workspace, created.api_key)
