@@ -32,7 +32,7 @@ from batch_calls.domain.batch import (
     RecipientStatus,
 )
 from batch_calls.domain.calls import UNKNOWN_OUTCOME, call_id, idempotency_key
-from batch_calls.domain.compliance import Guardrails, Profile
+from batch_calls.domain.compliance import ContactLimit, Guardrails, Profile
 from batch_calls.domain.workspace import Workspace
 from batch_calls.logic import calling_rules as rules
 from batch_calls.logic.rounds import Rounds, record
@@ -253,8 +253,8 @@ class _Checked:
 
     guardrails: Guardrails
     hours: list[rules.Hours]
+    limits: tuple[ContactLimit, ...]
     contact: ContactUpdate | None
-    at: datetime
 
 
 def _refused(turn: _Turn, due: Due, target: Recipient) -> _Checked | None:
@@ -289,7 +289,7 @@ def _refused(turn: _Turn, due: Due, target: Recipient) -> _Checked | None:
             return None
         kept = compliance.kept_calls((*history.calls, now), limits, now)
         contact = ContactUpdate(target.phone_number, history, kept)
-    return _Checked(guardrails, hours, contact, now)
+    return _Checked(guardrails, hours, limits, contact)
 
 
 def _claim_and_call(
@@ -318,7 +318,7 @@ def _claim_and_call(
             turn.profile,
             checked.guardrails,
             checked.hours,
-            limits=rules.contact_limits(workspace, checked.guardrails),
+            limits=checked.limits,
             contact=checked.contact,
             now=now,
         ),
