@@ -62,6 +62,7 @@ def forget_clients() -> None:
         store.blobs,
         store.load_queue,
         store.attempts,
+        store.pacing,
         store.workflow,
         store.event_bus,
         store.webhook_queue,

@@ -135,6 +135,7 @@ def rounds_with(*providers: ScriptedProvider, default: str = "simulated") -> log
     return logic.Rounds(
         store.database(),
         store.attempts(),
+        store.pacing(),
         None,  # type: ignore[arg-type]  # the dial and its outcomes need no bucket
         RecordingWorkflow(),  # type: ignore[arg-type]
         lambda name: by_name[name or default],  # type: ignore[arg-type, return-value]

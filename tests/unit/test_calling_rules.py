@@ -10,7 +10,7 @@ from batch_calls.logic.calling_rules import (
     caller_id,
     reserve_call_start,
 )
-from batch_calls.store.attempts import Attempts
+from batch_calls.store.pacing import Pacing
 
 POOL = ["+14155550100", "+14155550101", "+912234567890"]
 SETTINGS = BatchSettings(name="b", agent_id="a", from_phone_numbers=tuple(POOL))
@@ -67,10 +67,10 @@ class Counters:
 def test_pacing_waits_for_the_next_free_second_and_gives_up_beyond_the_look_ahead() -> None:
     clock = FakeClock(datetime(2026, 11, 23, 9, 0, 0, 250_000, tzinfo=UTC))
     counters = Counters()
-    attempts = cast(Attempts, counters)
+    pacing = cast(Pacing, counters)
     started = []
     for _ in range(PACE_LOOKAHEAD_SECONDS + 2):
-        took = reserve_call_start(attempts, "ws", "b", (1, None), clock=clock, sleep=clock.sleep)
+        took = reserve_call_start(pacing, "ws", "b", (1, None), clock=clock, sleep=clock.sleep)
         assert took is None or took == int(clock.now.timestamp())
         started.append(took)
         clock.now = datetime(2026, 11, 23, 9, 0, 0, 250_000, tzinfo=UTC)
@@ -82,6 +82,6 @@ def test_no_cap_takes_no_counter() -> None:
     counters = Counters()
     clock = FakeClock(datetime(2026, 11, 23, tzinfo=UTC))
     taken = reserve_call_start(
-        cast(Attempts, counters), "ws", "b", (None, None), clock=clock, sleep=clock.sleep
+        cast(Pacing, counters), "ws", "b", (None, None), clock=clock, sleep=clock.sleep
     )
     assert (taken, counters.taken) == (UNPACED, {})

@@ -36,6 +36,7 @@ def rounds() -> Rounds:
     return Rounds(
         store.database(),
         store.attempts(),
+        store.pacing(),
         store.blobs(),
         store.workflow(),
         telephony.provider,

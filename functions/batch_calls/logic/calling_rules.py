@@ -37,6 +37,7 @@ from batch_calls.ingest.phones import region_of
 from batch_calls.ingest.reasons import RowReason, WarningReason
 from batch_calls.ingest.validate import SkippedRow, ValidationResult
 from batch_calls.store.attempts import Attempts, ContactUpdate, DueRecipient
+from batch_calls.store.pacing import Pacing
 
 SUPPRESSED = "suppressed"
 # A recipient whose window never opens in all its zones (they never overlap).
@@ -210,7 +211,7 @@ def caller_id(settings: BatchSettings, recipient: Recipient) -> str:
 
 
 def reserve_call_start(
-    attempts: Attempts,
+    pacing: Pacing,
     workspace_id: str,
     batch_id: str,
     limits: tuple[int | None, int | None],
@@ -227,7 +228,7 @@ def reserve_call_start(
         second = int(clock().timestamp())
         for ahead in range(PACE_LOOKAHEAD_SECONDS + 1):
             target = second + ahead
-            if attempts.reserve_start(workspace_id, batch_id, target, *limits):
+            if pacing.reserve_start(workspace_id, batch_id, target, *limits):
                 sleep(max(0.0, target - clock().timestamp()))
                 if within(target, clock):
                     return target

@@ -133,7 +133,7 @@ def dial(rounds: Rounds, slot: SlotRef, task_token: str) -> str:
     candidates = rounds.attempts.due(slot.workspace_id, slot.batch_id, now, CANDIDATES)
     if not candidates:
         # Nobody of this batch is due: it waits for no unit of the workspace either.
-        rounds.attempts.stop_waiting_for_unit(slot.workspace_id, slot.batch_id)
+        rounds.pacing.stop_waiting_for_unit(slot.workspace_id, slot.batch_id)
         earliest = rounds.attempts.earliest_due(slot.workspace_id, slot.batch_id)
         if earliest is None:
             raise SlotDone("nobody is waiting")
@@ -181,7 +181,7 @@ class _Turn:
 def _yield_to_better_batches(turn: _Turn) -> None:
     """While a batch ranked before this one waits for a unit of the workspace's
     concurrency, this one takes none (NoFreeSlot, and it waits too)."""
-    live = turn.rounds.attempts.workspace_live(turn.batch.workspace_id)
+    live = turn.rounds.pacing.workspace_live(turn.batch.workspace_id)
     now = turn.rounds.clock().timestamp()
     better = [
         batch_id
@@ -195,9 +195,7 @@ def _yield_to_better_batches(turn: _Turn) -> None:
 
 def _wait_for_unit(turn: _Turn) -> None:
     until = turn.rounds.clock() + WORKSPACE_WAIT
-    turn.rounds.attempts.wait_for_unit(
-        turn.batch.workspace_id, turn.batch.batch_id, turn.rank, until
-    )
+    turn.rounds.pacing.wait_for_unit(turn.batch.workspace_id, turn.batch.batch_id, turn.rank, until)
 
 
 def _idle(rounds: Rounds, batch: Batch, due_at: datetime) -> None:
@@ -386,7 +384,7 @@ def _call_start(rounds: Rounds, batch: Batch, workspace: Workspace | None) -> in
         None if workspace is None else workspace.max_calls_per_second,
     )
     return rules.reserve_call_start(
-        rounds.attempts,
+        rounds.pacing,
         batch.workspace_id,
         batch.batch_id,
         limits,

@@ -24,6 +24,7 @@ from batch_calls.logic.notifications import Notifications
 from batch_calls.store.attempts import Analytics, Attempts, CallRecord
 from batch_calls.store.blobs import Blobs
 from batch_calls.store.database import Database
+from batch_calls.store.pacing import Pacing
 from batch_calls.store.workflow import Workflow
 from batch_calls.telephony.base import Provider
 
@@ -43,6 +44,7 @@ def _utc_now() -> datetime:
 class Rounds:
     database: Database
     attempts: Attempts
+    pacing: Pacing
     blobs: Blobs
     workflow: Workflow
     # The telephony provider by name; None: the deployment's default.

@@ -11,6 +11,7 @@ from batch_calls.store.attempts import Attempts
 from batch_calls.store.blobs import Blobs
 from batch_calls.store.database import Database
 from batch_calls.store.events import EventBus
+from batch_calls.store.pacing import Pacing
 from batch_calls.store.queues import LoadQueue, WebhookQueue
 from batch_calls.store.workflow import Workflow
 
@@ -53,6 +54,11 @@ def attempts() -> Attempts:
 
 
 @cache
+def pacing() -> Pacing:
+    return Pacing(required("TABLE_NAME"))
+
+
+@cache
 def workflow() -> Workflow:
     return Workflow(
         required("STATE_MACHINE_ARN"),
@@ -68,6 +74,7 @@ __all__ = [
     "Database",
     "EventBus",
     "LoadQueue",
+    "Pacing",
     "WebhookQueue",
     "Workflow",
     "attempts",
@@ -75,6 +82,7 @@ __all__ = [
     "database",
     "event_bus",
     "load_queue",
+    "pacing",
     "required",
     "webhook_queue",
     "workflow",

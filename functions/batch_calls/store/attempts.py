@@ -7,8 +7,6 @@ which is what makes every handler safe to run twice (invariants 1 and 4). The ba
 (invariant 2): a claim only succeeds while it is below `max_concurrent_calls`.
 """
 
-import random
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,17 +16,15 @@ from typing import Any
 
 import boto3
 from boto3.dynamodb.conditions import Key
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
 
-from batch_calls.domain.batch import BatchStatus, RecipientStatus
+from batch_calls.domain.batch import RecipientStatus
 from batch_calls.domain.calls import Decision, status_after
 from batch_calls.domain.results import CallFacts
+from batch_calls.store import database, pacing
+from batch_calls.store import transactions as tx
 from batch_calls.store.keys import (
     ALWAYS,
-    ANALYTICS,
     DUE_INDEX,
-    LIVE,
     META,
     MOMENT_FORMAT,
     WATCH_INDEX,
@@ -46,24 +42,8 @@ from batch_calls.store.keys import (
     workspace_pk,
 )
 
-_serialize = TypeSerializer().serialize
-_deserialize = TypeDeserializer().deserialize
 _LIVE = (RecipientStatus.DIALING, RecipientStatus.IN_PROGRESS)
 _WAITING = (RecipientStatus.PENDING, RecipientStatus.WAITING_RETRY)
-_TRANSACTION_LIMIT = 100
-PACE_PREFIX = "PACE#"
-PACE_RETENTION_SECONDS = 3600  # counters of past seconds expire (the table's TTL)
-# A transaction cancelled for a conflict with another one, or throttled, is tried again
-# after a jittered wait, at most this many times; only a failed condition means "no".
-_TRANSACTION_TRIES = 8
-_RETRIED_REASONS = frozenset(
-    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded",
-     "RequestLimitExceeded"}
-)  # fmt: skip
-
-
-class TransactionRefused(Exception):
-    """A transaction DynamoDB kept cancelling for conflicts or throttling."""
 
 
 class Claim(Enum):
@@ -93,15 +73,6 @@ class ContactUpdate:
     number: str
     read: ContactCalls
     calls: tuple[datetime, ...]
-
-
-@dataclass(frozen=True)
-class WorkspaceLive:
-    """The workspace's live calls, and the batches waiting for a unit: batch id ->
-    (its rank, lower first; until when its wait counts, epoch seconds)."""
-
-    calls: int
-    waiting: dict[str, tuple[str, float]]
 
 
 @dataclass(frozen=True)
@@ -201,6 +172,7 @@ class Attempts:
         self.table_name = table_name
         # Transactions need the low-level client; queries read easier through the table.
         self.client = boto3.client("dynamodb")
+        self.transactions = tx.Transactions(self.client, table_name)
         self.table = boto3.resource("dynamodb").Table(table_name)
 
     # -- what is due --------------------------------------------------------------------
@@ -283,17 +255,10 @@ class Attempts:
         attempt = recipient.attempts + 1
         pk = batch_pk(workspace_id, batch_id)
         contact_items = [] if contact is None else [self._contact_update(workspace_id, contact)]
-        refused = self._transact_reasons(
+        refused = self.transactions.refusals(
             [
-                _update(
-                    pk,
-                    META,
-                    "SET counts.in_progress = counts.in_progress + :one, "
-                    "counts.pending = counts.pending - :one",
-                    "#status = :running AND counts.in_progress < settings.max_concurrent_calls",
-                    {":one": 1, ":running": str(BatchStatus.RUNNING)},
-                ),
-                _update(
+                database.take_unit(pk),
+                tx.update(
                     pk,
                     recipient_sk(recipient.part, recipient.row),
                     "SET #status = :dialing, attempts = :attempt, call_id = :call, "
@@ -314,7 +279,7 @@ class Attempts:
                 {
                     "Put": {
                         "TableName": self.table_name,
-                        "Item": _item(
+                        "Item": tx.item(
                             {
                                 "PK": call_pk(call_id),
                                 "SK": META,
@@ -333,20 +298,14 @@ class Attempts:
                         "ConditionExpression": "attribute_not_exists(PK)",
                     }
                 },
-                _update(
+                tx.update(
                     pk,
                     slot_sk(slot.round, slot.slot),
                     "SET call_id = :call ADD calls :one",
                     "(attribute_not_exists(calls) AND :one <= :limit) OR calls < :limit",
                     {":call": call_id, ":one": 1, ":limit": slot_limit},
                 ),
-                _update(
-                    workspace_pk(workspace_id),
-                    LIVE,
-                    "ADD calls :one",
-                    "attribute_not_exists(calls) OR calls < :limit",
-                    {":one": 1, ":limit": workspace_limit},
-                ),
+                pacing.take_unit(workspace_id, workspace_limit),
                 *contact_items,
             ]
         )
@@ -363,15 +322,15 @@ class Attempts:
     def contact_calls(self, workspace_id: str, e164: str) -> ContactCalls:
         response = self.client.get_item(
             TableName=self.table_name,
-            Key=_item({"PK": workspace_pk(workspace_id), "SK": contact_sk(e164)}),
+            Key=tx.item({"PK": workspace_pk(workspace_id), "SK": contact_sk(e164)}),
             ConsistentRead=True,
         )
-        item = {k: _deserialize(v) for k, v in response.get("Item", {}).items()}
+        item = tx.plain(response.get("Item", {}))
         calls = tuple(datetime.fromisoformat(str(call)) for call in item.get("calls") or ())
         return ContactCalls(calls, int(item.get("revision", 0)))
 
     def _contact_update(self, workspace_id: str, contact: ContactUpdate) -> dict[str, Any]:
-        return _update(
+        return tx.update(
             workspace_pk(workspace_id),
             contact_sk(contact.number),
             "SET calls = :calls, revision = :next",
@@ -386,11 +345,11 @@ class Attempts:
     def mark_placed(self, call: CallRecord, provider: str, provider_call_id: str) -> None:
         """dialing -> in_progress once the provider has the call; from then on the
         provider's id finds the call too (events that carry only theirs)."""
-        self._transact(
+        self.transactions.write(
             [
                 {
                     "Put": {
-                        "Item": _item(
+                        "Item": tx.item(
                             {
                                 "PK": provider_call_pk(provider, provider_call_id),
                                 "SK": META,
@@ -399,14 +358,14 @@ class Attempts:
                         )
                     }
                 },
-                _update(
+                tx.update(
                     call_pk(call.call_id),
                     META,
                     "SET provider_call_id = :provider_call_id, provider = :provider",
                     "attribute_exists(PK)",
                     {":provider_call_id": provider_call_id, ":provider": provider},
                 ),
-                _update(
+                tx.update(
                     batch_pk(call.workspace_id, call.batch_id),
                     recipient_sk(call.part, call.row),
                     "SET #status = :in_progress",
@@ -423,9 +382,9 @@ class Attempts:
     def release(self, call: CallRecord) -> bool:
         """Undo a claim whose call was never placed (the batch stopped meanwhile)."""
         pk = batch_pk(call.workspace_id, call.batch_id)
-        return self._transact(
+        return self.transactions.write(
             [
-                _update(
+                tx.update(
                     pk,
                     recipient_sk(call.part, call.row),
                     "SET #status = :pending, attempts = :previous, due_pk = :pk, due_key = :due "
@@ -440,12 +399,12 @@ class Attempts:
                         ":due": due_key(None, call.part, call.row),
                     },
                 ),
-                _counters(pk, {"in_progress": -1, "pending": 1}),
-                _workspace_live(call.workspace_id, -1),
+                database.move_counts(pk, {"in_progress": -1, "pending": 1}),
+                pacing.move_live_calls(call.workspace_id, -1),
                 {
                     "Delete": {
                         "TableName": self.table_name,
-                        "Key": _item({"PK": call_pk(call.call_id), "SK": META}),
+                        "Key": tx.item({"PK": call_pk(call.call_id), "SK": META}),
                     }
                 },
             ]
@@ -495,9 +454,9 @@ class Attempts:
     ) -> bool:
         """Moves a pending or waiting recipient in the due index (None: due now); False
         when it changed since it was read."""
-        return self._transact(
+        return self.transactions.write(
             [
-                _update(
+                tx.update(
                     batch_pk(workspace_id, batch_id),
                     recipient_sk(recipient.part, recipient.row),
                     expression,
@@ -517,9 +476,9 @@ class Attempts:
         """pending|waiting_retry -> skipped with `reason` (a suppressed number, a
         window that never opens): it will not be called."""
         pk = batch_pk(workspace_id, batch_id)
-        return self._transact(
+        return self.transactions.write(
             [
-                _update(
+                tx.update(
                     pk,
                     recipient_sk(recipient.part, recipient.row),
                     "SET #status = :skipped, skip_reason = :reason "
@@ -532,7 +491,7 @@ class Attempts:
                         ":waiting": str(RecipientStatus.WAITING_RETRY),
                     },
                 ),
-                _counters(pk, {"pending": -1, "skipped": 1}),
+                database.move_counts(pk, {"pending": -1, "skipped": 1}),
             ]
         )
 
@@ -580,9 +539,9 @@ class Attempts:
             values[":f_cost"] = Decimal(str(facts.cost))
         call_facts = _fact_values(facts, connected=True, with_cost=True)
         counter = "pending" if status is RecipientStatus.WAITING_RETRY else status.value
-        return self._transact(
+        return self.transactions.write(
             [
-                _update(
+                tx.update(
                     call_pk(call.call_id),
                     META,
                     "SET outcome = :outcome, ended_at = :ended"
@@ -593,7 +552,7 @@ class Attempts:
                      **{f":f_{name}": value for name, value in call_facts.items()}},
                     names={f"#f_{name}": name for name in call_facts},
                 ),
-                _update(
+                tx.update(
                     pk,
                     recipient_sk(call.part, call.row),
                     expression,
@@ -601,9 +560,11 @@ class Attempts:
                     values,
                     names=names,
                 ),
-                _counters(pk, {"in_progress": -1, counter: 1}),
-                _workspace_live(call.workspace_id, -1),
-                *([_analytics(pk, analytics, facts.cost_currency)] if analytics.counters else []),
+                database.move_counts(pk, {"in_progress": -1, counter: 1}),
+                pacing.move_live_calls(call.workspace_id, -1),
+                *([database.add_analytics(
+                    pk, analytics.counters, analytics.data_fields, facts.cost_currency
+                )] if analytics.counters else []),
             ]
         )  # fmt: skip
 
@@ -617,14 +578,14 @@ class Attempts:
         for recipient in [*recipients, None]:
             if recipient is not None:
                 chunk.append(recipient)
-            if chunk and (recipient is None or len(chunk) == _TRANSACTION_LIMIT - 1):
+            if chunk and (recipient is None or len(chunk) == tx.TRANSACTION_LIMIT - 1):
                 cancelled += self._cancel_chunk(pk, chunk)
                 chunk = []
         return cancelled
 
     def _cancel_chunk(self, pk: str, chunk: list[DueRecipient]) -> int:
         updates = [
-            _update(
+            tx.update(
                 pk,
                 recipient_sk(r.part, r.row),
                 "SET #status = :cancelled REMOVE due_pk, due_key, next_attempt_at",
@@ -637,112 +598,31 @@ class Attempts:
             )
             for r in chunk
         ]
-        counters = _counters(pk, {"pending": -len(chunk), "cancelled": len(chunk)})
-        if self._transact([*updates, counters]):
+        counters = database.move_counts(pk, {"pending": -len(chunk), "cancelled": len(chunk)})
+        if self.transactions.write([*updates, counters]):
             return len(chunk)
         # One of them moved meanwhile (a claim won the race): go one by one.
-        return sum(
-            self._transact([update, _counters(pk, {"pending": -1, "cancelled": 1})])
-            for update in updates
-        )
-
-    # -- pacing -------------------------------------------------------------------------
-
-    def reserve_start(
-        self,
-        workspace_id: str,
-        batch_id: str,
-        second: int,
-        batch_limit: int | None,
-        workspace_limit: int | None,
-    ) -> bool:
-        """Take one call start in the clock second `second` (epoch) from the batch's and
-        the workspace's pace, both or neither: one counter item per scope and second."""
-        scopes = [
-            (pk, limit)
-            for pk, limit in (
-                (batch_pk(workspace_id, batch_id), batch_limit),
-                (workspace_pk(workspace_id), workspace_limit),
-            )
-            if limit is not None
-        ]
-        return not scopes or self._transact(
-            [
-                _update(
-                    pk,
-                    f"{PACE_PREFIX}{second}",
-                    "ADD starts :one SET expires_at = :expires",
-                    "attribute_not_exists(starts) OR starts < :limit",
-                    {":one": 1, ":limit": limit, ":expires": second + PACE_RETENTION_SECONDS},
-                )
-                for pk, limit in scopes
-            ]
-        )
-
-    # -- the workspace's concurrency ----------------------------------------------------
-
-    def workspace_live(self, workspace_id: str) -> WorkspaceLive:
-        response = self.client.get_item(
-            TableName=self.table_name,
-            Key=_item({"PK": workspace_pk(workspace_id), "SK": LIVE}),
-            ConsistentRead=True,
-        )
-        item = {k: _deserialize(v) for k, v in response.get("Item", {}).items()}
-        waiting = {
-            str(batch): (str(entry["rank"]), float(entry["until"]))
-            for batch, entry in (item.get("waiting") or {}).items()
-        }
-        return WorkspaceLive(int(item.get("calls", 0)), waiting)
-
-    def wait_for_unit(self, workspace_id: str, batch_id: str, rank: str, until: datetime) -> None:
-        """Note that `batch_id` waits for a unit of the workspace's concurrency."""
-        self.client.update_item(
-            TableName=self.table_name,
-            Key=_item({"PK": workspace_pk(workspace_id), "SK": LIVE}),
-            UpdateExpression="SET waiting = if_not_exists(waiting, :empty)",
-            ExpressionAttributeValues=_item({":empty": {}}),
-        )
-        self.client.update_item(
-            TableName=self.table_name,
-            Key=_item({"PK": workspace_pk(workspace_id), "SK": LIVE}),
-            UpdateExpression="SET waiting.#batch = :entry",
-            ExpressionAttributeNames={"#batch": batch_id},
-            ExpressionAttributeValues=_item(
-                {":entry": {"rank": rank, "until": int(until.timestamp())}}
-            ),
-        )
-
-    def stop_waiting_for_unit(self, workspace_id: str, batch_id: str) -> None:
-        try:
-            self.client.update_item(
-                TableName=self.table_name,
-                Key=_item({"PK": workspace_pk(workspace_id), "SK": LIVE}),
-                UpdateExpression="REMOVE waiting.#batch",
-                ConditionExpression="attribute_exists(waiting.#batch)",
-                ExpressionAttributeNames={"#batch": batch_id},
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+        one = database.move_counts(pk, {"pending": -1, "cancelled": 1})
+        return sum(self.transactions.write([update, one]) for update in updates)
 
     # -- slots and watches ------------------------------------------------------------
 
     def slot(self, slot: SlotRef) -> SlotState:
         response = self.client.get_item(
             TableName=self.table_name,
-            Key=_item({"PK": batch_pk(slot.workspace_id, slot.batch_id),
+            Key=tx.item({"PK": batch_pk(slot.workspace_id, slot.batch_id),
                        "SK": slot_sk(slot.round, slot.slot)}),
             ConsistentRead=True,
         )  # fmt: skip
-        item = {k: _deserialize(v) for k, v in response.get("Item", {}).items()}
+        item = tx.plain(response.get("Item", {}))
         return SlotState(item.get("call_id"), int(item.get("calls", 0)))
 
     def watch(self, call: CallRecord, task_token: str, until: datetime) -> bool:
         """A live call's outcome now answers `task_token`, and it is watched until
         `until`; False when its outcome is already recorded."""
-        return self._transact(
+        return self.transactions.write(
             [
-                _update(
+                tx.update(
                     call_pk(call.call_id),
                     META,
                     "SET task_token = :token, watch_pk = :shard, watch_until = :until",
@@ -794,13 +674,13 @@ class Attempts:
         the audit their claim kept, in the order asked, 100 reads at a time."""
         for start in range(0, len(call_ids), _BATCH_GET_LIMIT):
             chunk = call_ids[start : start + _BATCH_GET_LIMIT]
-            keys = [_item({"PK": call_pk(call_id), "SK": META}) for call_id in chunk]
+            keys = [tx.item({"PK": call_pk(call_id), "SK": META}) for call_id in chunk]
             found: dict[str, dict[str, Any]] = {}
             request: dict[str, Any] = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
             while request:
                 response = self.client.batch_get_item(RequestItems=request)
                 for raw in response["Responses"].get(self.table_name, []):
-                    item = {k: _deserialize(v) for k, v in raw.items()}
+                    item = tx.plain(raw)
                     found[str(item["PK"]).removeprefix("CALL#")] = item
                 request = response.get("UnprocessedKeys") or {}
             for call_id in chunk:
@@ -817,12 +697,12 @@ class Attempts:
     def call(self, call_id: str) -> CallRecord | None:
         response = self.client.get_item(
             TableName=self.table_name,
-            Key=_item({"PK": call_pk(call_id), "SK": META}),
+            Key=tx.item({"PK": call_pk(call_id), "SK": META}),
             ConsistentRead=True,
         )
         if "Item" not in response:
             return None
-        item = {k: _deserialize(v) for k, v in response["Item"].items()}
+        item = tx.plain(response["Item"])
         return CallRecord(
             call_id=call_id,
             workspace_id=str(item["workspace_id"]),
@@ -839,70 +719,12 @@ class Attempts:
     def call_by_provider_id(self, provider: str, provider_call_id: str) -> CallRecord | None:
         response = self.client.get_item(
             TableName=self.table_name,
-            Key=_item({"PK": provider_call_pk(provider, provider_call_id), "SK": META}),
+            Key=tx.item({"PK": provider_call_pk(provider, provider_call_id), "SK": META}),
             ConsistentRead=True,
         )
         if "Item" not in response:
             return None
-        return self.call(str(_deserialize(response["Item"]["call_id"])))
-
-    # -- helpers --------------------------------------------------------------------------
-
-    def _transact(self, items: list[dict[str, Any]]) -> bool:
-        """All or nothing; False when a condition does not hold."""
-        return self._transact_reasons(items) is None
-
-    def _transact_reasons(self, items: list[dict[str, Any]]) -> list[bool] | None:
-        """None when written; else, per item, whether its condition failed. A
-        cancellation for a conflict or throttling is tried again (architecture.md
-        section 10: only ConditionalCheckFailed means "no")."""
-        for item in items:
-            next(iter(item.values()))["TableName"] = self.table_name
-        for attempt in range(_TRANSACTION_TRIES):
-            try:
-                self.client.transact_write_items(TransactItems=items)
-            except ClientError as error:
-                if error.response["Error"]["Code"] != "TransactionCanceledException":
-                    raise
-                codes = [
-                    reason.get("Code", "None")
-                    for reason in error.response.get("CancellationReasons", [])
-                ]
-                if "ConditionalCheckFailed" in codes:
-                    return [code == "ConditionalCheckFailed" for code in codes]
-                if not set(codes) & _RETRIED_REASONS:
-                    raise
-                time.sleep(random.uniform(0, 0.05 * 2**attempt))  # jittered backoff
-                continue
-            return None
-        raise TransactionRefused(f"cancelled {_TRANSACTION_TRIES} times for conflicts")
-
-
-def _item(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serialize(v) for k, v in values.items()}
-
-
-def _update(
-    pk: str,
-    sk: str,
-    expression: str,
-    condition: str,
-    values: dict[str, Any],
-    *,
-    names: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    names = dict(names or {})
-    if "#status" in expression + condition:
-        names["#status"] = "status"
-    update: dict[str, Any] = {
-        "Key": _item({"PK": pk, "SK": sk}),
-        "UpdateExpression": expression,
-        "ConditionExpression": condition,
-        "ExpressionAttributeValues": _item(values),
-    }
-    if names:
-        update["ExpressionAttributeNames"] = names
-    return {"Update": update}
+        return self.call(str(tx.deserialize(response["Item"]["call_id"])))
 
 
 def _fact_values(facts: CallFacts, connected: bool, *, with_cost: bool = False) -> dict[str, Any]:
@@ -921,52 +743,3 @@ def _fact_values(facts: CallFacts, connected: bool, *, with_cost: bool = False) 
     if with_cost and facts.cost is not None:
         values["cost"] = Decimal(str(facts.cost))
     return {name: value for name, value in values.items() if value is not None}
-
-
-def _analytics(pk: str, analytics: "Analytics", currency: str | None) -> dict[str, Any]:
-    """ADDs to the batch's analytics item: counters, and the post-call data field names
-    seen (a string set: the report's data.<name> columns)."""
-    names = {f"#a{i}": name for i, name in enumerate(analytics.counters)}
-    values: dict[str, Any] = {
-        f":a{i}": Decimal(str(delta)) for i, delta in enumerate(analytics.counters.values())
-    }
-    expression = "ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(names)))
-    if analytics.data_fields:
-        expression += ", data_fields :fields"
-        values[":fields"] = set(analytics.data_fields)
-    if currency:
-        expression = f"SET cost_currency = if_not_exists(cost_currency, :currency) {expression}"
-        values[":currency"] = currency
-    return {
-        "Update": {
-            "Key": _item({"PK": pk, "SK": ANALYTICS}),
-            "UpdateExpression": expression,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": _item(values),
-        }
-    }
-
-
-def _workspace_live(workspace_id: str, delta: int) -> dict[str, Any]:
-    """The workspace's live calls move with the batch's `in_progress`."""
-    return {
-        "Update": {
-            "Key": _item({"PK": workspace_pk(workspace_id), "SK": LIVE}),
-            "UpdateExpression": "ADD calls :delta",
-            "ExpressionAttributeValues": _item({":delta": delta}),
-        }
-    }
-
-
-def _counters(pk: str, deltas: dict[str, int]) -> dict[str, Any]:
-    """Counter moves on the batch item; they always hold with the recipient's move."""
-    parts = [f"counts.{name} = counts.{name} + :{name}" for name in deltas]
-    return {
-        "Update": {
-            "Key": _item({"PK": pk, "SK": META}),
-            "UpdateExpression": "SET " + ", ".join(parts),
-            "ExpressionAttributeValues": _item(
-                {f":{name}": delta for name, delta in deltas.items()}
-            ),
-        }
-    }

@@ -28,6 +28,7 @@ from batch_calls.domain.batch import (
     RecipientStatus,
 )
 from batch_calls.domain.workspace import Agent, Workspace
+from batch_calls.store import transactions as tx
 from batch_calls.store.keys import (
     ANALYTICS,
     META,
@@ -81,6 +82,46 @@ def _strip_keys(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 _KEY_ATTRIBUTES = frozenset({"PK", "SK", "GSI1PK", "GSI1SK", "due_pk", "due_key", TTL_ATTRIBUTE})
+
+
+# Parts of the transactions in store/attempts.py that move a batch's counters with its
+# recipients: the batch item's writes all live in this module.
+
+
+def take_unit(pk: str) -> dict[str, Any]:
+    """A claim's part: a pending recipient becomes a live call, only while the batch runs
+    below its concurrency (the semaphore of invariant 2)."""
+    return tx.update(
+        pk,
+        META,
+        "SET counts.in_progress = counts.in_progress + :one, "
+        "counts.pending = counts.pending - :one",
+        "#status = :running AND counts.in_progress < settings.max_concurrent_calls",
+        {":one": 1, ":running": str(BatchStatus.RUNNING)},
+    )
+
+
+def move_counts(pk: str, deltas: dict[str, int]) -> dict[str, Any]:
+    """Counter moves on the batch item; they always hold with the recipients' moves."""
+    expression = "SET " + ", ".join(f"counts.{name} = counts.{name} + :{name}" for name in deltas)
+    return tx.update(pk, META, expression, None, {f":{name}": d for name, d in deltas.items()})
+
+
+def add_analytics(
+    pk: str, counters: Mapping[str, int | float], data_fields: frozenset[str], currency: str | None
+) -> dict[str, Any]:
+    """ADDs to the batch's analytics item (domain/results.py): counters, and the
+    post-call data field names seen (a string set: the report's data.<name> columns)."""
+    names = {f"#a{i}": name for i, name in enumerate(counters)}
+    values: dict[str, Any] = {f":a{i}": Decimal(str(d)) for i, d in enumerate(counters.values())}
+    expression = "ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(names)))
+    if data_fields:
+        expression += ", data_fields :fields"
+        values[":fields"] = set(data_fields)
+    if currency:
+        expression = f"SET cost_currency = if_not_exists(cost_currency, :currency) {expression}"
+        values[":currency"] = currency
+    return tx.update(pk, ANALYTICS, expression, None, values, names=names)
 
 
 class Database:
@@ -485,8 +526,8 @@ class Database:
         )
 
     def analytics(self, workspace_id: str, batch_id: str) -> dict[str, Any]:
-        """The batch's analytics counters (store/attempts.py adds to them with each
-        outcome): one item, whatever the batch's size. Empty before the first outcome."""
+        """The batch's analytics counters (`add_analytics`, with each outcome): one
+        item, whatever the batch's size. Empty before the first outcome."""
         return self._get(batch_pk(workspace_id, batch_id), ANALYTICS) or {}
 
     # Recipients -----------------------------------------------------------------
