@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from batch_calls.domain.batch import CallingWindow
-from batch_calls.domain.compliance import ContactLimit, Profile
+from batch_calls.domain.batch import CallingWindow, Profile
+from batch_calls.domain.compliance import ContactLimit
 from batch_calls.domain.telephony_config import TelephonyConfig, parse_config
 from batch_calls.domain.workspace import DEFAULT_CONCURRENCY_LIMIT
 from cli.common import EXIT_OK, EXIT_REJECTED, UsageError, load_local_env

@@ -117,6 +117,7 @@ def test_success_bodies_are_the_views_with_every_field_required(document: dict[s
         "waiting_for",
         "rerun_of",
         "timezone",
+        "compliance_profile",
     }
     assert set(schemas["Counts"]["required"]) == {
         "total",

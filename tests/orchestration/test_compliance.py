@@ -187,6 +187,43 @@ def test_us_tcpa_defers_a_federal_holiday_to_the_next_morning(
     assert product.calls(batch_id) == []
     assert tcpa.client.request("POST", f"/batch-calls/{batch_id}/cancel").status == 200
 
+    # A batch may opt out of the holidays: the profile's hours still hold, and say so.
+    working = tcpa.create(rows("+12125553202"), observe_federal_holidays="false")
+    assert working["http_status"] == 201, working
+    product.wait_until(lambda: tcpa.batch(working["id"])["status"] == "completed", timeout=60)
+    (call,) = product.calls(working["id"])
+    assert clock.shifted(moment(call["started_at"])).date() == clock.now().date()
+    (entry,) = csv.DictReader(
+        io.StringIO(tcpa.client.request("GET", f"/batch-calls/{working['id']}/audit").body)
+    )
+    assert entry["holidays"].startswith("not observed")
+    assert "us_tcpa 08:00-21:00" in entry["windows"]
+
+
+def test_a_batch_adds_a_profile_its_workspace_lacks_but_never_removes_one(
+    product: Product, clock: ShiftedClock, tcpa: Tenant
+) -> None:
+    plain = Tenant(product, "Plain", "+12125553250")
+    clock.set(datetime(2026, 11, 24, 21, 30, tzinfo=EASTERN))  # a Tuesday, after 9 pm
+    added = plain.create(
+        HEADER + '+12125553251,A,yes,"completed",0.3\n+12125553252,B,,"completed",0.3\n',
+        compliance_profile="us_tcpa",
+    )
+    assert added["http_status"] == 201, added
+    assert [w["rows"] for w in added["warnings"] if w["reason"] == "no_consent"] == [[3]]
+    assert plain.settled(added["id"])["waiting_for"] == "calling_window"
+    assert product.calls(added["id"]) == []
+    assert plain.create(rows("+12125553253"))["http_status"] == 201  # the workspace's own: none
+
+    removed = tcpa.create(rows("+12125553254"), compliance_profile="none")
+    assert (removed["http_status"], removed["field"]) == (400, "compliance_profile")
+    assert "would remove this workspace's us_tcpa profile" in removed["message"]
+    early = {"timezone": "America/New_York", "start": "07:00", "end": "20:00"}
+    widened = plain.create(
+        rows("+12125553255"), compliance_profile="us_tcpa", calling_window=json.dumps(early)
+    )
+    assert (widened["http_status"], widened["field"]) == (400, "calling_window")
+
 
 def test_us_tcpa_refuses_a_wider_window_and_skips_rows_without_consent(tcpa: Tenant) -> None:
     early = {"timezone": "America/New_York", "start": "07:00", "end": "20:00"}

@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from batch_calls.domain import compliance
-from batch_calls.domain.batch import CallingWindow
-from batch_calls.domain.compliance import ContactLimit, Profile
+from batch_calls.domain.batch import CallingWindow, Profile
+from batch_calls.domain.compliance import ContactLimit
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 LIMITS = st.lists(
@@ -115,3 +115,17 @@ def test_a_batch_window_may_narrow_the_profile_but_not_widen_it() -> None:
 )
 def test_consent_is_a_yes_in_the_consent_column(cell: str, consent: bool) -> None:
     assert compliance.has_consent({"consent": cell}) is consent
+
+
+@given(st.sampled_from(list(Profile)), st.sampled_from([None, *Profile]))
+def test_a_batch_adds_a_profile_but_never_removes_its_workspaces(
+    workspace: Profile, batch: Profile | None
+) -> None:
+    in_force = compliance.in_force(workspace, batch)
+    refused = compliance.removal(workspace, batch) is not None
+    assert refused == (workspace is not Profile.NONE and batch is Profile.NONE)
+    assert in_force in {workspace, batch}
+    if workspace is not Profile.NONE:
+        assert in_force is workspace
+    elif batch is not None:
+        assert in_force is batch

@@ -240,6 +240,14 @@ class Webhooks(_Strict):
         return url
 
 
+class Profile(StrEnum):
+    """A compliance profile: the rules a workspace's or a batch's calls follow, besides its
+    own (domain/compliance.py says what each requires, and where the rule comes from)."""
+
+    NONE = "none"
+    US_TCPA = "us_tcpa"
+
+
 @dataclass(frozen=True)
 class Names:
     """How a setting of BatchSettings is named in the request shapes besides ours, and
@@ -376,6 +384,25 @@ class BatchSettings(_Strict):
             "else any time",
         ),
         Names(nexus="callingHour", changeable=True),
+    ]
+    compliance_profile: Annotated[
+        Profile | None,
+        Field(
+            default=None,
+            description="the compliance rules calls follow: none, or us_tcpa (recipient-local "
+            "8:00-21:00, state rules, federal holidays, consent). Default: the workspace's; "
+            "a batch can add a profile, never remove its workspace's",
+        ),
+        Names(changeable=True),
+    ]
+    observe_federal_holidays: Annotated[
+        StrictBool,
+        Field(
+            default=True,
+            description="under a compliance profile, US federal holidays are blackout dates; "
+            "false opts this batch out (its hours and limits still hold)",
+        ),
+        Names(changeable=True),
     ]
     on_invalid_rows: Annotated[
         Literal["reject", "skip"],

@@ -20,14 +20,13 @@ placed outside the hours of wherever the person may be.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import geocoder
 from pydantic import BaseModel, ConfigDict, Field
 
-from batch_calls.domain.batch import CallingWindow
+from batch_calls.domain.batch import CallingWindow, Profile
 
 # Every US zone with people: a US number whose own zone is unknown is called only when
 # the hours hold in all of them.
@@ -57,11 +56,6 @@ class ContactLimit(BaseModel):
 
     def window(self) -> timedelta:
         return timedelta(hours=self.per_hours)
-
-
-class Profile(StrEnum):
-    NONE = "none"
-    US_TCPA = "us_tcpa"
 
 
 @dataclass(frozen=True)
@@ -203,6 +197,19 @@ def hours_window(rule: Rule, blackout_dates: tuple[str, ...]) -> CallingWindow:
         recipient_local_time=True,
         blackout_dates=blackout_dates,
     )
+
+
+def in_force(workspace: Profile, batch: Profile | None) -> Profile:
+    """The profile a batch's calls follow: its workspace's, unless the batch adds one (a
+    batch's `none` never removes its workspace's: `removal` refuses it)."""
+    return workspace if workspace is not Profile.NONE else (batch or Profile.NONE)
+
+
+def removal(workspace: Profile, batch: Profile | None) -> str | None:
+    """Why a batch's profile would remove its workspace's (None: it does not)."""
+    if batch is Profile.NONE and workspace is not Profile.NONE:
+        return f"is none, which would remove this workspace's {workspace} profile"
+    return None
 
 
 def widening(profile: Profile, window: CallingWindow | None) -> str | None:

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from batch_calls.domain.batch import MAX_CALLS_PER_SECOND, CallingWindow
-from batch_calls.domain.compliance import MAX_CONTACT_LIMITS, ContactLimit, Profile
+from batch_calls.domain.batch import MAX_CALLS_PER_SECOND, CallingWindow, Profile
+from batch_calls.domain.compliance import MAX_CONTACT_LIMITS, ContactLimit
 from batch_calls.domain.telephony_config import TelephonyConfig
 
 API_KEY_PREFIX = "bck_"

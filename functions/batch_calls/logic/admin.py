@@ -4,8 +4,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from batch_calls.domain import compliance
-from batch_calls.domain.batch import MAX_CALLS_PER_SECOND, CallingWindow
-from batch_calls.domain.compliance import MAX_CONTACT_LIMITS, ContactLimit, Profile
+from batch_calls.domain.batch import MAX_CALLS_PER_SECOND, CallingWindow, Profile
+from batch_calls.domain.compliance import MAX_CONTACT_LIMITS, ContactLimit
 from batch_calls.domain.telephony_config import TelephonyConfig
 from batch_calls.domain.workspace import (
     DEFAULT_CONCURRENCY_LIMIT,

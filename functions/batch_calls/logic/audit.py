@@ -35,6 +35,7 @@ AUDIT_COLUMNS = (
     "local_times",
     "limit_counts",
     "consent",
+    "holidays",
 )
 
 
@@ -72,6 +73,7 @@ def row(number: str, call: AuditedCall) -> list[str]:
         "; ".join(facts.get("local_times") or ()),
         "; ".join(f"{name}: {count}" for name, count in (facts.get("limit_counts") or {}).items()),
         str(facts.get("consent", "")),
+        str(facts.get("holidays", "")),
     ]
 
 

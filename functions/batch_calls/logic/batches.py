@@ -12,17 +12,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 
+from batch_calls.domain import compliance
 from batch_calls.domain.batch import (
     FINAL_BATCH_STATUSES,
     Batch,
     BatchSettings,
     BatchStatus,
+    Profile,
     RecipientStatus,
     initial_counts,
     new_batch_id,
 )
 from batch_calls.domain.calls import execution_name
-from batch_calls.domain.compliance import Profile
 from batch_calls.domain.workspace import Workspace, phone_number_id
 from batch_calls.ingest.table import MAX_FILE_BYTES, Table
 from batch_calls.ingest.validate import (
@@ -284,7 +285,10 @@ def _validated(
             result,
             settings.calling_window,
             services.database.suppressed_numbers(workspace.workspace_id, services.rounds.clock()),
-            needs_consent=workspace.compliance_profile is not Profile.NONE,
+            needs_consent=compliance.in_force(
+                workspace.compliance_profile, settings.compliance_profile
+            )
+            is not Profile.NONE,
         )
     if not result.is_accepted:
         raise ValidationFailed(_numbered(contacts, result.body()))
@@ -548,11 +552,20 @@ def update_batch(
     )
     if updated is None:
         raise InvalidState("the batch changed at the same moment; read it and try again")
-    if settings.calling_window != batch.settings.calling_window and batch.parts:
+    if batch.parts and _hours_changed(batch.settings, settings):
         services.load_queue.request_window_reset(workspace_id, batch_id)
     if running and settings.max_concurrent_calls > batch.settings.max_concurrent_calls:
         updated = _rerun_with_more_slots(services, updated)
     return batch_view(updated)
+
+
+def _hours_changed(before: BatchSettings, after: BatchSettings) -> bool:
+    """Whether the hours a recipient is checked against changed (those waiting for an
+    opening of the old ones are checked again)."""
+    return any(
+        getattr(before, name) != getattr(after, name)
+        for name in ("calling_window", "compliance_profile", "observe_federal_holidays")
+    )
 
 
 def _rerun_with_more_slots(services: Services, batch: Batch) -> Batch:

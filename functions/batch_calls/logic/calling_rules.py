@@ -20,8 +20,8 @@ from functools import lru_cache
 from typing import Any
 
 from batch_calls.domain import compliance
-from batch_calls.domain.batch import BatchSettings, CallingWindow, Recipient
-from batch_calls.domain.compliance import CONSENT_COLUMN, ContactLimit, Guardrails, Profile
+from batch_calls.domain.batch import BatchSettings, CallingWindow, Profile, Recipient
+from batch_calls.domain.compliance import CONSENT_COLUMN, ContactLimit, Guardrails
 from batch_calls.domain.windows import (
     HORIZON,
     TIMEZONE_COLUMN,
@@ -109,11 +109,13 @@ def window_check(checked: list[Hours], now: datetime) -> tuple[bool, datetime | 
     return False, None
 
 
-def guardrails(profile: Profile, e164: str, now: datetime) -> Guardrails:
+def guardrails(
+    profile: Profile, e164: str, now: datetime, observe_holidays: bool = True
+) -> Guardrails:
     """What the profile requires of a call to `e164` around `now` (holidays of this
-    year and the next)."""
+    year and the next, unless the batch opted out of them)."""
     return compliance.guardrails(
-        profile, e164, observe_holidays=True, years=(now.year, now.year + 1)
+        profile, e164, observe_holidays=observe_holidays, years=(now.year, now.year + 1)
     )
 
 
@@ -145,7 +147,14 @@ def audit(
         "local_times": local_times(checked, now),
         "limit_counts": {name: str(count) for name, count in counted.items()},
         "consent": "required" if guardrails.needs_consent else "not required",
+        "holidays": _holidays(profile, guardrails),
     }
+
+
+def _holidays(profile: Profile, guardrails: Guardrails) -> str:
+    if profile is Profile.NONE:
+        return ""
+    return "observed" if guardrails.blackout_dates else "not observed (the batch opted out)"
 
 
 def local_times(checked: list[Hours], now: datetime) -> list[str]:

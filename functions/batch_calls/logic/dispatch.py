@@ -28,11 +28,12 @@ from batch_calls.domain.batch import (
     Batch,
     BatchStatus,
     Outcome,
+    Profile,
     Recipient,
     RecipientStatus,
 )
 from batch_calls.domain.calls import UNKNOWN_OUTCOME, call_id, idempotency_key
-from batch_calls.domain.compliance import ContactLimit, Guardrails, Profile
+from batch_calls.domain.compliance import ContactLimit, Guardrails
 from batch_calls.domain.workspace import Workspace
 from batch_calls.logic import calling_rules as rules
 from batch_calls.logic.rounds import Rounds, record
@@ -161,8 +162,9 @@ class _Turn:
 
     @property
     def profile(self) -> Profile:
-        """The compliance profile the batch calls under: its workspace's."""
-        return Profile.NONE if self.workspace is None else self.workspace.compliance_profile
+        """The compliance profile the batch calls under: its workspace's, or its own."""
+        own = Profile.NONE if self.workspace is None else self.workspace.compliance_profile
+        return compliance.in_force(own, self.batch.settings.compliance_profile)
 
     @property
     def workspace_limit(self) -> int:
@@ -266,7 +268,9 @@ def _refused(turn: _Turn, due: Due, target: Recipient) -> _Checked | None:
     if rounds.database.is_suppressed(workspace_id, target.phone_number, now):
         rounds.attempts.skip(workspace_id, batch_id, due, rules.SUPPRESSED)
         return None
-    guardrails = rules.guardrails(turn.profile, target.phone_number, now)
+    guardrails = rules.guardrails(
+        turn.profile, target.phone_number, now, batch.settings.observe_federal_holidays
+    )
     if guardrails.needs_consent and not compliance.has_consent(target.variables):
         rounds.attempts.skip(workspace_id, batch_id, due, rules.NO_CONSENT)
         return None

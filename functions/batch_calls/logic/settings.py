@@ -246,7 +246,11 @@ def check_against_workspace(
 ) -> str:
     """The checks that need the workspace; returns the caller number's region."""
     name_of = (request or SettingsRequest()).name_of
-    widening = compliance.widening(workspace.compliance_profile, settings.calling_window)
+    removal = compliance.removal(workspace.compliance_profile, settings.compliance_profile)
+    if removal is not None:
+        raise InvalidField(name_of("compliance_profile"), f"{removal} (a batch can add one)")
+    profile = compliance.in_force(workspace.compliance_profile, settings.compliance_profile)
+    widening = compliance.widening(profile, settings.calling_window)
     if widening is not None:
         raise InvalidField(
             name_of("calling_window"), f"would widen the compliance profile's hours: {widening}"
