@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck unit demo serve smoke bench synth clean
+.PHONY: install test test-fast lint typecheck unit demo serve smoke bench synth clean
 
 install: $(STAMP)
 
@@ -34,6 +34,13 @@ unit: $(STAMP) $(CHROMIUM)
 	$(BIN)/pytest
 
 test: lint typecheck unit
+
+# While working: the domain, ingest, and the use cases on in-memory fakes (tests/fakes/,
+# held to the real stores by a contract test), with the import graph; about a minute.
+# `make test` runs these and everything else (the workflow, the API, the stack, Chromium).
+test-fast: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/pytest tests/unit tests/ingest
 
 demo: $(STAMP)
 	$(BIN)/batch-calls demo

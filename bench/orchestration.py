@@ -83,7 +83,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from batch_calls import store
+from batch_calls.handlers import wiring
 from batch_calls.logic import admin
 from cli.http_client import multipart, send
 from infra.resources import CALL_WATCH, DIAL_SETTINGS, STATE_MACHINE
@@ -479,7 +479,7 @@ def run(
     ):
         workspace = local.demo.workspace.workspace_id
         if concurrency > local.demo.workspace.max_concurrent_calls:
-            admin.configure(store.database(), workspace, max_concurrent_calls=concurrency)
+            admin.configure(wiring.database(), workspace, max_concurrent_calls=concurrency)
         api = Api(local.gateway.url, local.demo.api_key)
         started, posted_at = time.monotonic(), time.time()
         batch_id = api.create(csv, concurrency)
@@ -677,7 +677,7 @@ def run_two_batches(concurrency: int, recipients: int, timeout: float) -> dict[s
     high_csv, high_scripts = contacts(recipients // 2, median, SEED + 2, FIRST_NUMBER + 5000)
     with runtime.running(dial_settings={CALL_WATCH: watch}) as local, quiet_logs():
         admin.configure(
-            store.database(), local.demo.workspace.workspace_id, max_concurrent_calls=concurrency
+            wiring.database(), local.demo.workspace.workspace_id, max_concurrent_calls=concurrency
         )
         api = Api(local.gateway.url, local.demo.api_key)
         started = time.monotonic()

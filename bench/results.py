@@ -28,7 +28,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import IO, Any
 
-from batch_calls import store
 from batch_calls.domain import results
 from batch_calls.domain.batch import (
     Batch,
@@ -40,6 +39,7 @@ from batch_calls.domain.batch import (
     initial_counts,
 )
 from batch_calls.domain.results import AnsweredBy, CallFacts
+from batch_calls.handlers import wiring
 from batch_calls.logic import reports
 from batch_calls.store.keys import ANALYTICS, batch_pk
 from local import runtime
@@ -164,7 +164,7 @@ def bench_analytics(rows: int, requests: int, *, scan: bool) -> dict[str, float]
         created = client.request("POST", "/batch-calls", body=body, content_type=content_type)
         batch_id = str(created.body["id"])
         workspace_id = local.demo.workspace.workspace_id
-        database = store.database()
+        database = wiring.database()
         time.sleep(1)  # the draft's own recipient is loaded; then it is replaced
         start = time.perf_counter()
         counters: Counter[str] = Counter()

@@ -7,6 +7,9 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import IO, Any
+from urllib.parse import urlsplit
+
+from cli.common import UsageError
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -62,6 +65,13 @@ def send(
             return _reply(response.status, dict(response.headers), response.read())
     except urllib.error.HTTPError as error:
         return _reply(error.code, dict(error.headers), error.read())
+    except OSError as error:  # URLError included: nothing answered
+        raise _unreachable(url, error) from None
+
+
+def _unreachable(url: str, error: OSError) -> UsageError:
+    reason = getattr(error, "reason", None) or error
+    return UsageError(f"cannot reach {urlsplit(url).netloc}: {reason} (is --api-url right?)")
 
 
 def _reply(status: int, headers: dict[str, str], raw: bytes) -> Reply:
@@ -84,6 +94,8 @@ def download(url: str, out: IO[bytes], *, headers: dict[str, str], timeout: floa
         if error.code in {301, 302, 303, 307, 308} and location:
             return download(location, out, headers={}, timeout=timeout)
         return _reply(error.code, dict(error.headers), error.read())
+    except OSError as error:
+        raise _unreachable(url, error) from None
     with response:
         shutil.copyfileobj(response, out)
         return Reply(response.status, {k.lower(): v for k, v in response.headers.items()}, None)

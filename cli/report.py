@@ -28,7 +28,8 @@ def register(commands: Any) -> None:
 def api_of(args: argparse.Namespace) -> tuple[str, str]:
     """The API's URL and key: the options, else $API_URL and $API_KEY, else the local
     runtime's .local/env."""
-    load_local_env("API_URL")
+    if not (args.api_url and args.api_key):
+        load_local_env("API_URL")
     api_url = args.api_url or os.environ.get("API_URL")
     api_key = args.api_key or os.environ.get("API_KEY")
     if not api_url or not api_key:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from batch_calls.handlers import wiring
 from batch_calls.logic.admin import SMOKE_AGENT, SMOKE_NUMBER
 from cli.common import EXIT_OK, EXIT_REJECTED, UsageError
 from cli.http_client import Reply, download, multipart, send
@@ -90,13 +91,12 @@ def _smoke(args: argparse.Namespace) -> int:
 @contextmanager
 def _target(args: argparse.Namespace) -> Iterator[tuple[str, str]]:
     if args.local:
-        from batch_calls import store  # moto and boto3: only for the local runtime
         from batch_calls.logic import admin
         from local import runtime
 
         os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
         with runtime.running() as local:
-            smoke = admin.create_smoke_workspace(store.database())
+            smoke = admin.create_smoke_workspace(wiring.database())
             yield local.gateway.url, smoke.api_key
         return
     api_url = args.api_url or os.environ.get("API_URL")

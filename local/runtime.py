@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from batch_calls import store, telephony
+from batch_calls.deployment import DEFAULT_PROVIDER
 from batch_calls.handlers import api, wiring
 from batch_calls.logic.admin import NewWorkspace
 from infra.resources import (
@@ -44,9 +44,9 @@ class LocalRuntime:
             # Signs the demo workspace's webhooks (docs/events.md).
             "WEBHOOK_SECRET": self.demo.workspace.webhook_secret or "",
             "WORKSPACE_ID": self.demo.workspace.workspace_id,
-            "BUCKET": store.blobs().bucket,
+            "BUCKET": wiring.blobs().bucket,
             **self.aws.connection_env(),
-            "TABLE_NAME": store.database().table.name,
+            "TABLE_NAME": wiring.database().table.name,
         }
 
     def write_env_file(self, path: Path = ENV_FILE) -> Path:
@@ -56,22 +56,9 @@ class LocalRuntime:
 
 
 def forget_clients() -> None:
-    """The stores' clients are cached per process; a new runtime listens on a new port."""
-    for cached in (
-        store.database,
-        store.blobs,
-        store.load_queue,
-        store.attempts,
-        store.pacing,
-        store.workflow,
-        store.event_bus,
-        store.webhook_queue,
-        wiring.rounds,
-        wiring.services,
-        api.idempotent_runner,
-    ):
-        cached.cache_clear()
-    telephony.forget()
+    """The services are built once per process; a new runtime listens on new ports."""
+    wiring.forget()
+    api.idempotent_runner.cache_clear()
 
 
 @contextmanager
@@ -97,9 +84,7 @@ def running(
     gateway = LocalApiGateway(port=port, routes=(*ROUTES, *LOCAL_ROUTES))
     settings = local_settings(gateway.url)
     # As a deployment, the runtime always names its default provider (infra/stack.py).
-    settings[str(setting_name(TELEPHONY_PROVIDER_SETTING))] = (
-        telephony_provider or telephony.DEFAULT_PROVIDER
-    )
+    settings[str(setting_name(TELEPHONY_PROVIDER_SETTING))] = telephony_provider or DEFAULT_PROVIDER
     with EmbeddedAws(
         (*FUNCTIONS, *LOCAL_FUNCTIONS),
         settings=settings,
@@ -111,7 +96,7 @@ def running(
         wiring.use_clock(clock.now)
         try:
             with gateway:
-                yield LocalRuntime(aws, gateway, seed_workspace(store.database()), clock)
+                yield LocalRuntime(aws, gateway, seed_workspace(wiring.database()), clock)
         finally:
             wiring.use_clock(wiring.utc_now)
             forget_clients()

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from batch_calls import store
+from batch_calls.handlers import wiring
 from batch_calls.logic.admin import NewWorkspace
 from local import runtime
 from local.api_gateway import LocalApiGateway
@@ -35,12 +35,12 @@ def gateway(product: runtime.LocalRuntime) -> LocalApiGateway:
 
 @pytest.fixture(scope="package")
 def tenant(product: runtime.LocalRuntime) -> NewWorkspace:
-    return seed_workspace(store.database(), name="Acme")
+    return seed_workspace(wiring.database(), name="Acme")
 
 
 @pytest.fixture(scope="package")
 def other_tenant(product: runtime.LocalRuntime) -> NewWorkspace:
-    return seed_workspace(store.database(), name="Other", numbers=("+14155550199",))
+    return seed_workspace(wiring.database(), name="Other", numbers=("+14155550199",))
 
 
 @pytest.fixture

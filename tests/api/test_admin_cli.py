@@ -2,8 +2,8 @@
 
 import pytest
 
-from batch_calls import store
 from batch_calls.domain.workspace import hash_api_key
+from batch_calls.handlers import wiring
 from cli.main import main
 from local.api_gateway import LocalApiGateway
 from local.demo import seed_workspace
@@ -13,7 +13,7 @@ from tests.api.client import Client
 def test_admin_creates_a_workspace_whose_key_works_and_configures_it(
     gateway: LocalApiGateway, capsys: pytest.CaptureFixture[str], tmp_path: object
 ) -> None:
-    table = store.database().table.name
+    table = wiring.database().table.name
     assert (
         main(
             ["admin", "--table", table, "create-workspace", "--name", "Cli", "--countries", "IN,US"]
@@ -22,7 +22,7 @@ def test_admin_creates_a_workspace_whose_key_works_and_configures_it(
     )
     printed = capsys.readouterr().out.split()
     workspace_id, api_key = printed[1], printed[4]
-    assert store.database().workspace_of_key(hash_api_key(api_key)) == workspace_id
+    assert wiring.database().workspace_of_key(hash_api_key(api_key)) == workspace_id
 
     for argv in (
         ["add-number", "--workspace", workspace_id, "--number", "+14155550111"],
@@ -39,10 +39,10 @@ def test_admin_creates_a_workspace_whose_key_works_and_configures_it(
         ["configure", "--workspace", workspace_id, "--provider", "twilio"],
     ):
         assert main(["admin", "--table", table, *argv]) == 0
-    assert store.database().has_caller_number(workspace_id, "+14155550111")
-    agent = store.database().get_agent(workspace_id, "agt_cli")
+    assert wiring.database().has_caller_number(workspace_id, "+14155550111")
+    agent = wiring.database().get_agent(workspace_id, "agt_cli")
     assert agent is not None and agent.placeholders() == ["name"]
-    workspace = store.database().get_workspace(workspace_id)
+    workspace = wiring.database().get_workspace(workspace_id)
     assert workspace is not None and workspace.max_concurrent_calls == 7
     assert workspace.telephony_provider == "twilio"
     capsys.readouterr()
@@ -54,7 +54,7 @@ def test_admin_creates_a_workspace_whose_key_works_and_configures_it(
 
 
 def test_admin_errors_say_what_is_wrong(capsys: pytest.CaptureFixture[str]) -> None:
-    table = store.database().table.name
+    table = wiring.database().table.name
     assert (
         main(
             [
@@ -79,7 +79,7 @@ def test_admin_errors_say_what_is_wrong(capsys: pytest.CaptureFixture[str]) -> N
 def test_a_caller_number_is_shared_only_when_the_operator_says_so(
     gateway: LocalApiGateway, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    database = store.database()
+    database = wiring.database()
     table = database.table.name
     first = seed_workspace(database, name="Owner", numbers=("+14155550177",))
     second = seed_workspace(database, name="Newcomer", numbers=())

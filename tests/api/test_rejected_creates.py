@@ -6,7 +6,7 @@ import os
 
 import boto3
 
-from batch_calls import store
+from batch_calls.handlers import wiring
 from batch_calls.logic.admin import NewWorkspace
 from tests.api.client import Client
 
@@ -21,7 +21,7 @@ def stored(workspace_id: str) -> tuple[list[str], list[str]]:
     keys = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=os.environ["BUCKET_NAME"]):
         keys += [obj["Key"] for obj in page.get("Contents", []) if workspace_id in obj["Key"]]
-    batches, _ = store.database().list_batches(workspace_id, None, 0, 1000)
+    batches, _ = wiring.database().list_batches(workspace_id, None, 0, 1000)
     return sorted(keys), sorted(batch.batch_id for batch in batches)
 
 

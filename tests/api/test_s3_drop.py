@@ -3,7 +3,7 @@
 import json
 from typing import Any
 
-from batch_calls import store
+from batch_calls.handlers import wiring
 from batch_calls.logic.admin import NewWorkspace
 from local.aws import EmbeddedAws
 from tests.api.client import CSV, Client
@@ -13,7 +13,7 @@ METADATA = {"agent-id": "agt_demo", "from-phone-number": "+912234567890", "name"
 
 
 def _drop(aws: EmbeddedAws, key: str, body: bytes, metadata: dict[str, str]) -> None:
-    aws.client("s3").put_object(Bucket=store.blobs().bucket, Key=key, Body=body, Metadata=metadata)
+    aws.client("s3").put_object(Bucket=wiring.blobs().bucket, Key=key, Body=body, Metadata=metadata)
 
 
 def _dropped_batches(client: Client) -> list[dict[str, object]]:
@@ -32,7 +32,7 @@ def test_a_dropped_file_creates_one_batch_even_when_delivered_twice(
 
     # The same notification again (SQS delivers at least once).
     queue = aws.resources["DropQueue"].url
-    head = aws.client("s3").head_object(Bucket=store.blobs().bucket, Key=key)
+    head = aws.client("s3").head_object(Bucket=wiring.blobs().bucket, Key=key)
     event = {
         "source": "aws.s3",
         "detail-type": "Object Created",
@@ -45,7 +45,7 @@ def test_a_dropped_file_creates_one_batch_even_when_delivered_twice(
 
 def _rejection(aws: EmbeddedAws, key: str) -> dict[str, Any]:
     s3 = aws.client("s3")
-    bucket = store.blobs().bucket
+    bucket = wiring.blobs().bucket
 
     def rejection() -> dict[str, Any] | None:
         try:

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis import BaseSchema
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from batch_calls import store
+from batch_calls.handlers import wiring
 from batch_calls.logic.admin import NewWorkspace
 from local.api_gateway import LocalApiGateway
 from local.demo import seed_workspace
@@ -215,7 +215,7 @@ def test_unknown_paths_are_404_and_undeclared_methods_405(client: Client) -> Non
 
 def test_a_scheduled_at_past_the_end_of_time_is_a_400(gateway: LocalApiGateway) -> None:
     # A workspace of its own: the bug leaves a batch that breaks its workspace's list.
-    workspace = seed_workspace(store.database(), name="End of time")
+    workspace = seed_workspace(wiring.database(), name="End of time")
     client = Client(gateway.url, workspace.api_key)
     when = {"scheduled_at": "9999-12-31T23:00:00-05:00", "start": "false"}
     body, content_type = multipart({**FIELDS, **when})

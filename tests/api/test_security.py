@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from batch_calls import store
 from batch_calls.domain.workspace import hash_api_key
+from batch_calls.handlers import wiring
 from batch_calls.logic.admin import NewWorkspace
 from local.api_gateway import LocalApiGateway
 from tests.api.client import Client
@@ -30,7 +30,7 @@ def test_bearer_works_and_x_api_key_wins_over_it(
 
 
 def test_keys_are_stored_only_as_hashes(tenant: NewWorkspace) -> None:
-    items = store.database().table.scan()["Items"]
+    items = wiring.database().table.scan()["Items"]
     text = json.dumps(items, default=str)
     assert tenant.api_key not in text
     assert hash_api_key(tenant.api_key) in text

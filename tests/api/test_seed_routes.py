@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from batch_calls import store
+from batch_calls.handlers import wiring
 from batch_calls.logic.admin import NewWorkspace
 from local.api_gateway import LocalApiGateway
 from local.demo import seed_workspace
@@ -23,7 +23,7 @@ INDIA_NATIONAL = "9876500100"
 @pytest.fixture(scope="module")
 def seeds(gateway: LocalApiGateway) -> NewWorkspace:
     """A workspace of its own, as a new user gets it: two caller numbers, one agent."""
-    return seed_workspace(store.database(), name="Seeds")
+    return seed_workspace(wiring.database(), name="Seeds")
 
 
 @pytest.fixture

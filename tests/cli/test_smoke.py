@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from batch_calls import store
+from batch_calls.handlers import wiring
 from batch_calls.logic import admin
 from cli.main import main
 from cli.smoke import run
@@ -75,8 +75,8 @@ def test_no_deployment_named_is_a_usage_error(
 def test_a_second_smoke_workspace_shares_the_made_up_number(local: runtime.LocalRuntime) -> None:
     """A deployment checked twice gets two smoke workspaces: the second one's number is
     not refused as another workspace's."""
-    first = admin.create_smoke_workspace(store.database())
-    second = admin.create_smoke_workspace(store.database())
+    first = admin.create_smoke_workspace(wiring.database())
+    second = admin.create_smoke_workspace(wiring.database())
     assert first.workspace.workspace_id != second.workspace.workspace_id
     assert [check.passed for check in run(local.gateway.url, second.api_key, timeout=120)] == [
         True

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from batch_calls import store, telephony
 from batch_calls.domain.batch import CallingWindow
 from batch_calls.domain.windows import open_in_all, recipient_zones
+from batch_calls.handlers import wiring
 from batch_calls.telephony.signing import sign
 from cli.main import main
 from local.clock import ShiftedClock
@@ -151,7 +151,7 @@ def test_caller_ids_rotate_prefer_the_recipients_country_and_stay_on_retries(
     workspace = product.local.demo.workspace.workspace_id
     us_numbers = ["+14155550100", "+14155550101", "+14155550102"]
     for number in us_numbers[1:]:
-        store.database().put_caller_number(workspace, number)
+        wiring.database().put_caller_number(workspace, number)
     us = [f"+1415555{2200 + i:04d}" for i in range(6)]
     indian = ["+919876500001", "+919876500002"]
     batch_id = product.create(
@@ -236,7 +236,7 @@ def test_suppressed_numbers_never_reach_the_simulator(product: Product) -> None:
     call = next(c for c in product.calls(batch_id) if c["to"] == opted_out)
     event = {"call_id": call["call_id"], "status": "completed", "opted_out": True}
     payload = json.dumps(event).encode()
-    secret = telephony.simulator_key()
+    secret = wiring.simulator_key()
     headers = {**sign(secret, payload, time.time()), "Content-Type": "application/json"}
     assert (
         client.request("POST", "/provider-events/simulated", body=payload, headers=headers).status
@@ -276,13 +276,13 @@ def test_a_changed_window_is_applied_to_those_waiting_for_the_old_one(
 def test_a_batch_without_a_window_gets_its_workspaces_default(
     product: Product, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    tenant = seed_workspace(store.database(), name="Windows")
+    tenant = seed_workspace(wiring.database(), name="Windows")
     workspace_id = tenant.workspace.workspace_id
-    admin = ["admin", "--table", store.database().table.name, "configure", "--workspace"]
+    admin = ["admin", "--table", wiring.database().table.name, "configure", "--workspace"]
     default = {"timezone": "Asia/Kolkata", "start": "10:00", "end": "19:00"}
     argv = [*admin, workspace_id, "--calling-window", json.dumps(default)]
     assert main([*argv, "--max-calls-per-second", "20"]) == 0
-    workspace = store.database().get_workspace(workspace_id)
+    workspace = wiring.database().get_workspace(workspace_id)
     assert workspace is not None and workspace.max_calls_per_second == 20
     assert main([*admin, workspace_id, "--calling-window", '{"start": "25:00"}']) == 2
     assert "'25:00' is not a time of day" in capsys.readouterr().err

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from batch_calls import store
 from batch_calls.handlers import wiring
 from batch_calls.logic import suppression
 from batch_calls.logic.dispatch import NAP_HORIZON
@@ -32,12 +31,12 @@ class Tenant:
     """A workspace of its own, configured with `batch-calls admin configure`."""
 
     def __init__(self, product: Product, name: str, number: str, *configure: str) -> None:
-        created = seed_workspace(store.database(), name=name, numbers=(number,))
+        created = seed_workspace(wiring.database(), name=name, numbers=(number,))
         self.workspace_id = created.workspace.workspace_id
         self.number = number
         self.product = product
         self.client = Client(product.local.gateway.url, created.api_key)
-        table = store.database().table.name
+        table = wiring.database().table.name
         argv = ["admin", "--table", table, "configure", "--workspace", self.workspace_id]
         assert main([*argv, *configure]) == 0
 
@@ -264,7 +263,7 @@ def test_an_imported_do_not_call_list_holds_until_it_expires_and_opt_outs_for_go
     )
     assert (bad.status, bad.body["field"]) == (400, "source")
     suppression.suppress_opted_out(
-        wiring.rounds(), store.load_queue(), tenant.workspace_id, opted_out
+        wiring.rounds(), wiring.load_queue(), tenant.workspace_id, opted_out
     )
     entries = {
         e["phone_number"]: e for e in tenant.client.request("GET", "/suppression-list").body["data"]

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from batch_calls import store, telephony
 from batch_calls.domain.calls import execution_name
+from batch_calls.handlers import wiring
 from batch_calls.logic import admin
 from batch_calls.telephony.signing import sign
 from local import lambda_runtime
@@ -150,10 +150,10 @@ def test_a_lost_callback_holds_only_its_own_slot_and_the_sweep_ends_it(product: 
     product.wait_until(lambda: product.batch(batch_id)["counts"]["completed"] == 23, timeout=60)
     assert product.batch(batch_id)["counts"]["in_progress"] == 1
     # The dashboard's live calls gauge (the sweep's) counts it, and nothing else is live.
-    assert store.attempts().live_calls() == 1
+    assert wiring.attempts().live_calls() == 1
     with product.clock_moved(minutes=10):  # past the watch period and the sweep's grace
         product.wait_for(batch_id, "completed", timeout=30)
-    assert store.attempts().live_calls() == 0
+    assert wiring.attempts().live_calls() == 0
     by_number = {r["phone_number"]: r for r in product.recipients(batch_id)}
     assert (by_number[lost]["status"], by_number[lost]["last_outcome"]) == ("failed", "unknown")
     assert Counter(c["to"] for c in product.calls(batch_id))[lost] == 1  # never redialled
@@ -219,7 +219,7 @@ def test_duplicated_callback_scheduler_fire_and_dial_change_nothing(product: Pro
     # The provider sends the same callback again.
     call = calls[0]
     body = json.dumps({"call_id": call["call_id"], "status": "completed", "duration_seconds": 0.1})
-    secret = telephony.simulator_key()
+    secret = wiring.simulator_key()
     headers = {**sign(secret, body.encode(), time.time()), "Content-Type": "application/json"}
     again = product.client.request(
         "POST", "/provider-events/simulated", body=body.encode(), headers=headers
@@ -252,7 +252,7 @@ def test_forged_or_replayed_callbacks_are_refused(product: Product) -> None:
         headers={**forged, "Content-Type": "application/json"},
     )
     assert reply.status == 401
-    secret = telephony.simulator_key()
+    secret = wiring.simulator_key()
     stale = sign(secret, body, time.time() - 3600)
     reply = product.client.request(
         "POST",
@@ -299,7 +299,7 @@ def test_the_workspace_limit_holds_across_batches_and_the_higher_priority_goes_f
     """Seed 001: a workspace's concurrency counts the live calls of all its batches.
     When both wait for a freed unit, the batch of higher priority (seed 003) gets it."""
     workspace = product.local.demo.workspace
-    admin.configure(store.database(), workspace.workspace_id, max_concurrent_calls=3)
+    admin.configure(wiring.database(), workspace.workspace_id, max_concurrent_calls=3)
     try:
         low = product.create(
             contacts(30, duration=1.0, first=8500), max_concurrent_calls="3", priority="2"
@@ -312,7 +312,7 @@ def test_the_workspace_limit_holds_across_batches_and_the_higher_priority_goes_f
         product.wait_for(low, "completed", timeout=90)
     finally:
         admin.configure(
-            store.database(),
+            wiring.database(),
             workspace.workspace_id,
             max_concurrent_calls=workspace.max_concurrent_calls,
         )

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from batch_calls import store
+from batch_calls.handlers import wiring
 from batch_calls.logic import reports
 from batch_calls.store.blobs import final_report_key
 from batch_calls.telephony.base import InvalidSignature
@@ -67,7 +67,7 @@ def capture_events(local: runtime.LocalRuntime) -> Callable[[], list[dict[str, A
     arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
-    bus = store.event_bus().bus_name
+    bus = wiring.event_bus().bus_name
     events.put_rule(
         Name="capture", EventBusName=bus, EventPattern=json.dumps({"source": ["batch-calls"]})
     )
@@ -227,14 +227,14 @@ def test_each_lifecycle_action_and_completion_is_one_event_and_the_report_is_sto
     ]
     assert changes[-1]["counts"]["completed"] == 2
     key = final_report_key(run.local.demo.workspace.workspace_id, run.completed_id)
-    wait_until(lambda: store.blobs().report_size(key), "the stored report")
-    rows = report_rows(store.blobs().get_report(key).decode("utf-8-sig"))
+    wait_until(lambda: wiring.blobs().report_size(key), "the stored report")
+    rows = report_rows(wiring.blobs().get_report(key).decode("utf-8-sig"))
     assert [(row[0], row[4]) for row in rows[1:]] == [("Ann", "completed"), ("Ben", "completed")]
 
 
 def test_the_settled_report_is_stored_next_to_the_upload(run: Run) -> None:
     key = final_report_key(run.local.demo.workspace.workspace_id, run.batch_id)
-    stored = store.blobs().get_report(key).decode("utf-8-sig")
+    stored = wiring.blobs().get_report(key).decode("utf-8-sig")
     served = run.client.request("GET", f"/batch-calls/{run.batch_id}/report").body
     assert report_rows(stored) == report_rows(served)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from batch_calls import store
+from batch_calls.handlers import wiring
 from batch_calls.logic import admin
 from batch_calls.logic.webhooks import (
     MAX_DELAY_SECONDS,
@@ -60,10 +60,10 @@ def webhook_stack() -> Iterator[EmbeddedAws]:
 
 def _dead_lettered(stack: EmbeddedAws, receiver_url: str, event_id: str) -> dict[str, Any]:
     """Enqueue a delivery to `receiver_url`; the message once it is dead-lettered."""
-    workspace = admin.create_workspace(store.database(), "Hooks").workspace
+    workspace = admin.create_workspace(wiring.database(), "Hooks").workspace
     detail = {"event_id": event_id, "batch_id": "batch_x", "call_id": "call_x"}
     message = delivery(workspace.workspace_id, receiver_url, "call.completed", detail)
-    store.webhook_queue().enqueue(message)
+    wiring.webhook_queue().enqueue(message)
     sqs = stack.client("sqs")
     dlq = stack.resources[WEBHOOK_QUEUE.logical_id + DLQ_SUFFIX].url
     deadline = time.monotonic() + 30

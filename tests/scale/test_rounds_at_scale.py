@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from batch_calls import store
 from batch_calls.domain.batch import (
     Batch,
     BatchSettings,
@@ -23,6 +22,7 @@ from batch_calls.domain.batch import (
     initial_counts,
 )
 from batch_calls.domain.calls import call_id, decide
+from batch_calls.handlers import wiring
 from batch_calls.logic.dispatch import CANDIDATES
 from batch_calls.store.attempts import Claim, SlotRef
 from tests.inprocess import main_table_in_process
@@ -52,8 +52,8 @@ def _load(batch_id: str, count: int) -> Batch:
         created_at=NOW,
         updated_at=NOW,
     )
-    store.database().create_batch(batch)
-    store.database().put_recipients(
+    wiring.database().create_batch(batch)
+    wiring.database().put_recipients(
         WORKSPACE,
         batch_id,
         (
@@ -80,7 +80,7 @@ def embedded() -> Iterator[None]:
 
 def test_slots_choose_in_file_order_among_100_000(embedded: None) -> None:
     _load(BATCH, RECIPIENTS)
-    attempts = store.attempts()
+    attempts = wiring.attempts()
     size = CANDIDATES
     first = attempts.due(WORKSPACE, BATCH, NOW, size)
     assert [r.row for r in first] == list(range(2, 2 + size))
@@ -89,7 +89,7 @@ def test_slots_choose_in_file_order_among_100_000(embedded: None) -> None:
 
 
 def _recipient_statuses(batch_id: str) -> Counter[str]:
-    table = store.database().table
+    table = wiring.database().table
     counted: Counter[str] = Counter()
     query = {"KeyConditionExpression": "PK = :pk AND begins_with(SK, :r)"}
     values = {":pk": f"WS#{WORKSPACE}#BATCH#{batch_id}", ":r": "R#"}
@@ -115,7 +115,7 @@ def _recipient_statuses(batch_id: str) -> Counter[str]:
 def test_counters_follow_every_transition(embedded: None) -> None:
     loaded = _load(SMALL, TRANSITIONED)
     BATCH = SMALL
-    attempts = store.attempts()
+    attempts = wiring.attempts()
     size = 2 * loaded.settings.max_concurrent_calls
     first = attempts.due(WORKSPACE, BATCH, NOW, size)
     assert [r.row for r in first] == list(range(2, 2 + size))
@@ -180,7 +180,7 @@ def test_counters_follow_every_transition(embedded: None) -> None:
     cancelled = attempts.cancel_waiting(WORKSPACE, BATCH, attempts.waiting(WORKSPACE, BATCH))
     assert cancelled == TRANSITIONED - len(claimed) // 2
 
-    batch = store.database().get_batch(WORKSPACE, BATCH)
+    batch = wiring.database().get_batch(WORKSPACE, BATCH)
     assert batch is not None
     statuses = _recipient_statuses(BATCH)
     assert sum(statuses.values()) == TRANSITIONED

@@ -9,7 +9,7 @@ import threading
 import time
 from typing import Any
 
-from batch_calls import telephony
+from batch_calls.handlers import wiring
 from batch_calls.telephony.base import CallEvent, InvalidSignature
 from batch_calls.telephony.simulated import SimulatedProvider
 
@@ -21,7 +21,7 @@ _lock = threading.Lock()
 def receive(event: dict[str, Any], context: Any) -> dict[str, Any]:
     body = event.get("body") or ""
     raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
-    provider = SimulatedProvider(telephony.simulator_key(), queue_url="unused")
+    provider = SimulatedProvider(wiring.simulator_key(), queue_url="unused")
     try:
         parsed = provider.parse_event(event.get("headers") or {}, raw)
     except InvalidSignature as exc:

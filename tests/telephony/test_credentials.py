@@ -12,8 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from batch_calls import telephony
-from batch_calls.handlers import call_events
+from batch_calls.handlers import call_events, wiring
 from batch_calls.telephony.amazon_connect import AmazonConnectProvider
 from batch_calls.telephony.base import ProviderNotConfigured
 from batch_calls.telephony.http import HttpProvider
@@ -42,11 +41,11 @@ def put_secret(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         def put(value: Any) -> None:
             text = value if isinstance(value, str) else json.dumps(value)
             client.put_secret_value(SecretId=arn, SecretString=text)
-            telephony.forget()
+            wiring.forget()
 
-        telephony.forget()
+        wiring.forget()
         yield put
-        telephony.forget()
+        wiring.forget()
 
 
 def test_each_provider_is_built_from_its_object(put_secret: Any) -> None:
@@ -57,13 +56,13 @@ def test_each_provider_is_built_from_its_object(put_secret: Any) -> None:
             "amazon_connect": {"instance_id": "i-1", "contact_flows": {"agt": "flow"}},
         }
     )
-    http = telephony.provider("http")
+    http = wiring.provider("http")
     assert isinstance(http, HttpProvider)
     assert http.callback_url == "https://api.example.com/prod/provider-events/http"
-    assert isinstance(telephony.provider("twilio"), TwilioProvider)
-    connect = telephony.provider("amazon_connect")
+    assert isinstance(wiring.provider("twilio"), TwilioProvider)
+    connect = wiring.provider("amazon_connect")
     assert isinstance(connect, AmazonConnectProvider) and connect.contact_flows == {"agt": "flow"}
-    assert telephony.provider("http") is http  # once per cold start
+    assert wiring.provider("http") is http  # once per cold start
 
 
 @pytest.mark.parametrize(
@@ -83,13 +82,13 @@ def test_a_bad_secret_says_which_key_never_a_value(
 ) -> None:
     put_secret(secret)
     with pytest.raises(ProviderNotConfigured, match=message) as error:
-        telephony.provider("http")
+        wiring.provider("http")
     assert "s3cret-value" not in str(error.value)
 
 
 def test_unknown_providers_are_refused(put_secret: Any) -> None:
     with pytest.raises(ProviderNotConfigured, match="'vonage' is unknown"):
-        telephony.provider("vonage")
+        wiring.provider("vonage")
 
 
 def webhook(path: str) -> dict[str, Any]:

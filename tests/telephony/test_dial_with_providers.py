@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from batch_calls import store
 from batch_calls.domain.batch import (
     Batch,
     BatchSettings,
@@ -20,12 +19,14 @@ from batch_calls.domain.batch import (
     initial_counts,
 )
 from batch_calls.domain.calls import UNKNOWN_OUTCOME
+from batch_calls.handlers import wiring
 from batch_calls.logic import admin, dispatch
 from batch_calls.logic import rounds as logic
 from batch_calls.logic.call_events import Received, receive
 from batch_calls.logic.errors import InvalidField
 from batch_calls.logic.notifications import Notifications
 from batch_calls.store.attempts import SlotRef
+from batch_calls.store.database import Database
 from batch_calls.telephony.base import (
     CallEvent,
     CallNotPlaced,
@@ -87,7 +88,7 @@ class RecordingWorkflow:
 def ledger() -> Iterator[str]:
     """A running one-recipient batch in moto; yields its workspace id."""
     with main_table_in_process("providers"):
-        database = store.database()
+        database = wiring.database()
         workspace = admin.create_workspace(database, "P").workspace.workspace_id
         admin.put_agent(database, workspace, "agt", "Hello {{name}}, this is {{company}}")
         settings = BatchSettings(
@@ -133,13 +134,13 @@ class Unheard:
 def rounds_with(*providers: ScriptedProvider, default: str = "simulated") -> logic.Rounds:
     by_name = {p.name: p for p in providers}
     return logic.Rounds(
-        store.database(),
-        store.attempts(),
-        store.pacing(),
+        wiring.database(),
+        wiring.attempts(),
+        wiring.pacing(),
         None,  # type: ignore[arg-type]  # the dial and its outcomes need no bucket
         RecordingWorkflow(),  # type: ignore[arg-type]
         lambda name: by_name[name or default],  # type: ignore[arg-type, return-value]
-        Notifications(store.database(), Unheard(), Unheard(), Unheard()),  # type: ignore[arg-type]
+        Notifications(wiring.database(), Unheard(), Unheard(), Unheard()),  # type: ignore[arg-type]
         clock=lambda: NOW,
     )
 
@@ -153,13 +154,13 @@ def dial(rounds: logic.Rounds, workspace: str) -> str:
 
 
 def recipient(workspace: str) -> Recipient:
-    return store.database().get_recipient(workspace, BATCH, 1, 2)
+    return wiring.database().get_recipient(workspace, BATCH, 1, 2)
 
 
 def test_the_workspaces_provider_places_the_call_with_the_rendered_prompt(ledger: str) -> None:
     default = ScriptedProvider("simulated", "sim-1")
     chosen = ScriptedProvider("http", "pc-7")
-    admin.configure(store.database(), ledger, telephony_provider="http")
+    admin.configure(wiring.database(), ledger, telephony_provider="http")
     rounds = rounds_with(default, chosen)
     assert dial(rounds, ledger) == "placed"
     assert default.requests == []
@@ -176,11 +177,11 @@ def test_the_workspaces_provider_places_the_call_with_the_rendered_prompt(ledger
 
 
 def test_back_to_the_default_provider(ledger: str) -> None:
-    admin.configure(store.database(), ledger, telephony_provider="twilio")
-    workspace = admin.configure(store.database(), ledger, telephony_provider="default")
+    admin.configure(wiring.database(), ledger, telephony_provider="twilio")
+    workspace = admin.configure(wiring.database(), ledger, telephony_provider="default")
     assert workspace.telephony_provider is None
     with pytest.raises(InvalidField, match="'vonage' is not one of"):
-        admin.configure(store.database(), ledger, telephony_provider="vonage")
+        admin.configure(wiring.database(), ledger, telephony_provider="vonage")
 
 
 @pytest.mark.parametrize(
@@ -244,10 +245,10 @@ def test_a_dial_that_failed_before_claiming_is_due_again_after_a_pause(
     def broken(*args: Any, **kwargs: Any) -> None:
         raise KeyError("a bug before claiming")
 
-    monkeypatch.setattr(store.Database, "is_suppressed", broken)
+    monkeypatch.setattr(Database, "is_suppressed", broken)
     with pytest.raises(dispatch.NextCall):
         dial(rounds, ledger)
-    due = store.attempts().earliest_due(ledger, BATCH)
+    due = wiring.attempts().earliest_due(ledger, BATCH)
     assert due is not None and due.due_at == NOW + dispatch.DIAL_ERROR_PAUSE
     assert recipient(ledger).status is RecipientStatus.PENDING
     assert recipient(ledger).attempts == 0

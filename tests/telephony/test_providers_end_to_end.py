@@ -17,9 +17,9 @@ from typing import Any
 import boto3
 import pytest
 
-from batch_calls import store, telephony
+from batch_calls.handlers import wiring
 from batch_calls.logic import admin
-from batch_calls.telephony import signing, twilio
+from batch_calls.telephony import factory, signing, twilio
 from batch_calls.telephony.amazon_connect import AmazonConnectProvider
 from batch_calls.telephony.transport import Backoff
 from local import runtime
@@ -88,7 +88,7 @@ class World:
 
     def use(self, provider: str) -> None:
         workspace = self.product.local.demo.workspace.workspace_id
-        admin.configure(store.database(), workspace, telephony_provider=provider)
+        admin.configure(wiring.database(), workspace, telephony_provider=provider)
 
 
 @pytest.fixture(scope="module")
@@ -298,8 +298,8 @@ def test_a_batch_through_amazon_connect_and_eventbridge(
     phones = numbers(4000, 10)
     fake = FakeConnect({p: fates[i % len(fates)][:3] for i, p in enumerate(phones)})
     built = AmazonConnectProvider(INSTANCE, client=fake, backoff=Backoff(sleep=[].append))
-    monkeypatch.setitem(telephony._REAL, "amazon_connect", lambda settings, base: built)
-    telephony.forget()
+    monkeypatch.setitem(factory._REAL, "amazon_connect", lambda settings, base: built)
+    wiring.forget()
     world.use("amazon_connect")
     try:
         batch_id = world.product.create(
@@ -307,7 +307,7 @@ def test_a_batch_through_amazon_connect_and_eventbridge(
         )
         world.product.wait_for(batch_id, "completed")
     finally:
-        telephony.forget()  # the faked client stays with this test
+        wiring.forget()  # the faked client stays with this test
 
     recipients = by_number(world.product, batch_id)
     for i, phone in enumerate(phones):

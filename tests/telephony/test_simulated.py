@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from batch_calls import telephony
-from batch_calls.telephony import provider
+from batch_calls.handlers import wiring
+from batch_calls.handlers.wiring import provider
 from batch_calls.telephony.base import (
     InvalidSignature,
     Outcome,
@@ -468,9 +468,9 @@ def test_registry_is_thread_safe() -> None:
 
 
 def test_factory_builds_the_simulated_provider(monkeypatch: pytest.MonkeyPatch) -> None:
-    provider.cache_clear()
+    wiring.forget()
     monkeypatch.delenv("TELEPHONY_PROVIDER", raising=False)
-    monkeypatch.setattr(telephony, "simulator_key", lambda: b"abc")
+    monkeypatch.setattr(wiring, "simulator_key", lambda: b"abc")
     monkeypatch.setenv("SIMULATOR_QUEUE_URL", QUEUE_URL)
     try:
         built = provider()
@@ -478,21 +478,22 @@ def test_factory_builds_the_simulated_provider(monkeypatch: pytest.MonkeyPatch) 
         assert built.name == "simulated"
         assert provider() is built
     finally:
-        provider.cache_clear()
+        wiring.forget()
 
 
 def test_factory_refuses_other_providers_and_checks_settings_when_used(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    provider.cache_clear()
+    wiring.forget()
     try:
         monkeypatch.setenv("TELEPHONY_PROVIDER", "twilio")
         monkeypatch.delenv("TELEPHONY_SECRET_ARN", raising=False)
         with pytest.raises(RuntimeError, match="has no 'twilio' object: twilio is not configured"):
             provider()
         monkeypatch.setenv("TELEPHONY_PROVIDER", "simulated")
-        monkeypatch.setattr(telephony, "simulator_key", lambda: b"")
+        monkeypatch.setattr(wiring, "simulator_key", lambda: b"")
         monkeypatch.delenv("SIMULATOR_QUEUE_URL", raising=False)
+        wiring.forget()
         # Each setting is needed by one side only, and checked there.
         built = provider()
         with pytest.raises(RuntimeError, match="SIMULATOR_SECRET_ARN"):
@@ -501,4 +502,4 @@ def test_factory_refuses_other_providers_and_checks_settings_when_used(
             built.place_call(call_request())
         assert simulator_calls() == []
     finally:
-        provider.cache_clear()
+        wiring.forget()

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from batch_calls import telephony
-from batch_calls.handlers import simulator
+from batch_calls.handlers import simulator, wiring
 from batch_calls.telephony.base import Outcome
 from batch_calls.telephony.simulated import SimulatedProvider, simulator_calls
 from local.lambda_runtime import LambdaContext
@@ -43,8 +42,10 @@ def context(seconds: float = 30.0) -> Any:
 def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[CallbackServer]:
     with CallbackServer() as running:
         monkeypatch.setenv("CALLBACK_URL", running.url + "/")
-        monkeypatch.setattr(telephony, "simulator_key", lambda: SECRET)
+        wiring.forget()  # the deployment is read once, at cold start
+        monkeypatch.setattr(wiring, "simulator_key", lambda: SECRET)
         yield running
+    wiring.forget()
 
 
 def placed_messages(*variables: dict[str, str]) -> tuple[SimulatedProvider, list[dict[str, Any]]]:
@@ -135,10 +136,12 @@ def test_network_errors_and_unreadable_messages_are_reported(
     with CallbackServer() as gone:
         url = gone.url  # nothing listens there once it is closed
     monkeypatch.setenv("CALLBACK_URL", url)
-    monkeypatch.setattr(telephony, "simulator_key", lambda: SECRET)
+    wiring.forget()
+    monkeypatch.setattr(wiring, "simulator_key", lambda: SECRET)
     _, records = placed_messages({"sim_outcomes": "completed", "sim_duration_seconds": "0"})
     records.append({"messageId": "bad", "body": "{not json"})
     result = simulator.lambda_handler({"Records": records}, context())
+    wiring.forget()
     assert sorted(f["itemIdentifier"] for f in result["batchItemFailures"]) == ["bad", "m0"]
 
 

@@ -47,8 +47,9 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from batch_calls import monitoring, store
+from batch_calls import monitoring
 from batch_calls.domain import json_limits
+from batch_calls.handlers import wiring
 from batch_calls.handlers.api_models import (
     AUTH,
     BAD_REQUEST,
@@ -377,7 +378,9 @@ IDEMPOTENCY = IdempotencyConfig(
 
 @cache
 def idempotent_runner() -> Any:
-    persistence = DynamoDBPersistenceLayer(table_name=store.required("IDEMPOTENCY_TABLE_NAME"))
+    persistence = DynamoDBPersistenceLayer(
+        table_name=wiring.deployment().required("idempotency_table_name")
+    )
 
     @idempotent_function(
         data_keyword_argument="request", persistence_store=persistence, config=IDEMPOTENCY
@@ -482,7 +485,7 @@ def list_recipients(
     },
 )
 def get_report(batch_id: str) -> Response[str]:
-    return _csv(reports.report(store.database(), store.blobs(), _workspace_id(), batch_id))
+    return _csv(reports.report(wiring.database(), wiring.blobs(), _workspace_id(), batch_id))
 
 
 def _csv(report: reports.Report) -> Response[str]:
@@ -520,7 +523,7 @@ def _csv(report: reports.Report) -> Response[str]:
 )
 def get_audit(batch_id: str) -> Response[str]:
     return _csv(
-        audit.audit(store.database(), store.attempts(), store.blobs(), _workspace_id(), batch_id)
+        audit.audit(wiring.database(), wiring.attempts(), wiring.blobs(), _workspace_id(), batch_id)
     )
 
 

@@ -10,8 +10,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from batch_calls import store
 from batch_calls.domain.workspace import hash_api_key
+from batch_calls.handlers import wiring
 
 logger = Logger(service="batch-calls-authorizer")
 
@@ -30,7 +30,7 @@ def api_key_of(headers: dict[str, str] | None) -> str | None:
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     key = api_key_of(event.get("headers"))
-    workspace_id = None if key is None else store.database().workspace_of_key(hash_api_key(key))
+    workspace_id = None if key is None else wiring.database().workspace_of_key(hash_api_key(key))
     if workspace_id is None:
         logger.info("rejected request", extra={"had_key": key is not None})
         raise Exception("Unauthorized")  # API Gateway answers 401 for exactly this message

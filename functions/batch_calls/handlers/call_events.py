@@ -10,14 +10,14 @@ released (logic/call_events.py).
 
 import base64
 import json
-import os
 import urllib.parse
 from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from batch_calls import monitoring, store, telephony
+from batch_calls import monitoring
+from batch_calls.handlers import wiring
 from batch_calls.handlers.wiring import rounds
 from batch_calls.logic.call_events import Received, receive
 from batch_calls.telephony.amazon_connect import AmazonConnectProvider, read_contact_event
@@ -45,7 +45,7 @@ def _not_found(message: str) -> dict[str, Any]:
 def public_url(event: dict[str, Any], provider: str) -> str:
     """The URL the provider sent the webhook to, as it signed it: what it was given
     (CALLBACK_URL, the API's public base, + /provider-events/{provider}) + the query."""
-    base = os.environ.get("CALLBACK_URL", "").rstrip("/")
+    base = wiring.deployment().callback_url.rstrip("/")
     query = event.get("multiValueQueryStringParameters") or {
         name: [value] for name, value in (event.get("queryStringParameters") or {}).items()
     }
@@ -62,7 +62,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if not name or name in NOT_WEBHOOKS:
         return _not_found("unknown provider")
     try:
-        provider = telephony.provider(name)
+        provider = wiring.provider(name)
     except ProviderNotConfigured:
         return _not_found(f"provider {name} is not configured here")
     raw = event.get("body") or ""
@@ -78,7 +78,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     except ValueError as error:
         return _reply(HTTPStatus.BAD_REQUEST, {"error": "invalid_event", "message": str(error)})
     logger.append_keys(call_id=call_event.call_id)
-    received = receive(rounds(), store.load_queue(), provider.name, call_event)
+    received = receive(rounds(), wiring.load_queue(), provider.name, call_event)
     logger.info(
         "call event",
         extra={
@@ -120,7 +120,7 @@ def contact_events(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             logger.exception("unreadable contact event", extra={"id": record["messageId"]})
             failures.append({"itemIdentifier": record["messageId"]})
             continue
-        received = receive(rounds(), store.load_queue(), AmazonConnectProvider.name, call_event)
+        received = receive(rounds(), wiring.load_queue(), AmazonConnectProvider.name, call_event)
         logger.info(
             "contact event",
             extra={

@@ -19,7 +19,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from batch_calls import store, telephony
+from batch_calls.handlers import wiring
 from batch_calls.telephony import signing, simulated
 
 logger = Logger(service="batch-calls-simulator")
@@ -83,8 +83,8 @@ def _sent_at(record: Mapping[str, Any]) -> float | None:
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    callback_url = store.required("CALLBACK_URL").rstrip("/") + WEBHOOK_PATH
-    secret = telephony.simulator_key()
+    callback_url = wiring.deployment().required("callback_url").rstrip("/") + WEBHOOK_PATH
+    secret = wiring.simulator_key()
     if not secret:
         raise RuntimeError("no simulator key: the SIMULATOR_SECRET_ARN secret is missing or empty")
     failures: list[dict[str, str]] = []

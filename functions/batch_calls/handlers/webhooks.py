@@ -7,13 +7,13 @@ it to the dead-letter queue. Dialling never waits for any of this.
 """
 
 import json
-import os
 import time
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from batch_calls import monitoring, store
+from batch_calls import monitoring
+from batch_calls.handlers import wiring
 from batch_calls.logic import webhooks
 
 logger = monitoring.logger("webhooks")
@@ -24,7 +24,7 @@ logger = monitoring.logger("webhooks")
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # "any" in the embedded runtime (receivers on this machine); deployed: public only.
-    any_address = os.environ.get("WEBHOOK_ADDRESSES") == "any"
+    any_address = wiring.deployment().webhooks_to_any_address
     failures = []
     for record in event["Records"]:
         message = json.loads(record["body"])
@@ -34,7 +34,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             call_id=message["body"]["data"].get("call_id"),
             event_id=message["event_id"],
         )
-        workspace = store.database().get_workspace(message["workspace_id"])
+        workspace = wiring.database().get_workspace(message["workspace_id"])
         if workspace is None or not workspace.webhook_secret:
             attempt = webhooks.Attempt(False, "the workspace has no webhook secret to sign with")
         else:
@@ -51,6 +51,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             "webhook failed; retried later",
             extra={"attempt": deliveries, "result": attempt.detail, "retry_in_seconds": delay},
         )
-        store.webhook_queue().retry_after(record["receiptHandle"], delay)
+        wiring.webhook_queue().retry_after(record["receiptHandle"], delay)
         failures.append({"itemIdentifier": record["messageId"]})
     return {"batchItemFailures": failures}
