@@ -14,12 +14,14 @@ from playwright.sync_api import Page, Route, expect
 from tests.api.client import Client
 from tests.console.conftest import PHONE, sign_in
 
-# Calls the simulator ends at once; the first row needs a retry.
+# Calls the simulator ends at once; the first row needs a retry, and tells its facts.
 QUICK_CSV = (
-    "phone_number,customer_name,sim_outcomes,sim_duration_seconds\n"
-    '+919876543210,Priya Sharma,"no_answer,completed",0.2\n'
-    "+919123456789,Rahul Mehra,completed,0.2\n"
-    "+14155550101,Jordan Lee,voicemail,0.2\n"
+    "phone_number,customer_name,sim_outcomes,sim_duration_seconds,sim_data,sim_ended_reason,"
+    "sim_cost\n"
+    '+919876543210,Priya Sharma,"no_answer,completed",0.2,"{""interest"": ""high""}",'
+    "customer-ended-call,0.12\n"
+    "+919123456789,Rahul Mehra,completed,0.2,,,\n"
+    "+14155550101,Jordan Lee,voicemail,0.2,,,\n"
 )
 # Calls that last long enough to pause the batch while they run.
 SLOW_CSV = "phone_number,customer_name,sim_duration_seconds\n" + "".join(
@@ -73,7 +75,24 @@ def test_create_from_a_file_watch_it_complete_and_download_the_report(
     page.get_by_role("button", name="Create batch").click()
     expect(page.get_by_role("heading", name="Console follow-up")).to_be_visible()
     expect(page.locator(".summary .badge")).to_have_text("completed", timeout=90_000)
-    expect(page.get_by_role("table").get_by_role("row")).to_have_count(4)  # header + 3
+    recipients = page.locator("table.recipients tbody tr")
+    expect(recipients).to_have_count(3)
+    # The call facts and the post-call data the recipients API returns.
+    priya = recipients.filter(has_text="+919876543210")
+    expect(priya.get_by_role("cell").nth(6)).to_contain_text(
+        "0.2 s · answered by human · ended: customer-ended-call · 0.12 USD"
+    )
+    expect(priya.get_by_role("link", name="Recording")).to_have_attribute(
+        "href", re.compile(r"^https://simulator\.invalid/recordings/")
+    )
+    expect(priya.get_by_role("cell").nth(7)).to_have_text("interesthigh")
+    # The batch's analytics: 4 calls (one retry), 3 answered.
+    results = page.get_by_role("region", name="Results")
+    expect(results).to_contain_text("Calls ended4")
+    expect(results).to_contain_text("Answer rate75 % (3 answered)")
+    expect(results).to_contain_text("Retries used1")
+    by_attempt = results.get_by_role("table", name="Outcomes per attempt")
+    expect(by_attempt.get_by_role("row", name="2")).to_contain_text("1")
     page.screenshot(path=screenshots / "03-batch-completed.png", full_page=True)
 
     with page.expect_download() as download:
@@ -87,6 +106,30 @@ def test_create_from_a_file_watch_it_complete_and_download_the_report(
         ("Jordan Lee", "voicemail", "1"),
     ]
     expect(page.get_by_text(f"Report downloaded: {saved.name}")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download audit").click()
+    audit = tmp_path / download.value.suggested_filename
+    download.value.save_as(audit)
+    calls = list(csv.DictReader(io.StringIO(audit.read_text(encoding="utf-8-sig"))))
+    assert sorted((c["phone_number"], c["attempt"]) for c in calls) == [
+        ("'+14155550101", "1"),  # neutralised for spreadsheets, as in the report
+        ("'+919123456789", "1"),
+        ("'+919876543210", "1"),
+        ("'+919876543210", "2"),
+    ]
+
+    # A re-run of the voicemail recipient, asked first.
+    page.get_by_role("button", name="Re-run…").click()
+    dialog = page.get_by_role("dialog", name="Re-run this batch?")
+    expect(dialog.get_by_label("voicemail (1)")).to_be_checked()
+    expect(dialog.get_by_label("completed (2)")).not_to_be_checked()
+    dialog.get_by_role("button", name="Cancel").click()
+    assert client.request("GET", "/batch-calls?limit=1").body["meta"]["total"] == batches_before + 1
+    page.get_by_role("button", name="Re-run…").click()
+    dialog.get_by_role("button", name="Create the re-run").click()
+    expect(page.get_by_role("heading", name="Console follow-up (re-run)")).to_be_visible()
+    expect(page.locator(".meta")).to_contain_text("re-run of")
+    expect(page.locator("table.recipients tbody tr")).to_have_text(re.compile(r"\+14155550101"))
 
 
 def test_a_validation_error_is_shown_as_the_api_words_it(

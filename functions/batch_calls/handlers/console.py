@@ -6,8 +6,10 @@ the API with the key its user pastes, so it can do nothing the API does not allo
 """
 
 import json
+import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 CONSOLE = Path(__file__).resolve().parents[1] / "console"
 # Every file that can be served, by its path under /console/: nothing else is reachable.
@@ -22,17 +24,29 @@ CONTENT_TYPES = {
     ".css": "text/css; charset=utf-8",
     ".svg": "image/svg+xml",
 }
-# The page runs only its own files and talks only to its own origin (the API).
+# The page runs only its own files and talks only to its own origin (the API), and to S3
+# for the presigned uploads of large contact files (_upload_origins).
+POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' {uploads}; "
+    "img-src 'self' data:; base-uri 'self'; form-action 'none'; frame-ancestors 'none'"
+)
 HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-        "img-src 'self' data:; base-uri 'self'; form-action 'none'; frame-ancestors 'none'"
-    ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     # A new deployment's files are picked up at once (they are a few kilobytes).
     "Cache-Control": "no-cache",
 }
+
+
+def _upload_origins() -> str:
+    """Where POST /batch-calls/uploads sends the browser: the bucket's addresses, which
+    the stack names (UPLOAD_ORIGINS), or the S3 endpoint every SDK of the deployment is
+    sent to (AWS_ENDPOINT_URL: the embedded runtime's)."""
+    named = os.environ.get("UPLOAD_ORIGINS", "").strip()
+    if named:
+        return named
+    endpoint = urlsplit(os.environ.get("AWS_ENDPOINT_URL", ""))
+    return f"{endpoint.scheme}://{endpoint.netloc}" if endpoint.netloc else ""
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -57,7 +71,11 @@ def _page(event: dict[str, Any]) -> dict[str, Any]:
 def _file(path: Path) -> dict[str, Any]:
     return {
         "statusCode": 200,
-        "headers": {"Content-Type": CONTENT_TYPES[path.suffix], **HEADERS},
+        "headers": {
+            "Content-Type": CONTENT_TYPES[path.suffix],
+            "Content-Security-Policy": POLICY.format(uploads=_upload_origins()),
+            **HEADERS,
+        },
         "body": path.read_text(encoding="utf-8"),
     }
 

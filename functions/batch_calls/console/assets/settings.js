@@ -20,6 +20,8 @@ export const API_DEFAULTS = {
     retry_on_failed: false,
   },
   calling_window: null,
+  voicemail_policy: "hang_up",
+  tags: [],
 };
 const WINDOW_DEFAULTS = {
   timezone: BROWSER_ZONE,
@@ -74,6 +76,10 @@ export function settingsFieldsets(current = API_DEFAULTS) {
       checkbox(`Retry on ${outcome.replace("_", " ")}`, { name: `retry_on_${outcome}`, checked: retry[`retry_on_${outcome}`] }),
     ),
     waits,
+    field("When a machine answers", h("select", { name: "voicemail_policy" },
+      h("option", { value: "hang_up", selected: current.voicemail_policy !== "leave_message" }, "Hang up (retried if Retry on voicemail)"),
+      h("option", { value: "leave_message", selected: current.voicemail_policy === "leave_message" }, "Leave the agent's message once, no more calls")),
+    "Default: hang up."),
   );
   const windowFields = h(
     "div",
@@ -95,7 +101,14 @@ export function settingsFieldsets(current = API_DEFAULTS) {
   const toggle = () => { windowFields.hidden = !useWindow.querySelector("input").checked; };
   useWindow.querySelector("input").addEventListener("change", toggle);
   toggle();
-  return [dialling, retries, hours];
+  const labels = h(
+    "fieldset",
+    {},
+    h("legend", {}, "Labels"),
+    field("Tags", h("input", { type: "text", name: "tags", value: (current.tags || []).join(", "), autocomplete: "off" }),
+      "Optional: comma-separated, such as Q4_campaign, high_priority. The batch list filters by them."),
+  );
+  return [dialling, retries, hours, labels];
 }
 
 function numberOf(form, name) {
@@ -122,6 +135,8 @@ export function readSettings(form) {
     max_concurrent_calls: numberOf(form, "max_concurrent_calls"),
     priority: numberOf(form, "priority"),
     retry_config: retry,
+    voicemail_policy: form.elements.voicemail_policy.value,
+    tags: list(form.elements.tags.value),
   };
   const perSecond = numberOf(form, "max_calls_per_second");
   if (perSecond !== null) settings.max_calls_per_second = perSecond;
