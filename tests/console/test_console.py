@@ -5,6 +5,7 @@ refused key, and the phone layout. Every page is screenshotted."""
 
 import csv
 import io
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -341,27 +342,88 @@ def test_a_scheduled_batch_says_when_it_starts_and_can_be_edited(
     )
 
 
-def test_tags_the_api_returns_are_shown_and_filter_the_list(
+def test_tags_are_shown_and_filter_the_list(
     page: Page, console_url: str, api_key: str, client: Client
 ) -> None:
-    created = client.create({"name": "Tagged batch"})
+    created = client.create({"name": "Tagged batch", "tags": "vip,may-campaign"})
     assert created.status == 201, created.body
-
-    # Tags come with seed 003's batches (#15): added to the API's answer here.
-    def with_tags(route: Route) -> None:
-        response = route.fetch()
-        body = response.json()
-        for batch in body["data"]:
-            batch["tags"] = ["vip", "may-campaign"] if batch["id"] == created.body["id"] else []
-        route.fulfill(response=response, json=body)
-
-    page.route(re.compile(r"/batch-calls\?"), with_tags)
+    assert client.create({"name": "Untagged batch"}).status == 201
     sign_in(page, console_url, api_key)
     row = page.get_by_role("row").filter(has_text="Tagged batch")
     expect(row.get_by_role("list", name="Tags")).to_have_text("vipmay-campaign")
-    with page.expect_request(re.compile(r"/batch-calls\?.*tag=vip")):
-        row.get_by_role("link", name="vip").click()
-    expect(page.get_by_text("Tag: vip")).to_be_visible()
+
+    page.get_by_label("Tag", exact=True).fill("may-campaign")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url(re.compile(r"#/batches\?tag=may-campaign$"))
+    expect(page.locator("table.batches tbody tr")).to_have_text([re.compile("Tagged batch")])
+    expect(page.get_by_text("Tag: may-campaign")).to_be_visible()
     page.get_by_role("button", name="Show every tag").click()
     page.wait_for_url(re.compile(r"#/batches$"))
-    page.unroute_all(behavior="ignoreErrors")  # the list still polls: no answer half-made
+    expect(page.get_by_role("link", name="Untagged batch")).to_be_visible()
+    page.get_by_role("row").filter(has_text="Tagged batch").get_by_role("link", name="vip").click()
+    page.wait_for_url(re.compile(r"#/batches\?tag=vip$"))
+    expect(page.locator("table.batches tbody tr")).to_have_count(1)
+
+
+def test_a_file_too_large_for_the_api_body_goes_to_s3_first(
+    page: Page, *, console_url: str, api_key: str, tmp_path: Path, client: Client
+) -> None:
+    notes = "n" * 3000  # wide rows: a big file, few recipients
+    big = "phone_number,customer_name,notes\n" + "".join(
+        f"+1212555{n:04d},Person {n},{notes}\n" for n in range(2000, 4100)
+    )
+    assert len(big) > 6 * 1024 * 1024  # over the ~4.5 MB of file an API request holds
+    sign_in(page, console_url, api_key, "#/new")
+    page.get_by_label("Name").fill("Big file")
+    page.get_by_label("Agent").fill("agt_demo")
+    page.get_by_label("From number").fill("+14155550100")
+    page.get_by_label("Contact file").set_input_files(_file(tmp_path, "big.csv", big))
+    page.get_by_label("Tags").fill("big-file, q4")
+    page.get_by_label("Save as a draft").check()
+    with page.expect_request(re.compile(r"/batch-calls/validate$")) as validate:
+        page.get_by_role("button", name="Preview").click()
+    sent = validate.value.post_data or ""
+    assert 'name="upload_id"' in sent and len(sent) < 10_000  # the id, not the file
+    expect(page.get_by_role("region", name="Preview").locator("dd").nth(1)).to_have_text("2100")
+
+    page.get_by_role("button", name="Create batch").click()
+    expect(page.get_by_role("heading", name="Big file")).to_be_visible()
+    batch_id = page.url.rsplit("/", 1)[-1]
+    batch = client.request("GET", f"/batch-calls/{batch_id}").body
+    assert (batch["status"], batch["total_leads"], batch["tags"]) == (
+        "draft",
+        2100,
+        ["big-file", "q4"],
+    )
+
+
+def test_why_a_batch_and_a_recipient_wait(
+    page: Page, console_url: str, api_key: str, client: Client
+) -> None:
+    now = datetime.now(UTC)
+    opens, closes = now + timedelta(hours=2), now + timedelta(hours=3)
+    window = {"timezone": "UTC", "start": f"{opens:%H:00}", "end": f"{closes:%H:00}"}
+    created = client.create({"name": "Out of hours", "calling_window": json.dumps(window)})
+    assert created.status == 201, created.body
+    held_until = "2030-01-31T09:00:00.000Z"
+
+    # A recipient held back by a contact limit (#20), as the recipients API tells it.
+    def held_back(route: Route) -> None:
+        response = route.fetch()
+        body = response.json()
+        body["data"][0].update(waiting_for="contact_limit", waiting_until=held_until)
+        route.fulfill(response=response, json=body)
+
+    page.route(re.compile(r"/recipients\?"), held_back)
+    sign_in(page, console_url, api_key, f"#/batch/{created.body['id']}")
+    expect(page.locator(".waiting")).to_contain_text(
+        "Outside the calling hours; they open at", timeout=30_000
+    )
+    expect(page.locator(".waiting time")).to_have_attribute(
+        "datetime", re.compile(f"T{opens:%H}:00")
+    )
+    first = page.locator("table.recipients tbody tr").first
+    expect(first).to_contain_text("held back: contact limit reached until")
+    expect(first.locator("time")).to_have_attribute("datetime", held_until)
+    client.request("POST", f"/batch-calls/{created.body['id']}/cancel")
+    page.unroute_all(behavior="ignoreErrors")  # the page still polls: no answer half-made

@@ -59,3 +59,16 @@ def test_nothing_but_the_console_files_is_reachable(asset: str) -> None:
     response = _get(f"/console/{asset}", asset)
     assert response["statusCode"] == 404
     assert response["headers"]["Content-Type"] == "application/json"
+
+
+def test_the_page_may_send_uploads_to_the_deployments_bucket_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bucket = "https://b.s3.amazonaws.com https://b.s3.eu-west-1.amazonaws.com"
+    monkeypatch.setenv("UPLOAD_ORIGINS", bucket)  # as the stack names them
+    policy = _get("/")["headers"]["Content-Security-Policy"]
+    assert f"connect-src 'self' {bucket};" in policy
+    monkeypatch.delenv("UPLOAD_ORIGINS")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566/")  # the embedded runtime
+    policy = _get("/")["headers"]["Content-Security-Policy"]
+    assert "connect-src 'self' http://127.0.0.1:4566;" in policy
