@@ -190,8 +190,8 @@ TELEPHONY_PROVIDER_SETTING = setting("TelephonyProvider")
 # runtime, whose receivers are on this machine). Unset: public only.
 WEBHOOK_ADDRESSES_SETTING = setting("WebhookAddresses")
 # Where a browser sends the presigned uploads of POST /batch-calls/uploads (the bucket's
-# addresses), which the console's Content-Security-Policy allows. Unset (the embedded
-# runtime): the S3 endpoint of AWS_ENDPOINT_URL.
+# addresses), which the console's Content-Security-Policy allows. The stack names its
+# bucket's; the embedded runtime its S3 endpoint.
 UPLOAD_ORIGINS_SETTING = setting("UploadOrigins")
 
 # Credentials of the telephony providers (one JSON object, a key per provider; see

@@ -9,7 +9,6 @@ import json
 import os
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 CONSOLE = Path(__file__).resolve().parents[1] / "console"
 # Every file that can be served, by its path under /console/: nothing else is reachable.
@@ -25,7 +24,8 @@ CONTENT_TYPES = {
     ".svg": "image/svg+xml",
 }
 # The page runs only its own files and talks only to its own origin (the API), and to S3
-# for the presigned uploads of large contact files (_upload_origins).
+# for the presigned uploads of large contact files: UPLOAD_ORIGINS, the bucket's
+# addresses (infra/resources.py).
 POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' {uploads}; "
     "img-src 'self' data:; base-uri 'self'; form-action 'none'; frame-ancestors 'none'"
@@ -36,17 +36,6 @@ HEADERS = {
     # A new deployment's files are picked up at once (they are a few kilobytes).
     "Cache-Control": "no-cache",
 }
-
-
-def _upload_origins() -> str:
-    """Where POST /batch-calls/uploads sends the browser: the bucket's addresses, which
-    the stack names (UPLOAD_ORIGINS), or the S3 endpoint every SDK of the deployment is
-    sent to (AWS_ENDPOINT_URL: the embedded runtime's)."""
-    named = os.environ.get("UPLOAD_ORIGINS", "").strip()
-    if named:
-        return named
-    endpoint = urlsplit(os.environ.get("AWS_ENDPOINT_URL", ""))
-    return f"{endpoint.scheme}://{endpoint.netloc}" if endpoint.netloc else ""
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -73,7 +62,7 @@ def _file(path: Path) -> dict[str, Any]:
         "statusCode": 200,
         "headers": {
             "Content-Type": CONTENT_TYPES[path.suffix],
-            "Content-Security-Policy": POLICY.format(uploads=_upload_origins()),
+            "Content-Security-Policy": POLICY.format(uploads=os.environ.get("UPLOAD_ORIGINS", "")),
             **HEADERS,
         },
         "body": path.read_text(encoding="utf-8"),

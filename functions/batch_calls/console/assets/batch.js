@@ -137,6 +137,8 @@ export function batchView(view, query, batchId) {
         h("dt", {}, "Calling hours"), h("dd", {}, window
           ? `${window.start}-${window.end} ${window.recipient_local_time ? "each recipient's time" : window.timezone}, days ${window.days.join(",")}`
           : "any time"),
+        h("dt", {}, "A machine answers"), h("dd", {}, batch.voicemail_policy === "leave_message" ? "leave the agent's message once" : "hang up"),
+        h("dt", {}, "Tags"), h("dd", {}, (batch.tags || []).join(", ") || "—"),
         h("dt", {}, "Variables"), h("dd", {}, (batch.variables || []).join(", ") || "—")),
       EDITABLE.has(batch.status)
         ? h("button", { type: "button", class: "secondary", onclick: edit }, "Edit settings")
@@ -319,7 +321,8 @@ function analyticsOf(stats) {
   const durations = stats.duration_seconds;
   const listed = (counts) => Object.entries(counts).map(([name, count]) => `${name.replace("_", " ")} ${count}`).join(", ") || "—";
   const outcomes = Object.keys(stats.outcomes);
-  const cost = stats.cost.total === null ? "—" : `${stats.cost.total} ${stats.cost.currency || ""} (${stats.cost.calls_with_cost} calls)`;
+  const priced = stats.cost.calls_with_cost;
+  const cost = stats.cost.total === null ? "—" : `${stats.cost.total} ${stats.cost.currency || ""} (${priced} call${priced === 1 ? "" : "s"})`;
   return [
     h("dl", { class: "facts" },
       h("dt", {}, "Calls ended"), h("dd", {}, stats.attempts),
