@@ -343,7 +343,7 @@ def test_a_scheduled_batch_says_when_it_starts_and_can_be_edited(
 
 
 def test_tags_are_shown_and_filter_the_list(
-    page: Page, console_url: str, api_key: str, client: Client
+    page: Page, console_url: str, api_key: str, client: Client, screenshots: Path
 ) -> None:
     created = client.create({"name": "Tagged batch", "tags": "vip,may-campaign"})
     assert created.status == 201, created.body
@@ -351,6 +351,7 @@ def test_tags_are_shown_and_filter_the_list(
     sign_in(page, console_url, api_key)
     row = page.get_by_role("row").filter(has_text="Tagged batch")
     expect(row.get_by_role("list", name="Tags")).to_have_text("vipmay-campaign")
+    page.screenshot(path=screenshots / "08-batches.png", full_page=True)
 
     page.get_by_label("Tag", exact=True).fill("may-campaign")
     page.get_by_role("button", name="Filter").click()
