@@ -380,6 +380,8 @@ def test_a_file_too_large_for_the_api_body_goes_to_s3_first(
     page.get_by_label("From number").fill("+14155550100")
     page.get_by_label("Contact file").set_input_files(_file(tmp_path, "big.csv", big))
     page.get_by_label("Tags").fill("big-file, q4")
+    page.get_by_label("Compliance rules").select_option("none")
+    page.get_by_label("Under a compliance profile, no calls on US federal holidays").uncheck()
     page.get_by_label("Save as a draft").check()
     with page.expect_request(re.compile(r"/batch-calls/validate$")) as validate:
         page.get_by_role("button", name="Preview").click()
@@ -396,6 +398,7 @@ def test_a_file_too_large_for_the_api_body_goes_to_s3_first(
         2100,
         ["big-file", "q4"],
     )
+    assert (batch["compliance_profile"], batch["observe_federal_holidays"]) == ("none", False)
 
 
 def test_why_a_batch_and_a_recipient_wait(

@@ -526,8 +526,9 @@ def _csv(report: reports.Report, *, as_url: bool) -> Response[str]:
             "description": "the audit, when it is at most 1 MB: call_id, phone_number, "
             "attempt, started_at, outcome, checked_at, profile, state, windows (each window "
             "checked, with its hours), local_times (the wall clock in each zone checked), "
-            "limit_counts (the calls each contact limit counted before this one), consent; "
-            "with ?as=url, where to download it (JSON), whatever its size",
+            "limit_counts (the calls each contact limit counted before this one), consent, "
+            "holidays (whether US federal holidays were observed); with ?as=url, where to "
+            "download it (JSON), whatever its size",
             "content": {"text/csv": {"schema": {"type": "string"}}, **CSV_LINK},
         },
         303: {

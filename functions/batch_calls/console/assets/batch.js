@@ -137,6 +137,8 @@ export function batchView(view, query, batchId) {
         h("dt", {}, "Calling hours"), h("dd", {}, window
           ? `${window.start}-${window.end} ${window.recipient_local_time ? "each recipient's time" : window.timezone}, days ${window.days.join(",")}`
           : "any time"),
+        h("dt", {}, "Compliance rules"), h("dd", {}, `${batch.compliance_profile || "the workspace's"}` +
+          (batch.observe_federal_holidays ? "; no calls on US federal holidays" : "; calls on US federal holidays too")),
         h("dt", {}, "A machine answers"), h("dd", {}, batch.voicemail_policy === "leave_message" ? "leave the agent's message once" : "hang up"),
         h("dt", {}, "Tags"), h("dd", {}, (batch.tags || []).join(", ") || "—"),
         h("dt", {}, "Variables"), h("dd", {}, (batch.variables || []).join(", ") || "—")),

@@ -21,6 +21,8 @@ export const API_DEFAULTS = {
   },
   calling_window: null,
   voicemail_policy: "hang_up",
+  compliance_profile: null,
+  observe_federal_holidays: true,
   tags: [],
 };
 const WINDOW_DEFAULTS = {
@@ -97,7 +99,17 @@ export function settingsFieldsets(current = API_DEFAULTS) {
       value: (window.blackout_dates || []).join(", "), autocomplete: "off" }), "Optional: YYYY-MM-DD, comma-separated."),
   );
   const useWindow = checkbox("Call only within these hours", { name: "use_window", checked: Boolean(current.calling_window) });
-  const hours = h("fieldset", {}, h("legend", {}, "Calling hours"), useWindow, windowFields);
+  const compliance = [
+    field("Compliance rules", h("select", { name: "compliance_profile" },
+      h("option", { value: "", selected: !current.compliance_profile }, "The workspace's (default)"),
+      h("option", { value: "none", selected: current.compliance_profile === "none" }, "None of its own"),
+      h("option", { value: "us_tcpa", selected: current.compliance_profile === "us_tcpa" },
+        "US TCPA: 8:00-21:00 recipient-local, state rules, federal holidays, consent")),
+    "A batch can add a profile to its workspace's, never remove it."),
+    checkbox("Under a compliance profile, no calls on US federal holidays (default)", {
+      name: "observe_federal_holidays", checked: current.observe_federal_holidays !== false }),
+  ];
+  const hours = h("fieldset", {}, h("legend", {}, "Calling hours"), useWindow, windowFields, compliance);
   const toggle = () => { windowFields.hidden = !useWindow.querySelector("input").checked; };
   useWindow.querySelector("input").addEventListener("change", toggle);
   toggle();
@@ -136,6 +148,8 @@ export function readSettings(form) {
     priority: numberOf(form, "priority"),
     retry_config: retry,
     voicemail_policy: form.elements.voicemail_policy.value,
+    compliance_profile: form.elements.compliance_profile.value || null,
+    observe_federal_holidays: form.elements.observe_federal_holidays.checked,
     tags: list(form.elements.tags.value),
   };
   const perSecond = numberOf(form, "max_calls_per_second");
