@@ -189,6 +189,10 @@ TELEPHONY_PROVIDER_SETTING = setting("TelephonyProvider")
 # Where webhooks may go: "public" addresses only (deployed), or "any" (the embedded
 # runtime, whose receivers are on this machine). Unset: public only.
 WEBHOOK_ADDRESSES_SETTING = setting("WebhookAddresses")
+# Where a browser sends the presigned uploads of POST /batch-calls/uploads (the bucket's
+# addresses), which the console's Content-Security-Policy allows. The stack names its
+# bucket's; the embedded runtime its S3 endpoint.
+UPLOAD_ORIGINS_SETTING = setting("UploadOrigins")
 
 # Credentials of the telephony providers (one JSON object, a key per provider; see
 # functions/batch_calls/telephony/credentials.py and docs/providers/).
@@ -351,14 +355,15 @@ WEBHOOK_FUNCTION = FunctionSpec(
     max_concurrency=20,
 )
 
-# The web console's static files (public routes below); it touches no resource. Public,
-# so bounded: a flood of page loads cannot take the account's concurrency.
+# The web console's static files (public routes below); it touches no resource (it only
+# names where uploads go). Public, so bounded: a flood of page loads cannot take the
+# account's concurrency.
 CONSOLE_FUNCTION = FunctionSpec(
     "ConsoleFunction",
     f"{PACKAGE}.handlers.console.lambda_handler",
     10,
     256,
-    {},
+    {"UPLOAD_ORIGINS": UPLOAD_ORIGINS_SETTING},
     max_concurrency=10,
 )
 

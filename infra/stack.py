@@ -16,7 +16,12 @@ from infra.messaging import Messaging
 from infra.monitoring import Monitoring
 from infra.nag import suppress_reviewed_findings
 from infra.orchestration import Orchestration
-from infra.resources import CALLBACK_URL_SETTING, WEBHOOK_ADDRESSES_SETTING, setting_name
+from infra.resources import (
+    CALLBACK_URL_SETTING,
+    UPLOAD_ORIGINS_SETTING,
+    WEBHOOK_ADDRESSES_SETTING,
+    setting_name,
+)
 from infra.storage import Storage
 from infra.telephony import Telephony
 from infra.wiring import Registry
@@ -93,6 +98,7 @@ class BatchCallsStack(Stack):
         api = Api(self, "Api", stage_name=settings.stage)
         registry.add_setting(setting_name(CALLBACK_URL_SETTING) or "", api.base_url)
         registry.add_setting(setting_name(WEBHOOK_ADDRESSES_SETTING) or "", "public")
+        registry.add_setting(setting_name(UPLOAD_ORIGINS_SETTING) or "", storage.upload_origins)
         built = Functions(
             self,
             "Functions",

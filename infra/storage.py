@@ -87,6 +87,10 @@ class Storage(Construct):
         return s3.Bucket(
             self,
             BUCKET,
+            # The console posts large contact files straight to S3 (a presigned POST from
+            # POST /batch-calls/uploads). The signed policy is the grant (one key, 10 MB,
+            # 15 minutes) and S3 takes no cookie, so any page may read the answer.
+            cors=[s3.CorsRule(allowed_methods=[s3.HttpMethods.POST], allowed_origins=["*"])],
             event_bridge_enabled=True,  # the S3 drop: Object Created -> EventBridge
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="bucket/",
@@ -96,4 +100,13 @@ class Storage(Construct):
                 s3.LifecycleRule(prefix=REJECTED_PREFIX, expiration=DROP_RETENTION),
             ],
             **secure,  # type: ignore[arg-type]
+        )
+
+    @property
+    def upload_origins(self) -> str:
+        """The addresses boto3 gives presigned POSTs to the bucket (global and regional
+        virtual-hosted), as a Content-Security-Policy source list."""
+        return (
+            f"https://{self.bucket.bucket_name}.s3.amazonaws.com "
+            f"https://{self.bucket.bucket_regional_domain_name}"
         )

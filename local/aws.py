@@ -52,6 +52,7 @@ from infra.resources import (
     SCHEDULER_ROLE,
     SECRETS,
     TABLES,
+    UPLOAD_ORIGINS_SETTING,
     FunctionSpec,
     QueueSpec,
     RuleSpec,
@@ -392,6 +393,9 @@ class EmbeddedAws:
             Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
         )
         self._add(Resource(BUCKET, "bucket", name, f"arn:aws:s3:::{name}"))
+        # Where a browser posts presigned uploads (the console's CSP): moto's server, which
+        # answers CORS on every route (the stack gives its bucket a CORS rule instead).
+        self.settings.setdefault(str(setting_name(UPLOAD_ORIGINS_SETTING)), self.endpoint_url)
 
     def _create_queues(self) -> None:
         sqs = self.client("sqs")

@@ -37,6 +37,8 @@ class Deployment:
     simulator_queue_url: str = ""
     callback_url: str = ""
     call_watch_seconds: str = ""
+    # The bucket's addresses the console's page may send presigned uploads to.
+    upload_origins: str = ""
     # "any" in the embedded runtime (webhook receivers on this machine); deployed: public.
     webhook_addresses: str = ""
 

@@ -20,8 +20,8 @@ OPERATIONS: dict[tuple[str, str], set[int]] = {
     ("get", "/batch-calls/{batch_id}"): {200, 404},
     ("patch", "/batch-calls/{batch_id}"): {200, 400, 404, 409, 413, 415},
     ("get", "/batch-calls/{batch_id}/recipients"): {200, 400, 404},
-    ("get", "/batch-calls/{batch_id}/report"): {200, 303, 404},
-    ("get", "/batch-calls/{batch_id}/audit"): {200, 303, 404},
+    ("get", "/batch-calls/{batch_id}/report"): {200, 303, 400, 404},
+    ("get", "/batch-calls/{batch_id}/audit"): {200, 303, 400, 404},
     ("post", "/batch-calls/{batch_id}/contacts"): {200, 400, 404, 409, 413, 415},
     ("get", "/batch-calls/{batch_id}/analytics"): {200, 404},
     ("post", "/batch-calls/{batch_id}/rerun"): {201, 400, 404, 413, 415},
@@ -89,7 +89,9 @@ def test_every_route_is_listed_with_every_status_it_answers(document: dict[str, 
 @pytest.mark.parametrize("csv", ["report", "audit"])
 def test_the_report_and_the_audit_are_csv_or_a_redirect(document: dict[str, Any], csv: str) -> None:
     responses = document["paths"][f"/batch-calls/{{batch_id}}/{csv}"]["get"]["responses"]
-    assert set(responses["200"]["content"]) == {"text/csv"}
+    assert set(responses["200"]["content"]) == {"text/csv", "application/json"}  # ?as=url
+    link = _schema(document, responses["200"]["content"]["application/json"]["schema"])
+    assert set(link["required"]) == {"url", "expires_at"}
     assert "Location" in responses["303"]["headers"]
 
 

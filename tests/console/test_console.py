@@ -5,6 +5,7 @@ refused key, and the phone layout. Every page is screenshotted."""
 
 import csv
 import io
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,12 +15,14 @@ from playwright.sync_api import Page, Route, expect
 from tests.api.client import Client
 from tests.console.conftest import PHONE, sign_in
 
-# Calls the simulator ends at once; the first row needs a retry.
+# Calls the simulator ends at once; the first row needs a retry, and tells its facts.
 QUICK_CSV = (
-    "phone_number,customer_name,sim_outcomes,sim_duration_seconds\n"
-    '+919876543210,Priya Sharma,"no_answer,completed",0.2\n'
-    "+919123456789,Rahul Mehra,completed,0.2\n"
-    "+14155550101,Jordan Lee,voicemail,0.2\n"
+    "phone_number,customer_name,sim_outcomes,sim_duration_seconds,sim_data,sim_ended_reason,"
+    "sim_cost\n"
+    '+919876543210,Priya Sharma,"no_answer,completed",0.2,"{""interest"": ""high""}",'
+    "customer-ended-call,0.12\n"
+    "+919123456789,Rahul Mehra,completed,0.2,,,\n"
+    "+14155550101,Jordan Lee,voicemail,0.2,,,\n"
 )
 # Calls that last long enough to pause the batch while they run.
 SLOW_CSV = "phone_number,customer_name,sim_duration_seconds\n" + "".join(
@@ -73,7 +76,24 @@ def test_create_from_a_file_watch_it_complete_and_download_the_report(
     page.get_by_role("button", name="Create batch").click()
     expect(page.get_by_role("heading", name="Console follow-up")).to_be_visible()
     expect(page.locator(".summary .badge")).to_have_text("completed", timeout=90_000)
-    expect(page.get_by_role("table").get_by_role("row")).to_have_count(4)  # header + 3
+    recipients = page.locator("table.recipients tbody tr")
+    expect(recipients).to_have_count(3)
+    # The call facts and the post-call data the recipients API returns.
+    priya = recipients.filter(has_text="+919876543210")
+    expect(priya.get_by_role("cell").nth(6)).to_contain_text(
+        "0.2 s · answered by human · ended: customer-ended-call · 0.12 USD"
+    )
+    expect(priya.get_by_role("link", name="Recording")).to_have_attribute(
+        "href", re.compile(r"^https://simulator\.invalid/recordings/")
+    )
+    expect(priya.get_by_role("cell").nth(7)).to_have_text("interesthigh")
+    # The batch's analytics: 4 calls (one retry), 3 answered.
+    results = page.get_by_role("region", name="Results")
+    expect(results).to_contain_text("Calls ended4")
+    expect(results).to_contain_text("Answer rate75 % (3 answered)")
+    expect(results).to_contain_text("Retries used1")
+    by_attempt = results.get_by_role("table", name="Outcomes per attempt")
+    expect(by_attempt.get_by_role("row", name="2")).to_contain_text("1")
     page.screenshot(path=screenshots / "03-batch-completed.png", full_page=True)
 
     with page.expect_download() as download:
@@ -87,6 +107,30 @@ def test_create_from_a_file_watch_it_complete_and_download_the_report(
         ("Jordan Lee", "voicemail", "1"),
     ]
     expect(page.get_by_text(f"Report downloaded: {saved.name}")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download audit").click()
+    audit = tmp_path / download.value.suggested_filename
+    download.value.save_as(audit)
+    calls = list(csv.DictReader(io.StringIO(audit.read_text(encoding="utf-8-sig"))))
+    assert sorted((c["phone_number"], c["attempt"]) for c in calls) == [
+        ("'+14155550101", "1"),  # neutralised for spreadsheets, as in the report
+        ("'+919123456789", "1"),
+        ("'+919876543210", "1"),
+        ("'+919876543210", "2"),
+    ]
+
+    # A re-run of the voicemail recipient, asked first.
+    page.get_by_role("button", name="Re-run…").click()
+    dialog = page.get_by_role("dialog", name="Re-run this batch?")
+    expect(dialog.get_by_label("voicemail (1)")).to_be_checked()
+    expect(dialog.get_by_label("completed (2)")).not_to_be_checked()
+    dialog.get_by_role("button", name="Cancel").click()
+    assert client.request("GET", "/batch-calls?limit=1").body["meta"]["total"] == batches_before + 1
+    page.get_by_role("button", name="Re-run…").click()
+    dialog.get_by_role("button", name="Create the re-run").click()
+    expect(page.get_by_role("heading", name="Console follow-up (re-run)")).to_be_visible()
+    expect(page.locator(".meta")).to_contain_text("re-run of")
+    expect(page.locator("table.recipients tbody tr")).to_have_text(re.compile(r"\+14155550101"))
 
 
 def test_a_validation_error_is_shown_as_the_api_words_it(
@@ -298,27 +342,92 @@ def test_a_scheduled_batch_says_when_it_starts_and_can_be_edited(
     )
 
 
-def test_tags_the_api_returns_are_shown_and_filter_the_list(
-    page: Page, console_url: str, api_key: str, client: Client
+def test_tags_are_shown_and_filter_the_list(
+    page: Page, console_url: str, api_key: str, client: Client, screenshots: Path
 ) -> None:
-    created = client.create({"name": "Tagged batch"})
+    created = client.create({"name": "Tagged batch", "tags": "vip,may-campaign"})
     assert created.status == 201, created.body
-
-    # Tags come with seed 003's batches (#15): added to the API's answer here.
-    def with_tags(route: Route) -> None:
-        response = route.fetch()
-        body = response.json()
-        for batch in body["data"]:
-            batch["tags"] = ["vip", "may-campaign"] if batch["id"] == created.body["id"] else []
-        route.fulfill(response=response, json=body)
-
-    page.route(re.compile(r"/batch-calls\?"), with_tags)
+    assert client.create({"name": "Untagged batch"}).status == 201
     sign_in(page, console_url, api_key)
     row = page.get_by_role("row").filter(has_text="Tagged batch")
     expect(row.get_by_role("list", name="Tags")).to_have_text("vipmay-campaign")
-    with page.expect_request(re.compile(r"/batch-calls\?.*tag=vip")):
-        row.get_by_role("link", name="vip").click()
-    expect(page.get_by_text("Tag: vip")).to_be_visible()
+    page.screenshot(path=screenshots / "08-batches.png", full_page=True)
+
+    page.get_by_label("Tag", exact=True).fill("may-campaign")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url(re.compile(r"#/batches\?tag=may-campaign$"))
+    expect(page.locator("table.batches tbody tr")).to_have_text([re.compile("Tagged batch")])
+    expect(page.get_by_text("Tag: may-campaign")).to_be_visible()
     page.get_by_role("button", name="Show every tag").click()
     page.wait_for_url(re.compile(r"#/batches$"))
-    page.unroute_all(behavior="ignoreErrors")  # the list still polls: no answer half-made
+    expect(page.get_by_role("link", name="Untagged batch")).to_be_visible()
+    page.get_by_role("row").filter(has_text="Tagged batch").get_by_role("link", name="vip").click()
+    page.wait_for_url(re.compile(r"#/batches\?tag=vip$"))
+    expect(page.locator("table.batches tbody tr")).to_have_count(1)
+
+
+def test_a_file_too_large_for_the_api_body_goes_to_s3_first(
+    page: Page, *, console_url: str, api_key: str, tmp_path: Path, client: Client
+) -> None:
+    notes = "n" * 3000  # wide rows: a big file, few recipients
+    big = "phone_number,customer_name,notes\n" + "".join(
+        f"+1212555{n:04d},Person {n},{notes}\n" for n in range(2000, 4100)
+    )
+    assert len(big) > 6 * 1024 * 1024  # over the ~4.5 MB of file an API request holds
+    sign_in(page, console_url, api_key, "#/new")
+    page.get_by_label("Name").fill("Big file")
+    page.get_by_label("Agent").fill("agt_demo")
+    page.get_by_label("From number").fill("+14155550100")
+    page.get_by_label("Contact file").set_input_files(_file(tmp_path, "big.csv", big))
+    page.get_by_label("Tags").fill("big-file, q4")
+    page.get_by_label("Compliance rules").select_option("none")
+    page.get_by_label("Under a compliance profile, no calls on US federal holidays").uncheck()
+    page.get_by_label("Save as a draft").check()
+    with page.expect_request(re.compile(r"/batch-calls/validate$")) as validate:
+        page.get_by_role("button", name="Preview").click()
+    sent = validate.value.post_data or ""
+    assert 'name="upload_id"' in sent and len(sent) < 10_000  # the id, not the file
+    expect(page.get_by_role("region", name="Preview").locator("dd").nth(1)).to_have_text("2100")
+
+    page.get_by_role("button", name="Create batch").click()
+    expect(page.get_by_role("heading", name="Big file")).to_be_visible()
+    batch_id = page.url.rsplit("/", 1)[-1]
+    batch = client.request("GET", f"/batch-calls/{batch_id}").body
+    assert (batch["status"], batch["total_leads"], batch["tags"]) == (
+        "draft",
+        2100,
+        ["big-file", "q4"],
+    )
+    assert (batch["compliance_profile"], batch["observe_federal_holidays"]) == ("none", False)
+
+
+def test_why_a_batch_and_a_recipient_wait(
+    page: Page, console_url: str, api_key: str, client: Client
+) -> None:
+    now = datetime.now(UTC)
+    opens, closes = now + timedelta(hours=2), now + timedelta(hours=3)
+    window = {"timezone": "UTC", "start": f"{opens:%H:00}", "end": f"{closes:%H:00}"}
+    created = client.create({"name": "Out of hours", "calling_window": json.dumps(window)})
+    assert created.status == 201, created.body
+    held_until = "2030-01-31T09:00:00.000Z"
+
+    # A recipient held back by a contact limit (#20), as the recipients API tells it.
+    def held_back(route: Route) -> None:
+        response = route.fetch()
+        body = response.json()
+        body["data"][0].update(waiting_for="contact_limit", waiting_until=held_until)
+        route.fulfill(response=response, json=body)
+
+    page.route(re.compile(r"/recipients\?"), held_back)
+    sign_in(page, console_url, api_key, f"#/batch/{created.body['id']}")
+    expect(page.locator(".waiting")).to_contain_text(
+        "Outside the calling hours; they open at", timeout=30_000
+    )
+    expect(page.locator(".waiting time")).to_have_attribute(
+        "datetime", re.compile(f"T{opens:%H}:00")
+    )
+    first = page.locator("table.recipients tbody tr").first
+    expect(first).to_contain_text("held back: contact limit reached until")
+    expect(first.locator("time")).to_have_attribute("datetime", held_until)
+    client.request("POST", f"/batch-calls/{created.body['id']}/cancel")
+    page.unroute_all(behavior="ignoreErrors")  # the page still polls: no answer half-made

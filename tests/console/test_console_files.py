@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from batch_calls.handlers import console
+from batch_calls.handlers import console, wiring
 
 
 def _get(path: str, asset: str | None = None, public_path: str | None = None) -> dict[str, Any]:
@@ -59,3 +59,14 @@ def test_nothing_but_the_console_files_is_reachable(asset: str) -> None:
     response = _get(f"/console/{asset}", asset)
     assert response["statusCode"] == 404
     assert response["headers"]["Content-Type"] == "application/json"
+
+
+def test_the_page_may_send_uploads_to_the_deployments_bucket_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bucket = "https://b.s3.amazonaws.com https://b.s3.eu-west-1.amazonaws.com"
+    monkeypatch.setenv("UPLOAD_ORIGINS", bucket)  # as the stack names them
+    wiring.forget()  # the deployment is read at cold start
+    policy = _get("/")["headers"]["Content-Security-Policy"]
+    wiring.forget()
+    assert f"connect-src 'self' {bucket};" in policy

@@ -99,7 +99,7 @@ def _embedded(runtime: LocalRuntime) -> Wiring:
         name = aws.physical_name(spec.logical_id)
         configuration = lam.get_function_configuration(FunctionName=name)
         functions[spec.logical_id] = (
-            # moto leaves Environment out of a function that has none (the console's).
+            # moto leaves Environment out of a function that has none.
             sorted(configuration.get("Environment", {}).get("Variables", {})),
             configuration["Timeout"],
             configuration["MemorySize"],

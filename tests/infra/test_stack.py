@@ -429,3 +429,27 @@ def test_the_sweep_runs_every_minute(template: dict[str, Any]) -> None:
     }
     sweep = function_id(template, resources.SWEEP_FUNCTION.logical_id)
     assert [rate for targets, rate in scheduled.items() if sweep in targets] == ["rate(1 minute)"]
+
+
+def test_the_console_may_post_large_files_to_the_bucket_it_names(
+    template: dict[str, Any],
+) -> None:
+    (bucket_id,) = [
+        key
+        for key, bucket in of_type(template, "AWS::S3::Bucket").items()
+        if "CorsConfiguration" in bucket["Properties"]
+    ]
+    rules = template["Resources"][bucket_id]["Properties"]["CorsConfiguration"]["CorsRules"]
+    assert rules == [{"AllowedMethods": ["POST"], "AllowedOrigins": ["*"]}]
+    console = template["Resources"][function_id(template, resources.CONSOLE_FUNCTION.logical_id)]
+    origins = json.dumps(console["Properties"]["Environment"]["Variables"]["UPLOAD_ORIGINS"])
+    assert ".s3.amazonaws.com https://" in origins and bucket_id in origins
+    assert "RegionalDomainName" in origins
+    # Naming the bucket grants nothing: the console's role reads no data.
+    assert "s3:" not in json.dumps(
+        [
+            policy
+            for policy in of_type(template, "AWS::IAM::Policy").values()
+            if "ConsoleFunction" in json.dumps(policy["Properties"]["Roles"])
+        ]
+    )

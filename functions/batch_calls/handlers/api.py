@@ -13,7 +13,7 @@ import json
 import re
 from functools import cache
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Route
@@ -36,6 +36,7 @@ from aws_lambda_powertools.event_handler.openapi.params import (
     Query,
     UploadFile,
 )
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponseContentModel
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -68,6 +69,7 @@ from batch_calls.handlers.api_models import (
     DialgenBatchRequest,
     DialgenError,
     DialgenStatus,
+    DownloadLink,
     GatewayError,
     Me,
     NexusAddContacts,
@@ -465,6 +467,15 @@ def list_recipients(
     return _json(HTTPStatus.OK, view)
 
 
+# ?as=url: a presigned URL as JSON, whatever the size (a browser's fetch, which sends the
+# API key, cannot follow a redirect to S3 usefully).
+CSV_AS = Annotated[
+    Literal["csv", "url"],
+    Query(alias="as", description="url: answer {url, expires_at} as JSON, whatever the size"),
+]
+CSV_LINK: dict[str, OpenAPIResponseContentModel] = {"application/json": {"model": DownloadLink}}
+
+
 @app.get(
     "/batch-calls/<batch_id>/report",
     summary="The results report (CSV)",
@@ -473,23 +484,31 @@ def list_recipients(
             "description": "the report, when it is at most 1 MB: every original column in "
             "file order, then final_status, attempts_made, call_id, last_outcome, "
             "last_attempt_at, skip_reason, duration_seconds, answered_by, ended_reason, "
-            "recording_url, transcript_url, then data.<name> per post-call data field",
-            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "recording_url, transcript_url, then data.<name> per post-call data field; "
+            "with ?as=url, where to download it (JSON), whatever its size",
+            "content": {"text/csv": {"schema": {"type": "string"}}, **CSV_LINK},
         },
         303: {
             "description": "a larger report: Location is a presigned S3 URL (15 minutes)",
             "headers": {"Location": {"schema": {"type": "string"}}},
         },
+        400: BAD_REQUEST,
         **AUTH,
         404: NOT_FOUND,
     },
 )
-def get_report(batch_id: str) -> Response[str]:
-    return _csv(reports.report(wiring.database(), wiring.blobs(), _workspace_id(), batch_id))
+def get_report(batch_id: str, as_: CSV_AS = "csv") -> Response[str]:
+    as_url = as_ == "url"
+    report = reports.report(
+        wiring.database(), wiring.blobs(), _workspace_id(), batch_id, as_url=as_url
+    )
+    return _csv(report, as_url=as_url)
 
 
-def _csv(report: reports.Report) -> Response[str]:
-    """A CSV inline, or a redirect to where it is in S3."""
+def _csv(report: reports.Report, *, as_url: bool) -> Response[str]:
+    """A CSV inline, a redirect to where it is in S3, or (as_url) that place as JSON."""
+    if as_url:
+        return _json(HTTPStatus.OK, reports.link(report, services().clock()))
     if report.url is not None:
         return Response(status_code=HTTPStatus.SEE_OTHER, headers={"Location": report.url}, body="")
     return Response(
@@ -510,21 +529,31 @@ def _csv(report: reports.Report) -> Response[str]:
             "description": "the audit, when it is at most 1 MB: call_id, phone_number, "
             "attempt, started_at, outcome, checked_at, profile, state, windows (each window "
             "checked, with its hours), local_times (the wall clock in each zone checked), "
-            "limit_counts (the calls each contact limit counted before this one), consent",
-            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "limit_counts (the calls each contact limit counted before this one), consent, "
+            "holidays (whether US federal holidays were observed); with ?as=url, where to "
+            "download it (JSON), whatever its size",
+            "content": {"text/csv": {"schema": {"type": "string"}}, **CSV_LINK},
         },
         303: {
             "description": "a larger audit: Location is a presigned S3 URL (15 minutes)",
             "headers": {"Location": {"schema": {"type": "string"}}},
         },
+        400: BAD_REQUEST,
         **AUTH,
         404: NOT_FOUND,
     },
 )
-def get_audit(batch_id: str) -> Response[str]:
-    return _csv(
-        audit.audit(wiring.database(), wiring.attempts(), wiring.blobs(), _workspace_id(), batch_id)
+def get_audit(batch_id: str, as_: CSV_AS = "csv") -> Response[str]:
+    as_url = as_ == "url"
+    audited = audit.audit(
+        wiring.database(),
+        wiring.attempts(),
+        wiring.blobs(),
+        _workspace_id(),
+        batch_id,
+        as_url=as_url,
     )
+    return _csv(audited, as_url=as_url)
 
 
 @app.get(

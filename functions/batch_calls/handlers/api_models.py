@@ -216,6 +216,13 @@ class Upload(_View):
     expires_at: datetime
 
 
+class DownloadLink(_View):
+    """?as=url: the CSV's presigned S3 URL (a browser opens it; no API key needed)."""
+
+    url: str = Field(description="a presigned GET that downloads the CSV")
+    expires_at: datetime = Field(description="when the URL stops working (15 minutes)")
+
+
 class SuppressionAdded(_View):
     added: int = Field(description="numbers new to the list")
     already_listed: int

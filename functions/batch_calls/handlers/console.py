@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from batch_calls.handlers import wiring
+
 CONSOLE = Path(__file__).resolve().parents[1] / "console"
 # Every file that can be served, by its path under /console/: nothing else is reachable.
 ASSETS = {
@@ -22,12 +24,14 @@ CONTENT_TYPES = {
     ".css": "text/css; charset=utf-8",
     ".svg": "image/svg+xml",
 }
-# The page runs only its own files and talks only to its own origin (the API).
+# The page runs only its own files and talks only to its own origin (the API), and to S3
+# for the presigned uploads of large contact files: UPLOAD_ORIGINS, the bucket's
+# addresses (infra/resources.py).
+POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' {uploads}; "
+    "img-src 'self' data:; base-uri 'self'; form-action 'none'; frame-ancestors 'none'"
+)
 HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-        "img-src 'self' data:; base-uri 'self'; form-action 'none'; frame-ancestors 'none'"
-    ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     # A new deployment's files are picked up at once (they are a few kilobytes).
@@ -57,7 +61,11 @@ def _page(event: dict[str, Any]) -> dict[str, Any]:
 def _file(path: Path) -> dict[str, Any]:
     return {
         "statusCode": 200,
-        "headers": {"Content-Type": CONTENT_TYPES[path.suffix], **HEADERS},
+        "headers": {
+            "Content-Type": CONTENT_TYPES[path.suffix],
+            "Content-Security-Policy": POLICY.format(uploads=wiring.deployment().upload_origins),
+            **HEADERS,
+        },
         "body": path.read_text(encoding="utf-8"),
     }
 

@@ -6,7 +6,7 @@ compliance profile and the number's state, the calls each contact limit counted.
 The rows come from the call items (each claim keeps its audit there), found from the
 recipients in file order (a recipient's calls have ids of its batch, row and attempt).
 Like the results report, the CSV is written into a spooled file and answered inline up
-to 1 MB, else as a redirect to S3.
+to 1 MB, else as a redirect to S3 (or as its presigned URL, asked `?as=url`).
 """
 
 import csv
@@ -40,9 +40,15 @@ AUDIT_COLUMNS = (
 
 
 def audit(
-    database: Database, attempts: Attempts, blobs: Blobs, workspace_id: str, batch_id: str
+    database: Database,
+    attempts: Attempts,
+    blobs: Blobs,
+    workspace_id: str,
+    batch_id: str,
+    *,
+    as_url: bool = False,
 ) -> Report:
-    """GET /batch-calls/{id}/audit."""
+    """GET /batch-calls/{id}/audit (as_url: a presigned URL whatever its size)."""
     batch = database.get_batch(workspace_id, batch_id)
     if batch is None:
         raise NotFound(f"there is no batch {batch_id}")
@@ -55,7 +61,7 @@ def audit(
             writer.writerow([neutralised(cell) for cell in row(number, call)])
 
     with spooled_csv(write) as built:
-        return delivered(blobs, built, audit_key(workspace_id, batch_id), filename)
+        return delivered(blobs, built, audit_key(workspace_id, batch_id), filename, as_url=as_url)
 
 
 def row(number: str, call: AuditedCall) -> list[str]:

@@ -9,8 +9,10 @@ temporary file (memory up to SPOOL_BYTES, disk beyond) that is streamed to S3: a
 100,000-row report is never held whole in memory.
 
 Small reports (at most INLINE_LIMIT_BYTES) are answered inline; larger ones as a
-redirect to a presigned S3 URL. The report of a settled batch (ended, nothing live nor
-waiting) is written once to S3 next to its upload and served from there.
+redirect to a presigned S3 URL. Asked for a link (`?as=url`: a browser's fetch cannot
+follow the redirect usefully), any report is answered with its presigned URL. The
+report of a settled batch (ended, nothing live nor waiting) is written once to S3 next
+to its upload and served from there.
 """
 
 import csv
@@ -18,7 +20,8 @@ import io
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import IO
+from datetime import datetime, timedelta
+from typing import IO, Any
 
 from batch_calls.domain.batch import Batch, Recipient
 from batch_calls.logic.errors import NotFound
@@ -107,8 +110,10 @@ def data_fields(database: Database, batch: Batch) -> list[str]:
     return sorted(str(name) for name in seen)
 
 
-def report(database: Database, blobs: Blobs, workspace_id: str, batch_id: str) -> Report:
-    """GET /batch-calls/{id}/report."""
+def report(
+    database: Database, blobs: Blobs, workspace_id: str, batch_id: str, *, as_url: bool = False
+) -> Report:
+    """GET /batch-calls/{id}/report (as_url: a presigned URL whatever its size)."""
     batch = database.get_batch(workspace_id, batch_id)
     if batch is None:
         raise NotFound(f"there is no batch {batch_id}")
@@ -118,22 +123,32 @@ def report(database: Database, blobs: Blobs, workspace_id: str, batch_id: str) -
         size = blobs.report_size(key)
         if size is None:
             size = store_report(database, blobs, batch, key)
-        if size <= INLINE_LIMIT_BYTES:
+        if size <= INLINE_LIMIT_BYTES and not as_url:
             return Report(filename, body=blobs.get_report(key))
         return Report(filename, url=blobs.report_url(key, filename, URL_EXPIRES_SECONDS))
     with _built(database, batch) as built:
-        return delivered(blobs, built, snapshot_report_key(workspace_id, batch_id), filename)
+        key = snapshot_report_key(workspace_id, batch_id)
+        return delivered(blobs, built, key, filename, as_url=as_url)
 
 
-def delivered(blobs: Blobs, built: IO[bytes], key: str, filename: str) -> Report:
+def delivered(
+    blobs: Blobs, built: IO[bytes], key: str, filename: str, *, as_url: bool = False
+) -> Report:
     """A CSV built in a spooled file (positioned at its end): inline up to
-    INLINE_LIMIT_BYTES, else put at `key` and answered with a presigned URL."""
-    if built.tell() <= INLINE_LIMIT_BYTES:
+    INLINE_LIMIT_BYTES unless `as_url`, else put at `key` and answered with a presigned
+    URL."""
+    if built.tell() <= INLINE_LIMIT_BYTES and not as_url:
         built.seek(0)
         return Report(filename, body=built.read())
     built.seek(0)
     blobs.put_report(key, built)
     return Report(filename, url=blobs.report_url(key, filename, URL_EXPIRES_SECONDS))
+
+
+def link(report: Report, now: datetime) -> dict[str, Any]:
+    """`?as=url`'s answer: where to download the CSV, and until when the URL works."""
+    expires_at = now + timedelta(seconds=URL_EXPIRES_SECONDS)
+    return {"url": report.url, "expires_at": utc_text(expires_at)}
 
 
 def spooled_csv(write: Callable[[IO[str]], object]) -> IO[bytes]:

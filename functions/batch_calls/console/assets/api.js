@@ -37,7 +37,7 @@ function url(path, query = {}) {
   return address;
 }
 
-async function send(method, path, { query, json, form, redirect } = {}) {
+async function send(method, path, { query, json, form } = {}) {
   const headers = { "x-api-key": apiKey() || "" };
   let body;
   if (json !== undefined) {
@@ -46,7 +46,7 @@ async function send(method, path, { query, json, form, redirect } = {}) {
   } else if (form !== undefined) {
     body = form; // FormData: the browser writes the multipart body and its boundary
   }
-  const response = await fetch(url(path, query), { method, headers, body, redirect, cache: "no-store" });
+  const response = await fetch(url(path, query), { method, headers, body, cache: "no-store" });
   if (response.status === 401 || response.status === 403) {
     const refused = new KeyRefused(response.status, await read(response));
     forgetApiKey();
@@ -75,28 +75,38 @@ export async function call(method, path, options) {
   return body;
 }
 
-// The report CSV as a file the browser saves. A report over 1 MB is a redirect to S3,
-// which the page may not follow with the key: the user is told how to fetch it instead.
-export async function downloadReport(batchId) {
-  const response = await send("GET", `/batch-calls/${encodeURIComponent(batchId)}/report`, {
-    redirect: "manual",
-  });
-  if (response.type === "opaqueredirect") {
-    throw new ApiError(
-      303,
-      `The report is larger than 1 MB and is served from S3: run \`batch-calls report ${batchId}\` ` +
-        `or \`curl -L -H "x-api-key: ..." ${url(`/batch-calls/${batchId}/report`)}\`.`,
-    );
+// The report or the audit CSV as a file the browser saves, whatever its size: the API
+// answers ?as=url with a presigned S3 URL (the URL is the grant: no key goes to S3),
+// which S3 serves as an attachment.
+export async function downloadCsv(batchId, kind) {
+  const link = await call("GET", `/batch-calls/${encodeURIComponent(batchId)}/${kind}`, { query: { as: "url" } });
+  const anchor = document.createElement("a");
+  anchor.href = link.url;
+  document.body.append(anchor);
+  anchor.click();
+  anchor.remove();
+  return `${batchId}-${kind}.csv`;
+}
+
+// A contact file sent straight to S3 (POST /batch-calls/uploads gives a presigned POST):
+// API Gateway takes bodies of about 6 MB at most (4.5 MB of file once encoded), S3 the
+// API's 10 MB. Returns the upload_id that POST /batch-calls and /validate take.
+export async function uploadContacts(file) {
+  const upload = await call("POST", "/batch-calls/uploads");
+  if (file.size > upload.max_bytes) {
+    throw new ApiError(413, `The file is ${megabytes(file.size)}; the most a batch takes is ${megabytes(upload.max_bytes)}.`);
   }
-  if (!response.ok) throw new ApiError(response.status, await read(response));
-  const disposition = response.headers.get("Content-Disposition") || "";
-  const filename = /filename="([^"]+)"/.exec(disposition)?.[1] || `${batchId}.csv`;
-  const link = document.createElement("a");
-  link.href = URL.createObjectURL(await response.blob());
-  link.download = filename;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
-  return filename;
+  const form = new FormData();
+  for (const [name, value] of Object.entries(upload.fields)) form.append(name, value);
+  form.append("file", file, file.name); // S3 takes the fields before the file
+  const response = await fetch(upload.url, { method: "POST", body: form });
+  if (!response.ok) {
+    const words = /<Message>([^<]*)<\/Message>/.exec(await response.text())?.[1];
+    throw new ApiError(response.status, `S3 refused the upload (${response.status})${words ? `: ${words}` : ""}.`);
+  }
+  return upload.upload_id;
+}
+
+function megabytes(bytes) {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }

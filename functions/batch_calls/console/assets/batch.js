@@ -1,7 +1,8 @@
 // A batch: live counts and progress, why it waits, pause / resume / stop, settings
-// (changeable while paused or scheduled), the report, and its recipients page by page.
-import { call, downloadReport } from "./api.js";
-import { announce, errorBox, field, fill, h, progressBar, statusBadge, tagList, time } from "./dom.js";
+// (changeable while paused or scheduled), its results (analytics), a re-run of chosen
+// recipients, the report and the audit, and its recipients page by page.
+import { call, downloadCsv } from "./api.js";
+import { announce, checkbox, errorBox, field, fill, h, progressBar, statusBadge, tagList, time } from "./dom.js";
 import { isoFromLocalInput, localInputValue, readSettings, settingsFieldsets } from "./settings.js";
 
 const FINAL = new Set(["completed", "cancelled"]);
@@ -14,7 +15,16 @@ const WAITING = {
   scheduled_start: "Scheduled: the first calls start at",
   retry_wait: "Waiting for retries; the next is due at",
   calling_window: "Outside the calling hours; they open at",
+  contact_limit: "The next recipients due have had as many calls as the workspace's contact limits allow; calls resume at",
+  dial_error: "The last dial failed before the call was placed; it is tried again at",
 };
+// Why a recipient due is held back (waiting_for), shown with waiting_until.
+const HELD_BACK = {
+  calling_window: "outside its calling hours",
+  contact_limit: "contact limit reached",
+  dial_error: "dial failed",
+};
+const RERUNNABLE = ["no_answer", "voicemail", "failed", "cancelled", "completed"];
 
 export function batchView(view, query, batchId) {
   const path = `/batch-calls/${encodeURIComponent(batchId)}`;
@@ -23,6 +33,8 @@ export function batchView(view, query, batchId) {
   const settings = h("section", { class: "settings", "aria-labelledby": "settings-title" });
   const recipients = recipientsSection(path);
   const confirmStop = stopDialog();
+  const chooseRerun = rerunDialog();
+  const analytics = h("section", { class: "analytics", "aria-labelledby": "analytics-title" });
   const controls = h("div", {});
   let batch = null;
   let editing = false;
@@ -42,12 +54,25 @@ export function batchView(view, query, batchId) {
     }
   }
 
-  async function download() {
+  async function download(kind, label) {
     message.replaceChildren();
     try {
-      const filename = await downloadReport(batchId);
-      fill(message, h("p", { class: "ok" }, `Report downloaded: ${filename}`));
-      announce("Report downloaded");
+      const filename = await downloadCsv(batchId, kind);
+      fill(message, h("p", { class: "ok" }, `${label} downloaded: ${filename}`));
+      announce(`${label} downloaded`);
+    } catch (error) {
+      fill(message, errorBox(error));
+    }
+  }
+
+  async function rerun() {
+    const statuses = await chooseRerun(batch);
+    if (!statuses) return;
+    message.replaceChildren();
+    try {
+      const created = await call("POST", `${path}/rerun`, { json: { statuses } });
+      announce(`Re-run ${created.name} created`);
+      location.hash = `#/batch/${encodeURIComponent(created.id)}`;
     } catch (error) {
       fill(message, errorBox(error));
     }
@@ -65,7 +90,9 @@ export function batchView(view, query, batchId) {
         if (await confirmStop(batch)) act("cancel", "stopped");
       } }, "Stop"));
     }
-    buttons.push(h("button", { type: "button", class: "secondary", onclick: download }, "Download report"));
+    if (FINAL.has(batch.status)) buttons.push(h("button", { type: "button", class: "secondary", onclick: rerun }, "Re-run…"));
+    buttons.push(h("button", { type: "button", class: "secondary", onclick: () => download("report", "Report") }, "Download report"));
+    buttons.push(h("button", { type: "button", class: "secondary", onclick: () => download("audit", "Audit") }, "Download audit"));
     return h("div", { class: "actions", role: "group", "aria-label": "Batch actions" }, buttons);
   }
 
@@ -77,7 +104,9 @@ export function batchView(view, query, batchId) {
     fill(summary,
       h("div", { class: "heading" }, h("h1", {}, batch.name), statusBadge(batch.status)),
       h("p", { class: "meta" }, h("code", {}, batch.id), " · created ", time(batch.created_at),
-        batch.finished_at ? [" · finished ", time(batch.finished_at)] : null),
+        batch.finished_at ? [" · finished ", time(batch.finished_at)] : null,
+        batch.rerun_of ? [" · re-run of ", batchLink(batch.rerun_of)] : null,
+        batch.reruns?.length ? [" · re-run as ", batch.reruns.map((id, index) => [index ? ", " : "", batchLink(id)])] : null),
       tagList(batch.tags),
       progressBar(counts),
       waiting,
@@ -108,6 +137,10 @@ export function batchView(view, query, batchId) {
         h("dt", {}, "Calling hours"), h("dd", {}, window
           ? `${window.start}-${window.end} ${window.recipient_local_time ? "each recipient's time" : window.timezone}, days ${window.days.join(",")}`
           : "any time"),
+        h("dt", {}, "Compliance rules"), h("dd", {}, `${batch.compliance_profile || "the workspace's"}` +
+          (batch.observe_federal_holidays ? "; no calls on US federal holidays" : "; calls on US federal holidays too")),
+        h("dt", {}, "A machine answers"), h("dd", {}, batch.voicemail_policy === "leave_message" ? "leave the agent's message once" : "hang up"),
+        h("dt", {}, "Tags"), h("dd", {}, (batch.tags || []).join(", ") || "—"),
         h("dt", {}, "Variables"), h("dd", {}, (batch.variables || []).join(", ") || "—")),
       EDITABLE.has(batch.status)
         ? h("button", { type: "button", class: "secondary", onclick: edit }, "Edit settings")
@@ -150,13 +183,14 @@ export function batchView(view, query, batchId) {
     form.elements.name.focus();
   }
 
-  view.append(h("p", {}, h("a", { href: "#/batches" }, "← All batches")), summary, controls, message, recipients.element, settings, confirmStop.dialog);
+  view.append(h("p", {}, h("a", { href: "#/batches" }, "← All batches")), summary, controls, message, analytics,
+    recipients.element, settings, confirmStop.dialog, chooseRerun.dialog);
 
   async function load() {
     try {
       batch = await call("GET", path);
       show();
-      await recipients.refresh();
+      await Promise.all([recipients.refresh(), showAnalytics(analytics, path)]);
       return !FINAL.has(batch.status);
     } catch (error) {
       fill(summary, h("h1", {}, "Batch"), errorBox(error));
@@ -209,7 +243,7 @@ function recipientsSection(path) {
 
 function table(recipients) {
   if (recipients.length === 0) return h("p", {}, "No recipients here (yet).");
-  const headings = ["Row", "Phone number", "Status", "Attempts", "Last attempt", "Outcome", "Call"];
+  const headings = ["Row", "Phone number", "Status", "Attempts", "Last attempt", "Outcome", "Call", "Post-call data"];
   return h(
     "div",
     { class: "table-wrap" },
@@ -224,10 +258,125 @@ function table(recipients) {
           h("td", { "data-label": "Status" }, statusBadge(r.status)),
           h("td", { "data-label": "Attempts" }, r.attempts_made),
           h("td", { "data-label": "Last attempt" }, time(r.last_attempt_at)),
-          h("td", { "data-label": "Outcome" }, r.last_outcome || r.skip_reason || (r.next_attempt_at ? ["retry at ", time(r.next_attempt_at)] : "—")),
-          h("td", { "data-label": "Call" }, r.call_id ? h("code", {}, r.call_id) : "—")))),
+          h("td", { "data-label": "Outcome" }, outcome(r)),
+          h("td", { "data-label": "Call" }, callFacts(r)),
+          h("td", { "data-label": "Post-call data" }, postCallData(r.data))))),
     ),
   );
+}
+
+function batchLink(id) {
+  return h("a", { href: `#/batch/${encodeURIComponent(id)}` }, h("code", {}, id));
+}
+
+// What became of the recipient, or what it waits for.
+function outcome(r) {
+  const parts = [];
+  if (r.last_outcome) parts.push(r.last_outcome.replace("_", " "));
+  if (r.skip_reason) parts.push(r.skip_reason);
+  if (r.waiting_for) parts.push(h("span", { class: "held" }, `held back: ${HELD_BACK[r.waiting_for] || r.waiting_for}`,
+    r.waiting_until ? [" until ", time(r.waiting_until)] : null));
+  else if (r.next_attempt_at) parts.push(["retry at ", time(r.next_attempt_at)]);
+  if (parts.length === 0) return "—";
+  return parts.map((part, index) => [index ? h("br") : null, part]);
+}
+
+// The call facts the provider told: id, length, who answered, why it ended, cost, links.
+function callFacts(r) {
+  if (!r.call_id) return "—";
+  const facts = [
+    r.duration_seconds !== null && r.duration_seconds !== undefined ? `${r.duration_seconds} s` : null,
+    r.answered_by ? `answered by ${r.answered_by}` : null,
+    r.ended_reason ? `ended: ${r.ended_reason}` : null,
+    r.cost !== null && r.cost !== undefined ? `${r.cost} ${r.cost_currency || ""}`.trim() : null,
+  ].filter(Boolean);
+  const links = [["Recording", r.recording_url], ["Transcript", r.transcript_url]]
+    .filter(([, address]) => /^https?:\/\//.test(address || ""))
+    .map(([label, address]) => h("a", { href: address, target: "_blank", rel: "noopener noreferrer" }, label));
+  return [
+    h("code", {}, r.call_id),
+    facts.length ? h("div", { class: "call-facts" }, facts.join(" · ")) : null,
+    links.length ? h("div", { class: "call-links" }, links.map((link, index) => [index ? " · " : "", link])) : null,
+  ];
+}
+
+function postCallData(data) {
+  const entries = Object.entries(data || {});
+  if (entries.length === 0) return "—";
+  return h("dl", { class: "data" }, entries.map(([name, value]) => [h("dt", {}, name), h("dd", {}, String(value))]));
+}
+
+// The batch's results (GET .../analytics): outcomes per attempt, answer rate, durations,
+// cost; live while it runs.
+async function showAnalytics(section, path) {
+  try {
+    const stats = await call("GET", `${path}/analytics`);
+    fill(section, h("h2", { id: "analytics-title" }, "Results"), ...analyticsOf(stats));
+  } catch (error) {
+    fill(section, h("h2", { id: "analytics-title" }, "Results"), errorBox(error));
+  }
+}
+
+function analyticsOf(stats) {
+  if (stats.attempts === 0) return [h("p", {}, "No call has ended yet.")];
+  const rate = stats.answer_rate === null ? "—" : `${Math.round(stats.answer_rate * 100)} %`;
+  const durations = stats.duration_seconds;
+  const listed = (counts) => Object.entries(counts).map(([name, count]) => `${name.replace("_", " ")} ${count}`).join(", ") || "—";
+  const outcomes = Object.keys(stats.outcomes);
+  const priced = stats.cost.calls_with_cost;
+  const cost = stats.cost.total === null ? "—" : `${stats.cost.total} ${stats.cost.currency || ""} (${priced} call${priced === 1 ? "" : "s"})`;
+  return [
+    h("dl", { class: "facts" },
+      h("dt", {}, "Calls ended"), h("dd", {}, stats.attempts),
+      h("dt", {}, "Answer rate"), h("dd", {}, `${rate} (${stats.connected} answered)`),
+      h("dt", {}, "Answered by"), h("dd", {}, listed(stats.answered_by)),
+      h("dt", {}, "Retries used"), h("dd", {}, stats.retries_used),
+      h("dt", {}, "Call length"), h("dd", {}, durations.count
+        ? `median ${durations.p50} s, 90 % under ${durations.p90} s, mean ${durations.mean.toFixed(1)} s (${durations.count} calls)`
+        : "—"),
+      h("dt", {}, "Cost"), h("dd", {}, cost)),
+    h("div", { class: "table-wrap" },
+      h("table", { class: "by-attempt" },
+        h("caption", {}, "Outcomes per attempt"),
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Attempt"), outcomes.map((name) => h("th", { scope: "col" }, name.replace("_", " "))))),
+        h("tbody", {}, Object.entries(stats.by_attempt).map(([attempt, counts]) =>
+          h("tr", {}, h("th", { scope: "row" }, attempt),
+            outcomes.map((name) => h("td", { "data-label": name.replace("_", " ") }, counts[name] || 0))))))),
+  ];
+}
+
+// A re-run: a new batch of the recipients whose final status is chosen (asked first).
+function rerunDialog() {
+  const choices = h("fieldset", { class: "days" }, h("legend", {}, "Call again the recipients whose final status is"));
+  const errors = h("p", { class: "error-message", "aria-live": "polite" });
+  const form = h("form", { method: "dialog" },
+    h("h2", { id: "rerun-title" }, "Re-run this batch?"),
+    h("p", {}, "A new batch with the same settings calls the recipients chosen here again, with their original variables."),
+    choices,
+    errors,
+    h("div", { class: "actions" },
+      h("button", { value: "keep", class: "secondary" }, "Cancel"),
+      h("button", { value: "rerun" }, "Create the re-run")));
+  const dialog = h("dialog", { "aria-labelledby": "rerun-title" }, form);
+  form.addEventListener("submit", (event) => {
+    if (event.submitter?.value === "rerun" && !form.querySelector("input:checked")) {
+      event.preventDefault();
+      errors.textContent = "Choose at least one status.";
+    }
+  });
+  const ask = (batch) => new Promise((resolve) => {
+    fill(choices, choices.firstChild, RERUNNABLE.map((status) =>
+      checkbox(`${status.replace("_", " ")} (${batch.counts[status] ?? 0})`, {
+        name: "statuses", value: status, checked: status !== "completed" && batch.counts[status] > 0,
+      })));
+    errors.textContent = "";
+    dialog.returnValue = "";
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "rerun"
+      ? [...form.querySelectorAll("input:checked")].map((box) => box.value) : null), { once: true });
+    dialog.showModal();
+  });
+  ask.dialog = dialog;
+  return ask;
 }
 
 // Stopping is permanent: a modal dialog asks first (Escape or "Keep it" cancels).

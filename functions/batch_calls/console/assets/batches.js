@@ -1,4 +1,4 @@
-// The batch list: newest first, filtered by status, a page at a time.
+// The batch list: newest first, filtered by status and tag, a page at a time.
 import { call } from "./api.js";
 import { errorBox, field, fill, h, progressBar, statusBadge, tagList, time } from "./dom.js";
 
@@ -22,10 +22,17 @@ export function batchesView(view, query) {
     h("option", { value: "" }, "Any status"),
     BATCH_STATUSES.map((s) => h("option", { value: s, selected: s === status }, s)),
   );
+  const tagInput = h("input", { type: "search", id: "batch-tag-filter", name: "tag", value: tag, autocomplete: "off", spellcheck: "false" });
+  const tagForm = h(
+    "form",
+    { class: "inline-form", role: "search", onsubmit: (event) => { event.preventDefault(); go({ tag: tagInput.value.trim(), page: "1" }); } },
+    field("Tag", tagInput, "Only the batches with this tag (exactly)."),
+    h("button", { type: "submit", class: "secondary" }, "Filter"),
+  );
   const results = h("div", { class: "results" }, h("p", {}, "Loading…"));
   view.append(
     h("div", { class: "heading" }, h("h1", {}, "Batches"), h("a", { class: "button", href: "#/new" }, "New batch")),
-    h("div", { class: "toolbar" }, field("Status", filter),
+    h("div", { class: "toolbar" }, field("Status", filter), tagForm,
       tag ? h("p", { class: "tag-filter" }, "Tag: ", h("strong", {}, tag), " ",
         h("button", { type: "button", class: "secondary", onclick: () => go({ tag: "", page: "1" }) }, "Show every tag"))
         : null),
@@ -46,7 +53,7 @@ export function batchesView(view, query) {
 }
 
 function table(batches) {
-  if (batches.length === 0) return h("p", {}, "No batches yet. ", h("a", { href: "#/new" }, "Create one."));
+  if (batches.length === 0) return h("p", {}, "No batches here. ", h("a", { href: "#/new" }, "Create one."));
   return h(
     "div",
     { class: "table-wrap" },

@@ -1,10 +1,13 @@
 // New batch: every setting of POST /batch-calls with the API's defaults, a contact file
 // dropped or chosen, and a preview from POST /batch-calls/validate before creating.
-import { call } from "./api.js";
+import { call, uploadContacts } from "./api.js";
 import { announce, checkbox, errorBox, field, fill, h, issueList } from "./dom.js";
 import { API_DEFAULTS, isoFromLocalInput, readSettings, settingsFieldsets } from "./settings.js";
 
 const FILE_TYPES = ".csv,.xlsx,.xls,.json,text/csv";
+// Larger files go to S3 first (api.js, uploadContacts): a request to the API holds about
+// 4.5 MB of file at most.
+const INLINE_FILE_BYTES = 4 * 1024 * 1024;
 
 export function newBatchView(view) {
   const fileInput = h("input", { type: "file", name: "file", accept: FILE_TYPES, required: true });
@@ -101,14 +104,14 @@ export function newBatchView(view) {
     submit.disabled = true;
     try {
       if (!previewed) {
-        const summary = await call("POST", "/batch-calls/validate", { form: requestOf(form, file) });
+        const summary = await call("POST", "/batch-calls/validate", { form: await requestOf(form, file, preview) });
         fill(preview, ...previewOf(summary));
         previewed = true;
         preview.scrollIntoView({ block: "start" });
         submit.textContent = "Create batch";
         announce(`${summary.message} Check the preview, then create the batch.`);
       } else {
-        const batch = await call("POST", "/batch-calls", { form: requestOf(form, file) });
+        const batch = await call("POST", "/batch-calls", { form: await requestOf(form, file, preview) });
         announce(`Batch ${batch.name} created`);
         location.hash = `#/batch/${encodeURIComponent(batch.id)}`;
       }
@@ -123,10 +126,10 @@ export function newBatchView(view) {
   return null;
 }
 
-function requestOf(form, file) {
+async function requestOf(form, file, status) {
   const data = new FormData();
   const put = (name, value) => {
-    if (value === null || value === undefined || value === "") return;
+    if (value === null || value === undefined || value === "" || (Array.isArray(value) && value.length === 0)) return;
     data.append(name, typeof value === "object" ? JSON.stringify(value) : String(value));
   };
   put("name", form.elements.name.value.trim());
@@ -143,7 +146,12 @@ function requestOf(form, file) {
     if (address) hooks[name] = address;
   }
   if (Object.keys(hooks).length) put("webhooks", hooks);
-  data.append("file", file, file.name);
+  if (file.size > INLINE_FILE_BYTES) {
+    fill(status, h("p", {}, `Uploading ${file.name} to S3…`));
+    put("upload_id", await uploadContacts(file));
+  } else {
+    data.append("file", file, file.name);
+  }
   return data;
 }
 

@@ -20,6 +20,10 @@ export const API_DEFAULTS = {
     retry_on_failed: false,
   },
   calling_window: null,
+  voicemail_policy: "hang_up",
+  compliance_profile: null,
+  observe_federal_holidays: true,
+  tags: [],
 };
 const WINDOW_DEFAULTS = {
   timezone: BROWSER_ZONE,
@@ -74,6 +78,10 @@ export function settingsFieldsets(current = API_DEFAULTS) {
       checkbox(`Retry on ${outcome.replace("_", " ")}`, { name: `retry_on_${outcome}`, checked: retry[`retry_on_${outcome}`] }),
     ),
     waits,
+    field("When a machine answers", h("select", { name: "voicemail_policy" },
+      h("option", { value: "hang_up", selected: current.voicemail_policy !== "leave_message" }, "Hang up (retried if Retry on voicemail)"),
+      h("option", { value: "leave_message", selected: current.voicemail_policy === "leave_message" }, "Leave the agent's message once, no more calls")),
+    "Default: hang up."),
   );
   const windowFields = h(
     "div",
@@ -91,11 +99,28 @@ export function settingsFieldsets(current = API_DEFAULTS) {
       value: (window.blackout_dates || []).join(", "), autocomplete: "off" }), "Optional: YYYY-MM-DD, comma-separated."),
   );
   const useWindow = checkbox("Call only within these hours", { name: "use_window", checked: Boolean(current.calling_window) });
-  const hours = h("fieldset", {}, h("legend", {}, "Calling hours"), useWindow, windowFields);
+  const compliance = [
+    field("Compliance rules", h("select", { name: "compliance_profile" },
+      h("option", { value: "", selected: !current.compliance_profile }, "The workspace's (default)"),
+      h("option", { value: "none", selected: current.compliance_profile === "none" }, "None of its own"),
+      h("option", { value: "us_tcpa", selected: current.compliance_profile === "us_tcpa" },
+        "US TCPA: 8:00-21:00 recipient-local, state rules, federal holidays, consent")),
+    "A batch can add a profile to its workspace's, never remove it."),
+    checkbox("Under a compliance profile, no calls on US federal holidays (default)", {
+      name: "observe_federal_holidays", checked: current.observe_federal_holidays !== false }),
+  ];
+  const hours = h("fieldset", {}, h("legend", {}, "Calling hours"), useWindow, windowFields, compliance);
   const toggle = () => { windowFields.hidden = !useWindow.querySelector("input").checked; };
   useWindow.querySelector("input").addEventListener("change", toggle);
   toggle();
-  return [dialling, retries, hours];
+  const labels = h(
+    "fieldset",
+    {},
+    h("legend", {}, "Labels"),
+    field("Tags", h("input", { type: "text", name: "tags", value: (current.tags || []).join(", "), autocomplete: "off" }),
+      "Optional: comma-separated, such as Q4_campaign, high_priority. The batch list filters by them."),
+  );
+  return [dialling, retries, hours, labels];
 }
 
 function numberOf(form, name) {
@@ -122,6 +147,10 @@ export function readSettings(form) {
     max_concurrent_calls: numberOf(form, "max_concurrent_calls"),
     priority: numberOf(form, "priority"),
     retry_config: retry,
+    voicemail_policy: form.elements.voicemail_policy.value,
+    compliance_profile: form.elements.compliance_profile.value || null,
+    observe_federal_holidays: form.elements.observe_federal_holidays.checked,
+    tags: list(form.elements.tags.value),
   };
   const perSecond = numberOf(form, "max_calls_per_second");
   if (perSecond !== null) settings.max_calls_per_second = perSecond;
