@@ -188,13 +188,15 @@ class FakeDatabase:
         entries = [
             {
                 "phone_number": e164,
-                "source": listed[e164][0],
-                "added_at": listed[e164][1].isoformat(),
+                "source": source,
+                "added_at": added.isoformat(),
+                # The table keeps the expiry as its TTL: whole epoch seconds.
                 "expires_at": None
-                if listed[e164][2] is None
-                else datetime.fromtimestamp(int(listed[e164][2].timestamp()), UTC).isoformat(),
+                if expires is None
+                else expires.astimezone(UTC).replace(microsecond=0).isoformat(),
             }
             for e164 in page
+            for source, added, expires in [listed[e164]]
         ]
         more = len(numbers) > limit
         return entries, f"after:{page[-1]}" if more else None

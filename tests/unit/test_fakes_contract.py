@@ -89,9 +89,9 @@ def batch_of(rows: int, *, status: BatchStatus = BatchStatus.RUNNING, skipped: i
     )
 
 
-def loaded(stores: Stores, rows: int = 3, **batch: object) -> Batch:
+def loaded(stores: Stores, rows: int = 3) -> Batch:
     """A running batch with `rows` pending recipients (rows 2, 3, ...) and one skipped."""
-    made = batch_of(rows, skipped=1, **batch)  # type: ignore[arg-type]
+    made = batch_of(rows, skipped=1)
     assert stores.database.create_batch(made)
     recipients = [
         Recipient(
@@ -115,21 +115,29 @@ def loaded(stores: Stores, rows: int = 3, **batch: object) -> Batch:
     return made
 
 
-def claim(stores: Stores, row: int, attempts: int = 0, **limits: object) -> Claim:
+def claim(
+    stores: Stores,
+    row: int,
+    *,
+    workspace_limit: int = 10,
+    slot_limit: int = 5,
+    contact: ContactUpdate | None = None,
+) -> Claim:
+    """Claim the first attempt of `row` as it waits now."""
     due = next(d for d in stores.attempts.waiting(WS, BATCH) if d.row == row)
-    assert due.attempts == attempts
-    options: dict[str, object] = {"workspace_limit": 10, "slot_limit": 5} | limits
     return stores.attempts.claim(
         WS,
         BATCH,
         due,
-        call_id=f"call_{row}_{attempts + 1}",
+        call_id=f"call_{row}_{due.attempts + 1}",
         task_token=f"token_{row}",
         now=NOW,
         caller_id="+14155550100",
         slot=SLOT,
         watch_until=NOW + timedelta(minutes=5),
-        **options,  # type: ignore[arg-type]
+        workspace_limit=workspace_limit,
+        slot_limit=slot_limit,
+        contact=contact,
     )
 
 
