@@ -18,7 +18,7 @@ from tests.fakes.outside import (
     FakeWebhookQueue,
     FakeWorkflow,
 )
-from tests.fakes.stores import FakeAttempts, FakeDatabase, Table
+from tests.fakes.stores import FakeAttempts, FakeDatabase, FakePacing, Table
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday
 
@@ -39,9 +39,11 @@ class World:
     def __post_init__(self) -> None:
         self.database = FakeDatabase(self.table)
         self.attempts = FakeAttempts(self.table)
+        self.pacing = FakePacing(self.table)
         self.rounds = Rounds(
             self.database,
             self.attempts,
+            self.pacing,
             self.blobs,
             self.workflow,
             self._provider,

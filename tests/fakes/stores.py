@@ -720,7 +720,27 @@ class FakeAttempts:
         call_id = self.table.provider_calls.get((provider, provider_call_id))
         return None if call_id is None else self.call(call_id)
 
-    # -- pacing and the workspace's concurrency (store/attempts.py keeps them today) ----
+    # -- helpers -------------------------------------------------------------------------
+
+    def _recipient(self, key: BatchKey, part: int, row: int) -> Recipient | None:
+        return self.table.recipients.get(key, {}).get((part, row))
+
+    def _waiting(
+        self, workspace_id: str, batch_id: str, recipient: DueRecipient
+    ) -> Recipient | None:
+        """The recipient if it is still pending or waiting with the attempts read."""
+        target = self._recipient((workspace_id, batch_id), recipient.part, recipient.row)
+        if target is None or target.status not in _WAITING:
+            return None
+        return target if target.attempts == recipient.attempts else None
+
+    def _set(self, key: BatchKey, target: Recipient, **changes: Any) -> None:
+        self.table.recipients[key][target.part, target.row] = target.model_copy(update=changes)
+
+
+class FakePacing:
+    def __init__(self, table: Table) -> None:
+        self.table = table
 
     def reserve_start(
         self,
@@ -754,20 +774,3 @@ class FakeAttempts:
 
     def stop_waiting_for_unit(self, workspace_id: str, batch_id: str) -> None:
         self.table.unit_waits.get(workspace_id, {}).pop(batch_id, None)
-
-    # -- helpers -------------------------------------------------------------------------
-
-    def _recipient(self, key: BatchKey, part: int, row: int) -> Recipient | None:
-        return self.table.recipients.get(key, {}).get((part, row))
-
-    def _waiting(
-        self, workspace_id: str, batch_id: str, recipient: DueRecipient
-    ) -> Recipient | None:
-        """The recipient if it is still pending or waiting with the attempts read."""
-        target = self._recipient((workspace_id, batch_id), recipient.part, recipient.row)
-        if target is None or target.status not in _WAITING:
-            return None
-        return target if target.attempts == recipient.attempts else None
-
-    def _set(self, key: BatchKey, target: Recipient, **changes: Any) -> None:
-        self.table.recipients[key][target.part, target.row] = target.model_copy(update=changes)

@@ -29,11 +29,12 @@ from batch_calls.domain.records import (
     SlotRef,
 )
 from batch_calls.domain.results import CallFacts
-from batch_calls.logic.ports import Attempts, Database
+from batch_calls.logic.ports import Attempts, Database, Pacing
 from batch_calls.store.attempts import Attempts as DynamoAttempts
 from batch_calls.store.database import Database as DynamoDatabase
+from batch_calls.store.pacing import Pacing as DynamoPacing
 from tests.fakes import NOW
-from tests.fakes.stores import FakeAttempts, FakeDatabase, Table
+from tests.fakes.stores import FakeAttempts, FakeDatabase, FakePacing, Table
 from tests.inprocess import main_table_in_process
 
 WS, BATCH = "ws_contract", "batch_contract"
@@ -44,6 +45,7 @@ SLOT = SlotRef(WS, BATCH, 1, 0)
 class Stores:
     database: Database
     attempts: Attempts
+    pacing: Pacing
 
 
 @pytest.fixture(scope="module")
@@ -57,10 +59,10 @@ def moto_table() -> Iterator[str]:
 def stores(request: pytest.FixtureRequest) -> Iterator[Stores]:
     if request.param == "fake":
         table = Table()
-        yield Stores(FakeDatabase(table), FakeAttempts(table))
+        yield Stores(FakeDatabase(table), FakeAttempts(table), FakePacing(table))
         return
     name = request.getfixturevalue("moto_table")
-    yield Stores(DynamoDatabase(name), DynamoAttempts(name))
+    yield Stores(DynamoDatabase(name), DynamoAttempts(name), DynamoPacing(name))
     emptied = boto3.resource("dynamodb").Table(name)
     with emptied.batch_writer() as writer:
         for item in emptied.scan(ProjectionExpression="PK, SK")["Items"]:
@@ -280,7 +282,7 @@ def test_a_claim_moves_recipient_counters_slot_and_workspace_together(stores: St
     assert counts(stores) == {"pending": 2, "in_progress": 1, "skipped": 1}
     assert stores.attempts.slot(SLOT).call_id == "call_2_1"
     assert stores.attempts.slot(SLOT).calls == 1
-    assert stores.attempts.workspace_live(WS).calls == 1
+    assert stores.pacing.workspace_live(WS).calls == 1
     assert [d.row for d in stores.attempts.waiting(WS, BATCH)] == [3, 4]
     call = stores.attempts.call("call_2_1")
     assert call is not None
@@ -347,7 +349,7 @@ def test_an_outcome_is_recorded_once_and_a_retry_waits(stores: Stores) -> None:
         None,  # not a connected attempt
     )
     assert counts(stores) == {"pending": 2, "skipped": 1}
-    assert stores.attempts.workspace_live(WS).calls == 0
+    assert stores.pacing.workspace_live(WS).calls == 0
     assert [d.row for d in stores.attempts.due(WS, BATCH, NOW, 5)] == [3]
     retry = [d for d in stores.attempts.waiting(WS, BATCH) if d.row == 2]
     assert [(d.due_at, d.retry_at, d.attempts) for d in retry] == [
@@ -372,7 +374,7 @@ def test_a_released_claim_is_pending_again(stores: Stores) -> None:
     assert status(stores, 2) == (RecipientStatus.PENDING, 0)
     assert stores.attempts.call("call_2_1") is None
     assert counts(stores) == {"pending": 2, "skipped": 1}
-    assert stores.attempts.workspace_live(WS).calls == 0
+    assert stores.pacing.workspace_live(WS).calls == 0
     assert [d.row for d in stores.attempts.due(WS, BATCH, NOW, 5)] == [2, 3]
 
 
@@ -416,18 +418,18 @@ def test_watches_and_the_audit_kept_with_a_claim(stores: Stores) -> None:
 
 
 def test_call_starts_per_second_and_batches_waiting_for_a_unit(stores: Stores) -> None:
-    assert stores.attempts.reserve_start(WS, BATCH, 100, None, None)
-    assert stores.attempts.reserve_start(WS, BATCH, 100, 2, 1)
-    assert not stores.attempts.reserve_start(WS, BATCH, 100, 2, 1)  # the workspace's pace
-    assert stores.attempts.reserve_start(WS, BATCH, 100, 2, None)
-    assert not stores.attempts.reserve_start(WS, BATCH, 100, 2, None)  # the batch's pace
-    assert stores.attempts.reserve_start(WS, BATCH, 101, 2, 1)
-    stores.attempts.wait_for_unit(WS, "b1", "05#a", NOW)
-    stores.attempts.wait_for_unit(WS, "b2", "04#b", NOW)
-    assert stores.attempts.workspace_live(WS).waiting == {
+    assert stores.pacing.reserve_start(WS, BATCH, 100, None, None)
+    assert stores.pacing.reserve_start(WS, BATCH, 100, 2, 1)
+    assert not stores.pacing.reserve_start(WS, BATCH, 100, 2, 1)  # the workspace's pace
+    assert stores.pacing.reserve_start(WS, BATCH, 100, 2, None)
+    assert not stores.pacing.reserve_start(WS, BATCH, 100, 2, None)  # the batch's pace
+    assert stores.pacing.reserve_start(WS, BATCH, 101, 2, 1)
+    stores.pacing.wait_for_unit(WS, "b1", "05#a", NOW)
+    stores.pacing.wait_for_unit(WS, "b2", "04#b", NOW)
+    assert stores.pacing.workspace_live(WS).waiting == {
         "b1": ("05#a", NOW.timestamp()),
         "b2": ("04#b", NOW.timestamp()),
     }
-    stores.attempts.stop_waiting_for_unit(WS, "b1")
-    stores.attempts.stop_waiting_for_unit(WS, "b1")
-    assert list(stores.attempts.workspace_live(WS).waiting) == ["b2"]
+    stores.pacing.stop_waiting_for_unit(WS, "b1")
+    stores.pacing.stop_waiting_for_unit(WS, "b1")
+    assert list(stores.pacing.workspace_live(WS).waiting) == ["b2"]
