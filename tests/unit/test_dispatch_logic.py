@@ -17,7 +17,7 @@ from batch_calls.domain.batch import (
     RetryConfig,
     initial_counts,
 )
-from batch_calls.domain.compliance import ContactLimit
+from batch_calls.domain.compliance import CONSENT_COLUMN, ContactLimit, Profile
 from batch_calls.domain.records import SlotRef
 from batch_calls.domain.workspace import Workspace
 from batch_calls.logic import calling_rules as rules
@@ -37,11 +37,18 @@ def running(
     concurrency: int = 2,
     window: CallingWindow | None = None,
     contact_limits: tuple[ContactLimit, ...] = (),
-    variables: dict[str, str] | None = None,
+    profile: Profile = Profile.NONE,
 ) -> None:
-    """A batch running its first run, one pending recipient per number (rows 2, 3...)."""
+    """A batch running its first run, one pending recipient per number (rows 2, 3...);
+    a number written "+1...:yes" has that in its consent column."""
     world.database.put_workspace(
-        Workspace(workspace_id=WS, name="W", created_at=NOW, contact_limits=contact_limits)
+        Workspace(
+            workspace_id=WS,
+            name="W",
+            created_at=NOW,
+            contact_limits=contact_limits,
+            compliance_profile=profile,
+        )
     )
     settings = BatchSettings(
         name="dispatch",
@@ -73,9 +80,9 @@ def running(
             Recipient(
                 part=1,
                 row=row,
-                phone_number=number,
+                phone_number=number.partition(":")[0],
                 status=RecipientStatus.PENDING,
-                variables=variables or {"name": f"n{row}"},
+                variables={"name": f"n{row}", CONSENT_COLUMN: number.partition(":")[2]},
             )
             for row, number in enumerate(numbers, start=2)
         ],
@@ -166,6 +173,27 @@ def test_a_batch_window_closed_for_everyone_naps_the_slot_or_ends_it() -> None:
     world.clock.now = NOW.replace(hour=18)
     with pytest.raises(SlotDone):  # opens tomorrow: the next run is scheduled for it
         dial(world.rounds, SLOT, "token-2")
+
+
+def test_a_compliance_profile_skips_who_gave_no_consent_and_keeps_its_hours() -> None:
+    world = World()
+    # 10:00 UTC is 05:00 in New York: us_tcpa's hours (08:00-21:00 local) open at 13:00.
+    running(world, ["+12125550101", "+12125550102:yes"], profile=Profile.US_TCPA)
+
+    with pytest.raises(NextCall):
+        dial(world.rounds, SLOT, "token-1")
+
+    assert (recipient(world, 2).status, recipient(world, 2).skip_reason) == (
+        RecipientStatus.SKIPPED,
+        rules.NO_CONSENT,
+    )
+    (due,) = world.attempts.waiting(WS, BATCH)
+    assert (due.row, due.due_at) == (3, NOW.replace(hour=13))
+    world.clock.now = NOW.replace(hour=13)
+    assert dial(world.rounds, SLOT, "token-2") == "placed"
+    (audited,) = world.attempts.audited_calls([world.provider.placed[0].call_id])
+    assert (audited.audit["profile"], audited.audit["consent"]) == ("us_tcpa", "required")
+    assert audited.audit["local_times"] == ["America/New_York 2026-11-23 08:00"]
 
 
 def test_a_contact_limit_defers_the_second_call_to_a_number() -> None:
