@@ -5,6 +5,7 @@ statement, those inside functions too), so nothing is imported to check it; impo
 module also runs its parent packages' __init__, so they count as imported."""
 
 import ast
+import functools
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -69,6 +70,12 @@ def imports(name: str, path: Path, known: Iterable[str]) -> set[str]:
     return resolved - {name}
 
 
+@functools.cache
+def _import_graph(root: Path) -> dict[str, frozenset[str]]:
+    every = modules(root)
+    return {name: frozenset(imports(name, path, every)) for name, path in every.items()}
+
+
 def offending_chains(
     root: Path,
     checked: tuple[str, ...],
@@ -77,17 +84,16 @@ def offending_chains(
 ) -> list[str]:
     """For each checked module that reaches a forbidden one, the import chain to it
     (the imports of the modules `not_followed` left out)."""
-    every = modules(root)
     graph = {
-        name: set() if name in not_followed else imports(name, path, every)
-        for name, path in every.items()
+        name: frozenset() if name in not_followed else edges
+        for name, edges in _import_graph(root).items()
     }
 
     def is_forbidden(module: str) -> bool:
         return any(module == f or module.startswith(f + ".") for f in forbidden)
 
     chains = []
-    for start in sorted(m for m in every if m.startswith(checked)):
+    for start in sorted(m for m in graph if m.startswith(checked)):
         came_from: dict[str, str | None] = {start: None}
         queue = [start]
         while queue:
