@@ -15,9 +15,9 @@ from batch_calls.domain.batch import (
     Webhooks,
     initial_counts,
 )
+from batch_calls.domain.records import CallRecord
 from batch_calls.domain.results import AnsweredBy, CallFacts
 from batch_calls.logic.notifications import Notifications, batch_status_detail
-from batch_calls.store.attempts import CallRecord
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 BATCH = Batch(

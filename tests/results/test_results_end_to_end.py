@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
+from batch_calls.domain.report_keys import final_report_key
 from batch_calls.handlers import wiring
 from batch_calls.logic import reports
-from batch_calls.store.blobs import final_report_key
 from batch_calls.telephony.base import InvalidSignature
 from batch_calls.telephony.signing import verify
 from cli.report import save_report

@@ -22,9 +22,9 @@ from batch_calls.domain.batch import (
     initial_counts,
 )
 from batch_calls.domain.calls import call_id, decide
+from batch_calls.domain.records import Claim, SlotRef
 from batch_calls.handlers import wiring
 from batch_calls.logic.dispatch import CANDIDATES
-from batch_calls.store.attempts import Claim, SlotRef
 from tests.inprocess import main_table_in_process
 
 RECIPIENTS = 100_000

@@ -19,13 +19,13 @@ from batch_calls.domain.batch import (
     initial_counts,
 )
 from batch_calls.domain.calls import UNKNOWN_OUTCOME
+from batch_calls.domain.records import SlotRef
 from batch_calls.handlers import wiring
 from batch_calls.logic import admin, dispatch
 from batch_calls.logic import rounds as logic
 from batch_calls.logic.call_events import Received, receive
 from batch_calls.logic.errors import InvalidField
 from batch_calls.logic.notifications import Notifications
-from batch_calls.store.attempts import SlotRef
 from batch_calls.store.database import Database
 from batch_calls.telephony.base import (
     CallEvent,

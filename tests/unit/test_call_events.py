@@ -2,7 +2,6 @@
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -10,6 +9,8 @@ import pytest
 from batch_calls import monitoring
 from batch_calls.logic.call_events import Received, receive
 from batch_calls.telephony.base import CallEvent, Outcome
+from tests.fakes import World
+from tests.fakes.outside import FakeClock
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -24,8 +25,8 @@ def metrics() -> Iterator[dict[str, Any]]:
 
 def received(event: CallEvent) -> Received:
     # A call nobody placed: receive measures the event before it looks the call up.
-    rounds = SimpleNamespace(attempts=SimpleNamespace(call=lambda call_id: None), clock=lambda: NOW)
-    return receive(rounds, None, "http", event)  # type: ignore[arg-type]
+    world = World(clock=FakeClock(NOW))
+    return receive(world.rounds, world.load_queue, "http", event)
 
 
 def test_the_latency_is_the_time_from_the_event_to_now(metrics: dict[str, Any]) -> None:

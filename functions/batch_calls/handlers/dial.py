@@ -10,10 +10,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from batch_calls import monitoring
+from batch_calls.domain.records import SlotRef
 from batch_calls.handlers.wiring import rounds
 from batch_calls.logic import dispatch
 from batch_calls.logic.rounds import Rounds
-from batch_calls.store.attempts import SlotRef
 
 logger = monitoring.logger("dial")
 

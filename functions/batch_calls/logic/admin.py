@@ -19,7 +19,7 @@ from batch_calls.domain.workspace import (
 )
 from batch_calls.ingest.phones import region_of
 from batch_calls.logic.errors import Conflict, InvalidField, NotFound
-from batch_calls.store.database import Database
+from batch_calls.logic.ports import Workspaces
 
 # `configure(telephony_provider=...)`: use the deployment's default provider again.
 DEFAULT_PROVIDER_CHOICE = "default"
@@ -32,7 +32,7 @@ class NewWorkspace:
 
 
 def create_workspace(
-    database: Database,
+    database: Workspaces,
     name: str,
     telephony: TelephonyConfig | None = None,
     max_concurrent_calls: int = DEFAULT_CONCURRENCY_LIMIT,
@@ -49,14 +49,14 @@ def create_workspace(
     return NewWorkspace(workspace, create_api_key(database, workspace.workspace_id))
 
 
-def create_api_key(database: Database, workspace_id: str) -> str:
+def create_api_key(database: Workspaces, workspace_id: str) -> str:
     _existing(database, workspace_id)
     key = new_api_key()
     database.put_api_key(workspace_id, hash_api_key(key), datetime.now(UTC))
     return key
 
 
-def rotate_webhook_secret(database: Database, workspace_id: str) -> str:
+def rotate_webhook_secret(database: Workspaces, workspace_id: str) -> str:
     """A new webhook signing secret; deliveries from now on are signed with it."""
     workspace = _existing(database, workspace_id)
     secret = new_webhook_secret()
@@ -65,7 +65,7 @@ def rotate_webhook_secret(database: Database, workspace_id: str) -> str:
 
 
 def add_caller_number(
-    database: Database, workspace_id: str, e164: str, *, shared: bool = False
+    database: Workspaces, workspace_id: str, e164: str, *, shared: bool = False
 ) -> None:
     """A caller number belongs to one workspace: adding it to another is refused unless
     the operator says it is `shared` (calls from it would show one caller to people
@@ -85,7 +85,7 @@ def add_caller_number(
 
 
 def put_agent(
-    database: Database, workspace_id: str, agent_id: str, prompt: str, *, publish: bool = True
+    database: Workspaces, workspace_id: str, agent_id: str, prompt: str, *, publish: bool = True
 ) -> Agent:
     _existing(database, workspace_id)
     previous = database.get_agent(workspace_id, agent_id)
@@ -109,7 +109,7 @@ SMOKE_NUMBER = "+12025550100"
 SMOKE_PROMPT = "This is a smoke test call for {{customer_name}}; nobody is really called."
 
 
-def create_smoke_workspace(database: Database, name: str = "smoke") -> NewWorkspace:
+def create_smoke_workspace(database: Workspaces, name: str = "smoke") -> NewWorkspace:
     """A workspace whose calls are simulated whatever the deployment's default provider,
     so that `batch-calls smoke` can run against any deployment without calling anyone."""
     created = create_workspace(
@@ -124,7 +124,7 @@ def create_smoke_workspace(database: Database, name: str = "smoke") -> NewWorksp
 
 
 def configure(
-    database: Database,
+    database: Workspaces,
     workspace_id: str,
     telephony: TelephonyConfig | None = None,
     max_concurrent_calls: int | None = None,
@@ -178,7 +178,7 @@ def configure(
     return updated
 
 
-def _existing(database: Database, workspace_id: str) -> Workspace:
+def _existing(database: Workspaces, workspace_id: str) -> Workspace:
     workspace = database.get_workspace(workspace_id)
     if workspace is None:
         raise NotFound(f"there is no workspace {workspace_id}")

@@ -15,11 +15,11 @@ from typing import IO
 
 from batch_calls.domain.batch import Batch
 from batch_calls.domain.calls import call_id
+from batch_calls.domain.records import AuditedCall
+from batch_calls.domain.report_keys import audit_key
 from batch_calls.logic.errors import NotFound
+from batch_calls.logic.ports import Attempts, Blobs, Database
 from batch_calls.logic.reports import Report, delivered, neutralised, spooled_csv
-from batch_calls.store.attempts import Attempts, AuditedCall
-from batch_calls.store.blobs import Blobs, audit_key
-from batch_calls.store.database import Database
 
 PAGE = 100  # calls read at once
 AUDIT_COLUMNS = (

@@ -24,6 +24,7 @@ from batch_calls.domain.batch import (
     new_batch_id,
 )
 from batch_calls.domain.calls import execution_name
+from batch_calls.domain.records import MAX_ITEM_BYTES, InvalidCursor
 from batch_calls.domain.workspace import Workspace, phone_number_id
 from batch_calls.ingest.table import MAX_FILE_BYTES, Table
 from batch_calls.ingest.validate import (
@@ -42,6 +43,7 @@ from batch_calls.logic.errors import (
     NotFound,
     ValidationFailed,
 )
+from batch_calls.logic.ports import Blobs, Database, LoadQueue
 from batch_calls.logic.rounds import Rounds, advance
 from batch_calls.logic.settings import (
     CHANGEABLE_FIELDS,
@@ -51,9 +53,6 @@ from batch_calls.logic.settings import (
     parse_settings,
 )
 from batch_calls.logic.views import batch_view, recipient_view, utc_text
-from batch_calls.store.blobs import Blobs
-from batch_calls.store.database import MAX_ITEM_BYTES, Database, InvalidCursor
-from batch_calls.store.queues import LoadQueue
 
 UPLOAD_EXPIRES_SECONDS = 15 * 60
 MAX_PAGE_SIZE = 100

@@ -12,8 +12,8 @@ from enum import StrEnum
 from batch_calls import monitoring
 from batch_calls.logic import rounds as logic
 from batch_calls.logic import suppression
+from batch_calls.logic.ports import LoadQueue
 from batch_calls.logic.rounds import Rounds
-from batch_calls.store.queues import LoadQueue
 from batch_calls.telephony.base import CallEvent
 
 

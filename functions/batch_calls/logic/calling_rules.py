@@ -22,6 +22,7 @@ from typing import Any
 from batch_calls.domain import compliance
 from batch_calls.domain.batch import BatchSettings, CallingWindow, Profile, Recipient
 from batch_calls.domain.compliance import CONSENT_COLUMN, ContactLimit, Guardrails
+from batch_calls.domain.records import ContactUpdate, DueRecipient
 from batch_calls.domain.windows import (
     HORIZON,
     TIMEZONE_COLUMN,
@@ -36,8 +37,7 @@ from batch_calls.domain.workspace import Workspace
 from batch_calls.ingest.phones import region_of
 from batch_calls.ingest.reasons import RowReason, WarningReason
 from batch_calls.ingest.validate import SkippedRow, ValidationResult
-from batch_calls.store.attempts import Attempts, ContactUpdate, DueRecipient
-from batch_calls.store.pacing import Pacing
+from batch_calls.logic.ports import Attempts, Pacing
 
 SUPPRESSED = "suppressed"
 # A recipient whose window never opens in all its zones (they never overlap).

@@ -34,10 +34,10 @@ from batch_calls.domain.batch import (
 )
 from batch_calls.domain.calls import UNKNOWN_OUTCOME, call_id, idempotency_key
 from batch_calls.domain.compliance import ContactLimit, Guardrails
+from batch_calls.domain.records import CallRecord, Claim, ContactUpdate, Due, SlotRef
 from batch_calls.domain.workspace import Workspace
 from batch_calls.logic import calling_rules as rules
 from batch_calls.logic.rounds import Rounds, record
-from batch_calls.store.attempts import CallRecord, Claim, ContactUpdate, Due, SlotRef
 from batch_calls.telephony.base import (
     CallNotPlaced,
     CallRequest,

@@ -24,13 +24,11 @@ from batch_calls.domain.batch import (
     Outcome,
     RecipientStatus,
 )
+from batch_calls.domain.records import CallRecord
 from batch_calls.domain.results import CallFacts
+from batch_calls.logic.ports import Database, EventBus, LoadQueue, WebhookQueue
 from batch_calls.logic.views import utc_text
 from batch_calls.logic.webhooks import delivery
-from batch_calls.store.attempts import CallRecord
-from batch_calls.store.database import Database
-from batch_calls.store.events import EventBus
-from batch_calls.store.queues import LoadQueue, WebhookQueue
 
 logger = logging.getLogger(__name__)
 

@@ -18,14 +18,11 @@ from typing import Any
 from batch_calls.domain import results
 from batch_calls.domain.batch import Batch, BatchStatus, Outcome, Recipient, RecipientStatus
 from batch_calls.domain.calls import decide, execution_name, status_after
+from batch_calls.domain.records import Analytics, CallRecord
 from batch_calls.domain.results import CallFacts
 from batch_calls.logic import calling_rules as rules
 from batch_calls.logic.notifications import Notifications
-from batch_calls.store.attempts import Analytics, Attempts, CallRecord
-from batch_calls.store.blobs import Blobs
-from batch_calls.store.database import Database
-from batch_calls.store.pacing import Pacing
-from batch_calls.store.workflow import Workflow
+from batch_calls.logic.ports import Attempts, Blobs, Database, Pacing, Workflow
 from batch_calls.telephony.base import Provider
 
 _RUNNABLE = frozenset({BatchStatus.INITIATED, BatchStatus.SCHEDULED, BatchStatus.RUNNING})

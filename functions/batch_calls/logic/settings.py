@@ -27,7 +27,7 @@ from batch_calls.domain.batch import BatchSettings, Names
 from batch_calls.domain.workspace import Workspace
 from batch_calls.ingest.phones import region_of
 from batch_calls.logic.errors import InvalidField
-from batch_calls.store.database import Database
+from batch_calls.logic.ports import Workspaces
 
 Kind = Literal["text", "integer", "boolean", "json", "list"]
 
@@ -240,7 +240,7 @@ def _plain(message: str) -> str:
 def check_against_workspace(
     settings: BatchSettings,
     workspace: Workspace,
-    database: Database,
+    database: Workspaces,
     now: datetime,
     request: SettingsRequest | None = None,
 ) -> str:

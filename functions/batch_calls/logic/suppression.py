@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from batch_calls.domain.records import InvalidCursor
 from batch_calls.ingest.phones import ContactNumberReader
 from batch_calls.ingest.readers import read_table
 from batch_calls.ingest.table import FileRejected
 from batch_calls.ingest.validate import PHONE_COLUMN, rejected_file_body
 from batch_calls.logic.calling_rules import SUPPRESSED
 from batch_calls.logic.errors import InvalidField, NotFound, ValidationFailed
+from batch_calls.logic.ports import LoadQueue
 from batch_calls.logic.rounds import Rounds, advance
-from batch_calls.store.database import InvalidCursor
-from batch_calls.store.queues import LoadQueue
 
 MAX_NUMBERS_PER_REQUEST = 1000
 MAX_PAGE_SIZE = 1000

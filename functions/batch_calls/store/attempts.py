@@ -8,10 +8,8 @@ which is what makes every handler safe to run twice (invariants 1 and 4). The ba
 """
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from enum import Enum
 from typing import Any
 
 import boto3
@@ -19,6 +17,18 @@ from boto3.dynamodb.conditions import Key
 
 from batch_calls.domain.batch import RecipientStatus
 from batch_calls.domain.calls import Decision, status_after
+from batch_calls.domain.records import (
+    Analytics,
+    AuditedCall,
+    CallRecord,
+    Claim,
+    ContactCalls,
+    ContactUpdate,
+    Due,
+    DueRecipient,
+    SlotRef,
+    SlotState,
+)
 from batch_calls.domain.results import CallFacts
 from batch_calls.store import database, pacing
 from batch_calls.store import transactions as tx
@@ -46,121 +56,24 @@ _LIVE = (RecipientStatus.DIALING, RecipientStatus.IN_PROGRESS)
 _WAITING = (RecipientStatus.PENDING, RecipientStatus.WAITING_RETRY)
 
 
-class Claim(Enum):
-    """What came of a claim: the recipient is ours, or why not."""
-
-    CLAIMED = "claimed"
-    BATCH_REFUSED = "batch_refused"  # not running, or every concurrency slot is taken
-    WORKSPACE_FULL = "workspace_full"  # the workspace's limit across its batches
-    SLOT_SPENT = "slot_spent"  # the slot placed its share of calls
-    RECIPIENT_MOVED = "recipient_moved"  # another slot claimed it, or it changed
-    CONTACT_CHANGED = "contact_changed"  # another call to the number was claimed meanwhile
-
-
-@dataclass(frozen=True)
-class ContactCalls:
-    """A number's placed calls a contact limit still counts, as read (`revision` makes
-    the claim that adds one fail if another claim added one meanwhile)."""
-
-    calls: tuple[datetime, ...]
-    revision: int
-
-
-@dataclass(frozen=True)
-class ContactUpdate:
-    """A claim's change to a number's history: `calls` instead of what was `read`."""
-
-    number: str
-    read: ContactCalls
-    calls: tuple[datetime, ...]
-
-
-@dataclass(frozen=True)
-class SlotRef:
-    """One slot of a run: the loop that dials the batch's recipients one after another."""
-
-    workspace_id: str
-    batch_id: str
-    round: int
-    slot: int
-
-
-@dataclass(frozen=True)
-class SlotState:
-    call_id: str | None  # the call it claimed last
-    calls: int  # how many it claimed
-
-
-@dataclass(frozen=True)
-class DueRecipient:
-    part: int
-    row: int
-    attempts: int
-
-
-@dataclass(frozen=True)
-class Due(DueRecipient):
-    """A recipient in the due index, with what its calling rules are checked on."""
-
-    phone_number: str = ""
-    variables: dict[str, str] = field(default_factory=dict)
-    due_at: datetime | None = None  # None: due since always (never deferred)
-    retry_at: datetime | None = None  # when its retry wait ends, if it waits for one
-    waiting_for: str | None = None  # why it was deferred past its retry wait, if it was
-
-    @classmethod
-    def of(cls, item: dict[str, Any]) -> "Due":
-        when = str(item["due_key"]).split("#", 1)[0]
-        retry = item.get("next_attempt_at")
-        return cls(
-            int(item["part"]),
-            int(item["row"]),
-            int(item.get("attempts", 0)),
-            str(item.get("phone_number", "")),
-            {str(k): str(v) for k, v in (item.get("variables") or {}).items()},
-            None if when == ALWAYS else datetime.strptime(when, MOMENT_FORMAT).replace(tzinfo=UTC),
-            None if retry is None else datetime.fromisoformat(str(retry)),
-            None if item.get("waiting_for") is None else str(item["waiting_for"]),
-        )
-
-
-@dataclass(frozen=True)
-class Analytics:
-    """What one outcome adds to its batch's analytics item (domain.results)."""
-
-    counters: dict[str, int | float] = field(default_factory=dict)
-    data_fields: frozenset[str] = frozenset()
-
-
 _NO_ANALYTICS = Analytics()
 _NO_FACTS = CallFacts()
 
 
-@dataclass(frozen=True)
-class CallRecord:
-    """The CALL# item: finds a recipient from a provider webhook."""
-
-    call_id: str
-    workspace_id: str
-    batch_id: str
-    part: int
-    row: int
-    attempt: int
-    task_token: str | None
-    provider_call_id: str | None
-    outcome: str | None
-    provider: str | None = None  # the telephony provider that placed it
-
-
-@dataclass(frozen=True)
-class AuditedCall:
-    """A placed call and the rules its claim checked (`logic/calling_rules.audit`)."""
-
-    call_id: str
-    attempt: int
-    started_at: str
-    outcome: str | None
-    audit: dict[str, Any]
+def _due(item: dict[str, Any]) -> Due:
+    """A recipient of the due index, from its item."""
+    when = str(item["due_key"]).split("#", 1)[0]
+    retry = item.get("next_attempt_at")
+    return Due(
+        int(item["part"]),
+        int(item["row"]),
+        int(item.get("attempts", 0)),
+        str(item.get("phone_number", "")),
+        {str(k): str(v) for k, v in (item.get("variables") or {}).items()},
+        None if when == ALWAYS else datetime.strptime(when, MOMENT_FORMAT).replace(tzinfo=UTC),
+        None if retry is None else datetime.fromisoformat(str(retry)),
+        None if item.get("waiting_for") is None else str(item["waiting_for"]),
+    )
 
 
 # BatchGetItem reads at most this many items a request.
@@ -199,7 +112,7 @@ class Attempts:
         if page is not None:
             query["ExclusiveStartKey"] = page
         response = self.table.query(**query)
-        return [Due.of(item) for item in response["Items"]], response.get("LastEvaluatedKey")
+        return [_due(item) for item in response["Items"]], response.get("LastEvaluatedKey")
 
     def earliest_due(self, workspace_id: str, batch_id: str) -> Due | None:
         """The next recipient to become due, None when nobody waits."""
@@ -209,7 +122,7 @@ class Attempts:
             Limit=1,
         )
         items = response["Items"]
-        return Due.of(items[0]) if items else None
+        return _due(items[0]) if items else None
 
     def waiting(self, workspace_id: str, batch_id: str) -> Iterator[Due]:
         """Everyone still waiting for a call (for cancellation and suppression)."""
@@ -219,7 +132,7 @@ class Attempts:
         }
         while True:
             response = self.table.query(**query)
-            yield from (Due.of(item) for item in response["Items"])
+            yield from (_due(item) for item in response["Items"])
             if "LastEvaluatedKey" not in response:
                 return
             query["ExclusiveStartKey"] = response["LastEvaluatedKey"]

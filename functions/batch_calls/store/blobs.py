@@ -10,8 +10,7 @@ from typing import IO, Any
 import boto3
 from botocore.exceptions import ClientError
 
-UPLOADS = "uploads"
-BATCHES = "batches"
+from batch_calls.domain.report_keys import BATCHES, UPLOADS
 
 
 class Blobs:
@@ -134,18 +133,3 @@ def _upload_key(workspace_id: str, upload_id: str) -> str:
 def _safe_name(name: str) -> str:
     kept = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)[-100:]
     return kept or "file"
-
-
-def final_report_key(workspace_id: str, batch_id: str) -> str:
-    """The report of a batch that ended, next to its upload."""
-    return f"{UPLOADS}/{workspace_id}/{batch_id}/report.csv"
-
-
-def snapshot_report_key(workspace_id: str, batch_id: str) -> str:
-    """The latest report of a batch still running (overwritten by the next request)."""
-    return f"{BATCHES}/{workspace_id}/{batch_id}/report-snapshot.csv"
-
-
-def audit_key(workspace_id: str, batch_id: str) -> str:
-    """The latest compliance audit of a batch (overwritten by the next request)."""
-    return f"{BATCHES}/{workspace_id}/{batch_id}/audit.csv"

@@ -27,6 +27,7 @@ from batch_calls.domain.batch import (
     Recipient,
     RecipientStatus,
 )
+from batch_calls.domain.records import InvalidCursor
 from batch_calls.domain.workspace import Agent, Workspace
 from batch_calls.store import transactions as tx
 from batch_calls.store.keys import (
@@ -43,11 +44,6 @@ from batch_calls.store.keys import (
 
 _CURSOR = re.compile(r"^R#\d{3}#\d{7}$")
 SUPPRESSED_PREFIX = "SUPPRESSED#"
-MAX_ITEM_BYTES = 400 * 1024  # DynamoDB's limit on one item
-
-
-class InvalidCursor(ValueError):
-    """A pagination cursor this store did not hand out."""
 
 
 def _to_item(value: Any) -> Any:
@@ -320,7 +316,7 @@ class Database:
 
     def batch_item_bytes(self, batch: Batch) -> int:
         """About how large the batch's item is (its JSON, a little more than DynamoDB
-        counts), to refuse one over MAX_ITEM_BYTES before anything is written."""
+        counts), to refuse one over domain.records.MAX_ITEM_BYTES before anything is written."""
         return len(json.dumps(self._batch_item(batch), default=str).encode())
 
     def get_batch(self, workspace_id: str, batch_id: str) -> Batch | None:

@@ -5,27 +5,18 @@ LIVE item: the concurrency limit, and the batches waiting for a unit of it).
 The LIVE item's `calls` moves in the same transactions as the batch's `in_progress`
 (store/attempts.py takes `take_unit` and `move_live_calls` parts from here)."""
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
 
+from batch_calls.domain.records import WorkspaceLive
 from batch_calls.store.keys import LIVE, batch_pk, workspace_pk
 from batch_calls.store.transactions import Transactions, item, plain, update
 
 PACE_PREFIX = "PACE#"
 PACE_RETENTION_SECONDS = 3600  # counters of past seconds expire (the table's TTL)
-
-
-@dataclass(frozen=True)
-class WorkspaceLive:
-    """The workspace's live calls, and the batches waiting for a unit: batch id ->
-    (its rank, lower first; until when its wait counts, epoch seconds)."""
-
-    calls: int
-    waiting: dict[str, tuple[str, float]]
 
 
 def take_unit(workspace_id: str, limit: int) -> dict[str, Any]:
