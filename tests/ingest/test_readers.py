@@ -25,18 +25,19 @@ from hypothesis import strategies as st
 from batch_calls.ingest import readers, xlsx_guard
 from batch_calls.ingest.readers import read_table, table_from_contacts
 from batch_calls.ingest.reasons import FileReason
-from batch_calls.ingest.spreadsheets import (
-    MAX_EXPANDED_BYTES,
-    MAX_SHEET_CELLS,
-    _column_index,
-    _Extent,
-)
 from batch_calls.ingest.table import (
     MAX_COLUMNS,
     MAX_CONTACT_ROWS,
     MAX_FILE_BYTES,
     FileRejected,
     Table,
+    float_text,
+)
+from batch_calls.ingest.workbook_limits import (
+    MAX_EXPANDED_BYTES,
+    MAX_SHEET_CELLS,
+    Extent,
+    column_index,
 )
 
 OFFICE = Path(__file__).parent.parent / "fixtures" / "office"
@@ -834,7 +835,7 @@ def test_json_too_many_contacts() -> None:
 
 @given(st.integers(-(2**53) + 1, 2**53 - 1))
 def test_whole_numbers_read_as_written(number: int) -> None:
-    assert readers._float_text(float(number)) == str(number)
+    assert float_text(float(number)) == str(number)
 
 
 @pytest.mark.parametrize(
@@ -843,7 +844,7 @@ def test_whole_numbers_read_as_written(number: int) -> None:
      (1.2345678901234567e20, "123456789012345670000"), (-0.0, "0"), (1e-7, "0.0000001")],
 )  # fmt: skip
 def test_other_numbers_without_exponent_or_invented_digits(value: float, text: str) -> None:
-    assert readers._float_text(value) == text
+    assert float_text(value) == text
 
 
 def test_json_nested_too_deeply() -> None:
@@ -950,7 +951,7 @@ class ExpatSheet:
     """The reference: where calamine places a sheet's value cells, read with expat."""
 
     def __init__(self) -> None:
-        self.extent = _Extent()
+        self.extent = Extent()
         self.row, self.col = 0, 0
         self.cell: tuple[int, int] | None = None
         self.has_value = False
@@ -971,7 +972,7 @@ class ExpatSheet:
             else:  # a reference moves the column count, not the row count
                 letters = "".join(ch for ch in reference if ch.isalpha()).encode()
                 digits = "".join(ch for ch in reference if ch.isdigit())
-                self.col = max(_column_index(letters), 0) if letters else 0
+                self.col = max(column_index(letters), 0) if letters else 0
                 self.cell = (int(digits) - 1 if digits else self.row, self.col)
             self.has_value = False
         elif local == "row" and (digits := "".join(filter(str.isdigit, attributes.get("r", "")))):

@@ -16,10 +16,8 @@ import csv
 import io
 import itertools
 import json
-import math
 import re
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Final, NoReturn
 
 from batch_calls.ingest.reasons import FileReason
@@ -27,16 +25,22 @@ from batch_calls.ingest.table import (
     MAX_COLUMNS,
     MAX_CONTACT_ROWS,
     MAX_FILE_BYTES,
+    MB,
+    RESAVE,
+    SUPPORTED,
     FileRejected,
+    Row,
     Table,
+    clean_header_cell,
     cyclic_gc_paused,
+    float_text,
+    header_cells,
+    is_blank,
+    reject,
+    too_many_columns,
+    too_many_rows,
+    unsupported,
 )
-
-Row = tuple[int, list[str]]
-
-_MB: Final = 1024 * 1024
-_SUPPORTED: Final = "Upload the contact list as a CSV, XLSX, XLS or JSON file."
-_SAVE_AGAIN: Final = "open it in your spreadsheet program and save it again"
 
 _MAX_JSON_CONTAINERS: Final = 1_000_000
 # A text's first character that is not blank space (found where it is, where str.strip
@@ -53,33 +57,33 @@ def read_table(data: bytes, filename: str | None = None) -> Table:
     (too many rows, or a file that turns out to be damaged further down).
     """
     if len(data) > MAX_FILE_BYTES:
-        _reject(
+        reject(
             FileReason.FILE_TOO_LARGE,
-            f"The file is {len(data) / _MB:.1f} MB; the limit is {MAX_FILE_BYTES // _MB} MB. "
+            f"The file is {len(data) / MB:.1f} MB; the limit is {MAX_FILE_BYTES // MB} MB. "
             "Split the contact list into smaller files.",
         )
     if not data:
-        _reject(FileReason.EMPTY_FILE, "The file is empty.")
+        reject(FileReason.EMPTY_FILE, "The file is empty.")
     if data.startswith((b"PK\x03\x04", b"PK\x05\x06", _CFB_MAGIC)):
         return _read_workbook(data)
     looks_like = _binary_format(data)
     if looks_like is not None:
-        _unsupported(looks_like)
+        unsupported(looks_like)
     text = _decode_text(data)
     content = _NOT_BLANK.search(text)
     if content is None:
-        _reject(FileReason.EMPTY_FILE, "The file is empty (it holds only blank space).")
+        reject(FileReason.EMPTY_FILE, "The file is empty (it holds only blank space).")
     start = text[content.start() : content.start() + _HEAD_CHARS]
     looks_like = _text_format(start)
     if looks_like is not None:
-        _unsupported(looks_like)
+        unsupported(looks_like)
     named_json = filename is not None and filename.lower().endswith(".json")
     if start[:1] in ("[", "{") and (named_json or filename is None):
         try:
             contacts = _parse_json(text, data)
         except _NotJson as exc:
             if named_json:
-                _reject(FileReason.UNREADABLE_FILE, exc.message)
+                reject(FileReason.UNREADABLE_FILE, exc.message)
             # No name to go by: text that is not JSON may still be a CSV.
         else:
             return table_from_contacts(contacts)
@@ -95,27 +99,27 @@ def table_from_contacts(contacts: object) -> Table:
     """
     if isinstance(contacts, dict):
         if "contacts" not in contacts:
-            _reject(
+            reject(
                 FileReason.UNREADABLE_FILE,
                 'The JSON must be a list of contacts or an object with a "contacts" list.',
             )
         contacts = contacts["contacts"]
     if not isinstance(contacts, list):
-        _reject(
+        reject(
             FileReason.UNREADABLE_FILE,
             f'The JSON "contacts" must be a list of contact objects, not {_json_type(contacts)}.',
         )
     if not contacts:
-        _reject(FileReason.EMPTY_FILE, "The JSON holds no contacts.")
+        reject(FileReason.EMPTY_FILE, "The JSON holds no contacts.")
     if len(contacts) > MAX_CONTACT_ROWS:
-        _too_many_rows(len(contacts))
+        too_many_rows(len(contacts))
     columns: dict[str, None] = {"phone_number": None}
     top_level: dict[str, int] = {}
     from_metadata: dict[str, int] = {}
     flat: list[dict[str, object]] = []
     for number, contact in enumerate(contacts):
         if not isinstance(contact, dict):
-            _reject(
+            reject(
                 FileReason.UNREADABLE_FILE,
                 f"contacts[{number}] is {_json_type(contact)}, not an object with a phoneNumber.",
             )
@@ -125,7 +129,7 @@ def table_from_contacts(contacts: object) -> Table:
                 continue
             column = "phone_number" if key == "phoneNumber" else key
             if column in values:
-                _reject(
+                reject(
                     FileReason.DUPLICATE_COLUMN,
                     f'contacts[{number}] has both "phoneNumber" and "phone_number"; keep one.',
                 )
@@ -143,52 +147,19 @@ def table_from_contacts(contacts: object) -> Table:
                 columns[key] = None
         flat.append(values)
         if len(columns) > MAX_COLUMNS:
-            _too_many_columns(len(columns))
+            too_many_columns(len(columns))
     for key, number in from_metadata.items():
         if key in top_level:
             _metadata_collision(key, number, top_level[key])
     header = list(columns)
-    return Table([_clean_header_cell(name) for name in header], 1, _json_rows(flat, header))
+    return Table([clean_header_cell(name) for name in header], 1, _json_rows(flat, header))
 
 
 # --- errors ---------------------------------------------------------------------------
 
 
-def _reject(reason: FileReason, message: str) -> NoReturn:
-    raise FileRejected(reason, message)
-
-
-_RESAVE: Final = "Open it in your spreadsheet program and save it as XLSX or CSV. "
-
-
-def _unsupported(looks_like: str) -> NoReturn:
-    """Reject a file of another kind; `looks_like` may end with advice after a period."""
-    kind, _, advice = looks_like.partition(". ")
-    _reject(
-        FileReason.UNSUPPORTED_FILE_TYPE,
-        f"This file looks like {kind}, not a contact list. {advice}{_SUPPORTED}",
-    )
-
-
-def _too_many_rows(rows: int | None = None) -> NoReturn:
-    held = f"more than {MAX_CONTACT_ROWS:,}" if rows is None else f"{rows:,}"
-    _reject(
-        FileReason.TOO_MANY_ROWS,
-        f"The file holds {held} contacts; at most {MAX_CONTACT_ROWS:,} can be uploaded at "
-        "once. Split the list into several files.",
-    )
-
-
-def _too_many_columns(columns: int) -> NoReturn:
-    _reject(
-        FileReason.TOO_MANY_COLUMNS,
-        f"The file has {columns:,} columns; at most {MAX_COLUMNS:,} can be read. Delete the "
-        "columns you do not need and upload again.",
-    )
-
-
 def _metadata_collision(key: str, meta_contact: int, field_contact: int) -> NoReturn:
-    _reject(
+    reject(
         FileReason.DUPLICATE_COLUMN,
         f'The metadata key "{key}" (contacts[{meta_contact}]) has the same name as a contact '
         f"field (contacts[{field_contact}]); rename one of them.",
@@ -248,9 +219,9 @@ def _binary_format(data: bytes) -> str | None:
 def _text_format(start: str) -> str | None:
     head = start[:_HEAD_CHARS].lower()
     if head.startswith(("<!doctype html", "<html", "<table", "<head", "<body", "<meta")):
-        return "a web page (HTML, as some programs export under an .xls name). " + _RESAVE
+        return "a web page (HTML, as some programs export under an .xls name). " + RESAVE
     if head.startswith(("<?xml", "<!--", "<workbook", "<ss:workbook")):
-        return "an XML document (such as an Excel 2003 XML spreadsheet). " + _RESAVE
+        return "an XML document (such as an Excel 2003 XML spreadsheet). " + RESAVE
     if head.startswith("{\\rtf"):
         return "an RTF document"
     return None
@@ -265,7 +236,7 @@ def _decode_text(data: bytes) -> str:
         try:
             text = data[2:].decode(codec)
         except UnicodeDecodeError:
-            _reject(
+            reject(
                 FileReason.UNREADABLE_FILE,
                 "The file starts like UTF-16 text but is not valid UTF-16; save it as "
                 '"CSV UTF-8" and upload again.',
@@ -274,7 +245,7 @@ def _decode_text(data: bytes) -> str:
             _looks_binary()
         return text
     if b"\x00" in data:
-        _reject(
+        reject(
             FileReason.UNREADABLE_FILE,
             "The file contains NUL bytes: it looks binary, or like UTF-16 text without a byte "
             'order mark. Save the contact list as "CSV UTF-8" and upload again.',
@@ -286,7 +257,7 @@ def _decode_text(data: bytes) -> str:
         try:
             text = body.decode("cp1252")
         except UnicodeDecodeError:
-            _reject(
+            reject(
                 FileReason.UNREADABLE_FILE,
                 "The file is not readable text (it is neither UTF-8 nor Windows-1252). Save "
                 'the contact list as "CSV UTF-8" and upload again.',
@@ -299,10 +270,10 @@ def _decode_text(data: bytes) -> str:
 
 
 def _looks_binary() -> NoReturn:
-    _reject(
+    reject(
         FileReason.UNREADABLE_FILE,
         "The file does not look like text: it looks binary, or like UTF-16 text without a "
-        f'byte order mark. Save the contact list as "CSV UTF-8". {_SUPPORTED}',
+        f'byte order mark. Save the contact list as "CSV UTF-8". {SUPPORTED}',
     )
 
 
@@ -338,18 +309,18 @@ def _read_csv(text: str) -> Table:
         with cyclic_gc_paused():
             records = _csv_records(text, delimiter)
     except csv.Error as exc:
-        _reject(FileReason.UNREADABLE_FILE, f"The CSV could not be read ({exc}). {_SUPPORTED}")
+        reject(FileReason.UNREADABLE_FILE, f"The CSV could not be read ({exc}). {SUPPORTED}")
     except MemoryError as exc:
         raise FileRejected(
             FileReason.FILE_TOO_LARGE,
             "The file is too large to read (memory ran out); split it into smaller files.",
         ) from exc
     for index, cells in enumerate(records):
-        if not _is_blank(cells):
-            header = _header(cells)
+        if not is_blank(cells):
+            header = header_cells(cells)
             rows, widest_row = _csv_rows(records, index + 1, len(header))
             return Table(header, index + 1, rows, widest_row)
-    _reject(FileReason.EMPTY_FILE, "The file has no rows with any content.")
+    reject(FileReason.EMPTY_FILE, "The file has no rows with any content.")
 
 
 # Where str.splitlines breaks a line but the csv module does not (it breaks at CR and LF).
@@ -398,55 +369,13 @@ def _csv_rows(records: list[list[str]], header_row: int, width: int) -> tuple[It
             if len(cells) < width:
                 cells.extend([""] * (width - len(cells)))
     joined = list(map("".join, below))
-    # A record is blank when its cells, joined, are white space only (_is_blank).
+    # A record is blank when its cells, joined, are white space only (is_blank).
     content = list(map(str.strip, joined))
     if len(below) > MAX_CONTACT_ROWS and len(content) - content.count("") > MAX_CONTACT_ROWS:
-        _too_many_rows()
+        too_many_rows()
     row_numbers = itertools.compress(itertools.count(header_row + 1), content)
     rows = zip(row_numbers, itertools.compress(below, content), strict=False)
     return rows, max(map(len, joined), default=0)
-
-
-def _is_blank(cells: list[str]) -> bool:
-    # str.strip removes exactly the characters for which str.isspace holds
-    return not "".join(cells).strip()
-
-
-def _clean_header_cell(cell: str) -> str:
-    return cell.strip().lstrip("\ufeff").strip()
-
-
-def _header(cells: list[str]) -> list[str]:
-    """Header cells trimmed of spaces and a BOM; trailing empty cells dropped."""
-    header = [_clean_header_cell(cell) for cell in cells]
-    while header and not header[-1]:
-        header.pop()
-    if len(header) > MAX_COLUMNS:
-        _too_many_columns(len(header))
-    return header
-
-
-def _guarded(rows: Iterator[Row]) -> Iterator[Row]:
-    """Rows, with any failure while reading them turned into a `FileRejected`."""
-    last = 0
-    try:
-        for row in rows:
-            last = row[0]
-            yield row
-    except (FileRejected, GeneratorExit, KeyboardInterrupt, SystemExit):
-        raise
-    except MemoryError as exc:
-        raise FileRejected(
-            FileReason.FILE_TOO_LARGE,
-            f"The file is too large to read (memory ran out after row {last}); split it "
-            "into smaller files.",
-        ) from exc
-    except BaseException as exc:  # calamine panics are BaseException
-        raise FileRejected(
-            FileReason.UNREADABLE_FILE,
-            f"The file could not be read after row {last} ({type(exc).__name__}); it may be "
-            f"damaged: {_SAVE_AGAIN}, or save it as CSV.",
-        ) from exc
 
 
 # --- JSON ------------------------------------------------------------------------------
@@ -460,7 +389,7 @@ class _NotJson(Exception):
 
 def _parse_json(text: str, data: bytes) -> object:
     if data.count(b"{") + data.count(b"[") > _MAX_JSON_CONTAINERS:
-        _reject(
+        reject(
             FileReason.FILE_TOO_LARGE,
             f"The JSON holds more than {_MAX_JSON_CONTAINERS:,} objects and lists; split it "
             "into smaller files.",
@@ -493,26 +422,8 @@ def _json_text(value: object) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return _float_text(value)
+        return float_text(value)
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-# Below 2**53 every whole number is a float of its own, and repr writes all its digits.
-_EXACT_WHOLE_FLOATS: Final = 2.0**53
-
-
-def _float_text(value: float) -> str:
-    """A number as a person reads it: no ".0", no exponent, no invented digits."""
-    if value.is_integer() and -_EXACT_WHOLE_FLOATS < value < _EXACT_WHOLE_FLOATS:
-        return str(int(value))  # the same text, without repr's: most numeric cells
-    if not math.isfinite(value):
-        return repr(value)
-    if value == 0:
-        return "0"
-    text = repr(value)
-    if "e" in text:
-        text = format(Decimal(text), "f")
-    return text.removesuffix(".0")
 
 
 def _read_workbook(data: bytes) -> Table:

@@ -12,21 +12,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
-from batch_calls.ingest.readers import (
-    _unsupported,
+from batch_calls.ingest.table import FileRejected, unsupported
+from batch_calls.ingest.workbook_limits import (
+    DENSE_CELL_COST,
+    FORMULA_CELL_COST,
+    WORKBOOK_XML_COST,
+    Estimate,
+    Extent,
+    check_first_sheet,
+    check_memory,
+    damaged_xls,
+    password_protected,
 )
-from batch_calls.ingest.spreadsheets import (
-    _DENSE_CELL_COST,
-    _FORMULA_CELL_COST,
-    _WORKBOOK_XML_COST,
-    _check_first_sheet,
-    _check_memory,
-    _damaged_xls,
-    _Estimate,
-    _Extent,
-    _password_protected,
-)
-from batch_calls.ingest.table import FileRejected
 
 _MAX_XLS_SHEETS: Final = 1_000
 
@@ -57,10 +54,10 @@ class _Cfb:
 
     def __init__(self, data: bytes) -> None:
         if len(data) < 512:
-            _damaged_xls()
+            damaged_xls()
         shift, mini_shift = struct.unpack_from("<HH", data, 30)
         if shift not in (9, 12) or mini_shift != 6:
-            _damaged_xls()
+            damaged_xls()
         self.data = data
         self.sector = sector = 1 << shift
         self.sectors = max(0, (len(data) - sector) // sector)
@@ -69,19 +66,19 @@ class _Cfb:
             "<IIII", data, 60
         )
         if max(dir_sectors, fat_sectors, mini_fat_sectors, difat_sectors) > self.sectors:
-            _damaged_xls()
+            damaged_xls()
         difat = list(struct.unpack_from("<109I", data, 76))
         sector_id, hops = difat_start, 0
         while sector_id not in (_FREESECT, _ENDOFCHAIN):
             hops += 1
             if sector_id >= self.sectors or hops > self.sectors:
-                _damaged_xls()
+                damaged_xls()
             entries = _u32_table(self._sector(sector_id))
             difat.extend(entries[:-1])
             sector_id = entries[-1]
         fat_ids = [sid for sid in difat if sid != _FREESECT]
         if len(fat_ids) > self.sectors or any(sid >= self.sectors for sid in fat_ids):
-            _damaged_xls()
+            damaged_xls()
         self.fat = _u32_table(b"".join(self._sector(sid) for sid in fat_ids))
         directory = self._read(dir_start, self.fat, self.sector, self.sectors, None).data
         self.entries: list[tuple[str, int, int]] = []
@@ -91,7 +88,7 @@ class _Cfb:
             size = struct.unpack_from("<I" if sector == 512 else "<Q", directory, at + 120)[0]
             self.entries.append((name, start, size))
         if not self.entries or directory[66] != 5:  # the first entry is the root storage
-            _damaged_xls()
+            damaged_xls()
         _, root_start, root_size = self.entries[0]
         self.mini_stream = self._read(root_start, self.fat, self.sector, self.sectors, root_size)
         mini_fat = self._read(mini_fat_start, self.fat, self.sector, self.sectors, None).data
@@ -106,7 +103,7 @@ class _Cfb:
         sector_id = start
         while sector_id != _ENDOFCHAIN:
             if sector_id >= count or sector_id >= len(table) or len(chain) >= count:
-                _damaged_xls()
+                damaged_xls()
             chain.append(sector_id)
             sector_id = table[sector_id]
         return chain
@@ -116,7 +113,7 @@ class _Cfb:
     ) -> _Stream:
         chain = self._chain(start, table, count)
         if size is not None and size > len(chain) * unit:
-            _damaged_xls()
+            damaged_xls()
         if unit == self.sector:
             offsets = [(sid + 1) * unit for sid in chain]
             data = b"".join(self.data[o : o + unit] for o in offsets)
@@ -142,23 +139,23 @@ def guard_xls(data: bytes) -> bytes:
     except FileRejected:
         raise
     except (struct.error, IndexError, ValueError, OverflowError):
-        _damaged_xls()
+        damaged_xls()
 
 
 def _checked_xls(data: bytes) -> bytes:
     cfb = _Cfb(data)
     names = [name.lower() for name, _, _ in cfb.entries]
     if "encryptedpackage" in names:
-        _password_protected()
+        password_protected()
     if names.count("workbook") > 1 or ("workbook" not in names and names.count("book") > 1):
-        _damaged_xls(" (it holds two workbooks)")
+        damaged_xls(" (it holds two workbooks)")
     found = cfb.stream("Workbook") or cfb.stream("Book")
     if found is None:
         if "worddocument" in names:
-            _unsupported("a Word document (DOC)")
+            unsupported("a Word document (DOC)")
         if "powerpoint document" in names:
-            _unsupported("a PowerPoint presentation (PPT)")
-        _unsupported("an Office file that is not an Excel workbook")
+            unsupported("a PowerPoint presentation (PPT)")
+        unsupported("an Office file that is not an Excel workbook")
     stream = found
     patched = bytearray(data)
 
@@ -167,7 +164,7 @@ def _checked_xls(data: bytes) -> bytes:
             patched[stream.file_offset(at)] = byte
 
     estimate = _scan_biff(stream.data, patch)
-    _check_memory(estimate, whole_workbook=True)
+    check_memory(estimate, whole_workbook=True)
     return bytes(patched)
 
 
@@ -177,10 +174,10 @@ def _records(stream: bytes, start: int) -> Iterator[tuple[int, int, int]]:
     end = len(stream)
     while position < end:
         if position + 4 > end:
-            _damaged_xls()
+            damaged_xls()
         kind, length = struct.unpack_from("<HH", stream, position)
         if position + 4 + length > end:
-            _damaged_xls()
+            damaged_xls()
         if kind != 0x003C:
             yield kind, position + 4, length
         position += 4 + length
@@ -205,7 +202,7 @@ def _sst_lengths(pieces: list[bytes]) -> array[int]:
     Reads as many strings as are declared and present (calamine stops at the end too).
     """
     if len(pieces[0]) < 8:
-        _damaged_xls()
+        damaged_xls()
     declared = struct.unpack_from("<i", pieces[0], 4)[0]
     lengths: array[int] = array("Q")
     piece, data, at = 0, pieces[0], 8
@@ -222,7 +219,7 @@ def _sst_lengths(pieces: list[bytes]) -> array[int]:
                 break
             data, at = following, 0
         if len(data) - at < 3:
-            _damaged_xls(" (its string table is truncated)")
+            damaged_xls(" (its string table is truncated)")
         chars, flags = struct.unpack_from("<HB", data, at)
         at += 3
         extra = 0
@@ -241,7 +238,7 @@ def _sst_lengths(pieces: list[bytes]) -> array[int]:
             if remaining:
                 following = next_piece()
                 if not following:
-                    _damaged_xls(" (its string table is truncated)")
+                    damaged_xls(" (its string table is truncated)")
                 data, wide, at = following, following[0] & 0x1, 1
         while extra > 0:
             taken = min(extra, len(data) - at)
@@ -250,7 +247,7 @@ def _sst_lengths(pieces: list[bytes]) -> array[int]:
             if extra:
                 following = next_piece()
                 if following is None:
-                    _damaged_xls(" (its string table is truncated)")
+                    damaged_xls(" (its string table is truncated)")
                 data, at = following, 0
         lengths.append(chars * 3)
     return lengths
@@ -265,31 +262,31 @@ def _scan_biff(stream: bytes, patch: Callable[[int, bytes], None]) -> int:
         if kind == 0x000A:  # EOF of the workbook globals
             break
         if kind == 0x002F and length >= 2 and struct.unpack_from("<H", stream, at)[0]:
-            _password_protected()
+            password_protected()
         elif kind == 0x0085 and length >= 4:  # BoundSheet8
             sheets.append(struct.unpack_from("<I", stream, at)[0])
             if len(sheets) > _MAX_XLS_SHEETS:
-                _damaged_xls(" (it has too many sheets)")
+                damaged_xls(" (it has too many sheets)")
         elif kind == 0x00FC:  # SST
             strings = _sst_lengths(_continued(stream, at, length))
         elif kind == 0x0018:  # Lbl (defined name)
             names += length
-    estimate = _Estimate(names * _WORKBOOK_XML_COST)
+    estimate = Estimate(names * WORKBOOK_XML_COST)
     estimate.add_strings(len(strings), sum(strings))
     scanned = 0
     for index, start in enumerate(sheets):
         if start > len(stream):
-            _damaged_xls()
+            damaged_xls()
         values, formulas, end = _scan_biff_sheet(stream, start, strings, patch)
         scanned += end - start
         if scanned > len(stream):  # sheets overlap: calamine would read them over and over
-            _damaged_xls(" (its sheets overlap)")
+            damaged_xls(" (its sheets overlap)")
         if index == 0:
-            _check_first_sheet(values)
+            check_first_sheet(values)
         # calamine copies the first sheet's range again when it is asked for it
         estimate.add_sheet(values, copies=2 if index == 0 else 1)
-        estimate.total += formulas.cells * _FORMULA_CELL_COST
-        estimate.total += formulas.dense * (_DENSE_CELL_COST * 3 // 4)
+        estimate.total += formulas.cells * FORMULA_CELL_COST
+        estimate.total += formulas.dense * (DENSE_CELL_COST * 3 // 4)
     return estimate.total
 
 
@@ -300,10 +297,10 @@ _CELL_RECORDS: Final = frozenset({0x0203, 0x0204, 0x0205, 0x027E, 0x00FD, 0x0006
 
 def _scan_biff_sheet(
     stream: bytes, start: int, strings: array[int], patch: Callable[[int, bytes], None]
-) -> tuple[_Extent, _Extent, int]:
+) -> tuple[Extent, Extent, int]:
     """The value cells and formula cells of the sheet at `start`, and where it ends."""
-    values = _Extent()
-    formulas = _Extent()
+    values = Extent()
+    formulas = Extent()
     formula_at = (0, 0)
     end = len(stream)
     for kind, at, length in _records(stream, start):

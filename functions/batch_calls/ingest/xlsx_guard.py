@@ -23,28 +23,23 @@ from itertools import compress, repeat
 from operator import add, itemgetter
 from typing import Final, NoReturn, Protocol
 
-from batch_calls.ingest.readers import (
-    _MB,
-    _RESAVE,
-    _reject,
-    _unsupported,
-)
 from batch_calls.ingest.reasons import FileReason
-from batch_calls.ingest.spreadsheets import (
-    _STRING_COST,
-    _WORKBOOK_XML_COST,
+from batch_calls.ingest.table import MB, RESAVE, reject, unsupported
+from batch_calls.ingest.workbook_limits import (
     MAX_EXPANDED_BYTES,
     MAX_SHEET_CELLS,
-    _check_first_sheet,
-    _check_memory,
-    _column_index,
-    _damaged_xlsx,
-    _Estimate,
-    _Extent,
-    _password_protected,
+    STRING_COST,
+    WORKBOOK_XML_COST,
+    Estimate,
+    Extent,
+    check_first_sheet,
+    check_memory,
+    column_index,
+    damaged_xlsx,
+    password_protected,
 )
 
-_MAX_XML_PART_BYTES: Final = 4 * _MB  # xl/workbook.xml and its relationships
+_MAX_XML_PART_BYTES: Final = 4 * MB  # xl/workbook.xml and its relationships
 _MAX_ZIP_MEMBERS: Final = 10_000
 _INFLATE_CHUNK: Final = 1 << 20
 _INFLATE_INPUT: Final = 1 << 16
@@ -57,13 +52,13 @@ _MAX_SHEET_TAGS: Final = 3 * MAX_SHEET_CELLS + 1_048_576
 _MAX_SLOW_TAGS: Final = 2_000_000
 # Comments, CDATA sections and processing instructions in a part (Python work each).
 _MAX_SPECIAL_MARKUP: Final = 200_000
-_MAX_TAG_BYTES: Final = 16 * _MB
+_MAX_TAG_BYTES: Final = 16 * MB
 # How far from a block's end its last row tag is looked for.
 _TAIL_BYTES: Final = 4096
 
 
 def _too_many_tags() -> NoReturn:
-    _reject(
+    reject(
         FileReason.FILE_TOO_LARGE,
         "The first sheet has too many cells and rows to be a contact list; save it with "
         "fewer rows and columns (or as CSV) and upload again.",
@@ -71,7 +66,7 @@ def _too_many_tags() -> NoReturn:
 
 
 def _written_unusually(what: str) -> NoReturn:
-    _reject(
+    reject(
         FileReason.UNREADABLE_FILE,
         f"The workbook's XML holds {what}, which spreadsheet programs do not write; open it "
         "in your spreadsheet program and save it again (as .xlsx), or save it as CSV.",
@@ -144,9 +139,9 @@ class _PartScan:
             self._held += len(chunk)
             if self._inside is None:  # a tag held whole until its end arrives
                 if self._held > _MAX_TAG_BYTES:
-                    _reject(
+                    reject(
                         FileReason.FILE_TOO_LARGE,
-                        f"The workbook's XML holds a tag of more than {_MAX_TAG_BYTES // _MB} "
+                        f"The workbook's XML holds a tag of more than {_MAX_TAG_BYTES // MB} "
                         "MB; save the contact list in a new workbook (or as CSV) and upload "
                         "again.",
                     )
@@ -205,7 +200,7 @@ class _PartScan:
         if len(head) < 9 and (b"<![CDATA[".startswith(head) or b"<!--".startswith(head)):
             self._hold(buffer[at:])  # too little to tell what it is yet
             return len(buffer)
-        _damaged_xlsx(" (its XML declares a document type)")
+        damaged_xlsx(" (its XML declares a document type)")
 
     def _skip_special(self, buffer: bytes, at: int, parts: list[bytes]) -> int:
         """Skip a comment or processing instruction; a CDATA section's content goes to
@@ -234,7 +229,7 @@ class _PartScan:
 
     def _check_block(self, block: bytes) -> None:
         if b"\x00" in block:
-            _damaged_xlsx(" (its XML is malformed)")
+            damaged_xlsx(" (its XML is malformed)")
 
 
 class _SharedStringsScan(_PartScan):
@@ -272,7 +267,7 @@ class _SharedStringsScan(_PartScan):
             self.lengths.extend(lengths)
             self.text += sum(lengths)
             self._current = len(pieces[-1]) + 4
-            _check_memory(len(self.lengths) * _STRING_COST + self.text, whole_workbook=False)
+            check_memory(len(self.lengths) * STRING_COST + self.text, whole_workbook=False)
 
     def _close(self, length: int) -> None:
         length *= self.multiplier
@@ -291,7 +286,7 @@ class _SheetScan(_PartScan):
 
     def __init__(self, strings: array[int]) -> None:
         super().__init__()
-        self.extent = _Extent()
+        self.extent = Extent()
         self._strings = strings
         self._longest_string = max(strings, default=0)
         self._row = 0  # calamine's count of rows, and of cells in the current row
@@ -323,7 +318,7 @@ class _SheetScan(_PartScan):
             self._place_by_tokens(block)
         self._measure_text(block)
         if self.extent.cells > self.extent.dense:
-            _damaged_xlsx(" (it holds several cells at the same place)")
+            damaged_xlsx(" (it holds several cells at the same place)")
 
     def _without_prefixes(self, block: bytes) -> bytes:
         """The block with the namespace prefixes of its tags taken out (calamine reads
@@ -355,7 +350,7 @@ class _SheetScan(_PartScan):
                 return False
         if refs:
             rows = list(map(int, map(itemgetter(1), refs)))  # 1-based
-            cols = [_column_index(letters) for letters in set(map(itemgetter(0), refs))]
+            cols = [column_index(letters) for letters in set(map(itemgetter(0), refs))]
             self.extent.add_rows(rows, cols, first_row=1)
         self._follow_counts(block)
         return True
@@ -434,7 +429,7 @@ class _SheetScan(_PartScan):
         tokens = _ROW_OR_C.findall(block)
         self._slow_tags += len(tokens)
         if self._slow_tags > _MAX_SLOW_TAGS:
-            _reject(
+            reject(
                 FileReason.FILE_TOO_LARGE,
                 f"The first sheet has more than {_MAX_SLOW_TAGS:,} rows and cells written "
                 "without their cell references; save it again in your spreadsheet program "
@@ -508,7 +503,7 @@ def _cell_reference(reference: re.Match[bytes], row: int) -> tuple[int, int]:
     """Like calamine: a reference moves the column count, not the row count."""
     text = reference.group(1) or reference.group(2) or b""
     letters = bytes(c for c in text.upper() if 65 <= c <= 90)
-    col = _column_index(letters) if letters else 0
+    col = column_index(letters) if letters else 0
     return _row_number(reference, row), max(col, 0)
 
 
@@ -532,12 +527,12 @@ def guard_xlsx(data: bytes) -> bytes:
     archive = _open_zip(data)
     members = {info.filename.replace("\\", "/").lower(): info for info in archive.infolist()}
     if len(members) != len(archive.infolist()):
-        _damaged_xlsx(" (it holds the same part twice)")
+        damaged_xlsx(" (it holds the same part twice)")
     if "xl/workbook.xml" not in members:
-        _unsupported(_zip_kind(members))
+        unsupported(_zip_kind(members))
     if "content.xml" in members or "xl/workbook.bin" in members:
         # calamine would try these formats too if reading as XLSX failed
-        _damaged_xlsx(" (it mixes spreadsheet formats)")
+        damaged_xlsx(" (it mixes spreadsheet formats)")
     budget = _Budget()
     parts: dict[str, bytes] = {}
     for name in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels"):
@@ -545,7 +540,7 @@ def guard_xlsx(data: bytes) -> bytes:
             chunks = _inflate(data, members[name], _MAX_XML_PART_BYTES, _workbook_part_too_large)
             parts[name] = b"".join(chunks)
             budget.add(len(parts[name]))
-    estimate = _Estimate(len(parts.get("xl/workbook.xml", b"")) * _WORKBOOK_XML_COST)
+    estimate = Estimate(len(parts.get("xl/workbook.xml", b"")) * WORKBOOK_XML_COST)
     strings_parts = ["xl/sharedstrings.xml"] if "xl/sharedstrings.xml" in members else []
     strings_parts += _relationship_targets(parts, members, "sharedStrings")
     strings_parts = list(dict.fromkeys(strings_parts))
@@ -561,10 +556,10 @@ def guard_xlsx(data: bytes) -> bytes:
             lengths = found
         estimate.add_strings(len(found), text, max(found, default=0))
     sheet_parts = _first_sheet_parts(parts, members)
-    costliest = _Extent()
+    costliest = Extent()
     for name in sheet_parts:
         extent = _scan_sheet(data, members[name], lengths, budget)
-        _check_first_sheet(extent)
+        check_first_sheet(extent)
         if _sheet_cost(extent) > _sheet_cost(costliest):
             costliest = extent
     estimate.add_sheet(costliest)
@@ -573,12 +568,12 @@ def guard_xlsx(data: bytes) -> bytes:
         if name not in done:
             for chunk in _inflate(data, info, budget.left):
                 budget.add(len(chunk))
-    _check_memory(estimate.total, whole_workbook=False)
+    check_memory(estimate.total, whole_workbook=False)
     return data
 
 
-def _sheet_cost(extent: _Extent) -> int:
-    probe = _Estimate()
+def _sheet_cost(extent: Extent) -> int:
+    probe = Estimate()
     probe.add_sheet(extent)
     return probe.total
 
@@ -589,47 +584,47 @@ def _check_expanded(total: int) -> None:
 
 
 def _expanded_too_far() -> NoReturn:
-    _reject(
+    reject(
         FileReason.FILE_TOO_LARGE,
-        f"The file expands to more than {MAX_EXPANDED_BYTES // _MB} MB when opened; save it "
+        f"The file expands to more than {MAX_EXPANDED_BYTES // MB} MB when opened; save it "
         "with fewer rows and columns (or as CSV) and upload again.",
     )
 
 
 def _workbook_part_too_large() -> NoReturn:
-    _reject(
+    reject(
         FileReason.FILE_TOO_LARGE,
-        f"The workbook's list of sheets and names is larger than {_MAX_XML_PART_BYTES // _MB} "
+        f"The workbook's list of sheets and names is larger than {_MAX_XML_PART_BYTES // MB} "
         "MB; save the contact list alone in a new workbook (or as CSV) and upload again.",
     )
 
 
 def _open_zip(data: bytes) -> zipfile.ZipFile:
     if data.count(b"PK\x05\x06") != 1:
-        _damaged_xlsx()
+        damaged_xlsx()
     if data.count(b"PK\x01\x02") > 5 * _MAX_ZIP_MEMBERS:
-        _damaged_xlsx(" (it holds too many parts)")
+        damaged_xlsx(" (it holds too many parts)")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except Exception:
-        _damaged_xlsx()
+        damaged_xlsx()
     if len(infos) > _MAX_ZIP_MEMBERS:
-        _damaged_xlsx(" (it holds too many parts)")
+        damaged_xlsx(" (it holds too many parts)")
     if infos and min(info.header_offset for info in infos) != 0:
-        _damaged_xlsx()
+        damaged_xlsx()
     return archive
 
 
 def _zip_kind(members: dict[str, zipfile.ZipInfo]) -> str:
     if "xl/workbook.bin" in members:
-        return "an Excel binary workbook (XLSB). " + _RESAVE
+        return "an Excel binary workbook (XLSB). " + RESAVE
     if "word/document.xml" in members:
         return "a Word document (DOCX)"
     if "ppt/presentation.xml" in members:
         return "a PowerPoint presentation (PPTX)"
     if "content.xml" in members:
-        return "an OpenDocument file (such as ODS). " + _RESAVE
+        return "an OpenDocument file (such as ODS). " + RESAVE
     return "a ZIP archive"
 
 
@@ -644,12 +639,12 @@ def _inflate(
         too_large = _expanded_too_far
     offset = info.header_offset
     if data[offset : offset + 4] != b"PK\x03\x04" or offset + 30 > len(data):
-        _damaged_xlsx()
+        damaged_xlsx()
     name_length, extra_length = struct.unpack_from("<HH", data, offset + 26)
     start = offset + 30 + name_length + extra_length
     raw = memoryview(data)[start : start + info.compress_size]
     if info.flag_bits & 0x1:
-        _password_protected()
+        password_protected()
     produced = 0
     if info.compress_type == zipfile.ZIP_STORED:
         for at in range(0, len(raw), _INFLATE_CHUNK):
@@ -660,20 +655,20 @@ def _inflate(
             yield chunk
         return
     if info.compress_type != zipfile.ZIP_DEFLATED:
-        _damaged_xlsx(" (it uses an unusual compression)")
+        damaged_xlsx(" (it uses an unusual compression)")
     inflater = zlib.decompressobj(-15)
     position = 0
     pending = b""
     while not inflater.eof:
         if not pending:
             if position >= len(raw):
-                _damaged_xlsx()
+                damaged_xlsx()
             pending = bytes(raw[position : position + _INFLATE_INPUT])
             position += len(pending)
         try:
             chunk = inflater.decompress(pending, _INFLATE_CHUNK)
         except zlib.error:
-            _damaged_xlsx()
+            damaged_xlsx()
         pending = inflater.unconsumed_tail
         if chunk:
             produced += len(chunk)
@@ -693,7 +688,7 @@ def _feed_member(
     data: bytes,
     info: zipfile.ZipInfo,
     budget: _Budget,
-    sheet: _Extent | None = None,
+    sheet: Extent | None = None,
 ) -> None:
     """Inflate the member into `scan` within the budget, then finish the scan. `sheet`:
     the scan's measures of a first sheet, checked against the limits as they grow."""
@@ -701,7 +696,7 @@ def _feed_member(
         budget.add(len(chunk))
         scan.feed(chunk)
         if sheet is not None:
-            _check_first_sheet(sheet)
+            check_first_sheet(sheet)
     scan.finish()
 
 
@@ -712,9 +707,7 @@ def _scan_strings(data: bytes, info: zipfile.ZipInfo, budget: _Budget) -> tuple[
     return scan.lengths, scan.text
 
 
-def _scan_sheet(
-    data: bytes, info: zipfile.ZipInfo, strings: array[int], budget: _Budget
-) -> _Extent:
+def _scan_sheet(data: bytes, info: zipfile.ZipInfo, strings: array[int], budget: _Budget) -> Extent:
     """The first sheet's measures, checked against the limits as they grow."""
     scan = _SheetScan(strings)
     _feed_member(scan, data, info, budget, sheet=scan.extent)
