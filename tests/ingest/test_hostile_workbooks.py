@@ -1,4 +1,5 @@
-"""Every hostile workbook of the corpus is decided in bounded CPU time and memory.
+"""Every hostile workbook of the corpora (XLSX and XLS) is decided in bounded CPU time and
+memory.
 
 The bounds: the guard's decision in this process's own CPU time (not wall time: the
 machine may be shared), and how far the resident memory grows while the file is read as
@@ -15,8 +16,10 @@ import pytest
 from batch_calls.ingest.readers import read_table
 from batch_calls.ingest.reasons import FileReason
 from batch_calls.ingest.table import FileRejected
+from batch_calls.ingest.xls_guard import guard_xls
 from batch_calls.ingest.xlsx_guard import guard_xlsx
 from tests.ingest.hostile_workbooks import CORPUS, Hostile
+from tests.ingest.hostile_xls import XLS_CORPUS
 
 CPU_SECONDS = 3.0  # the target is about 1 s; generous for a slow or busy machine
 GROWTH_MB = 256
@@ -37,11 +40,20 @@ def decide(read: Callable[[bytes], object], data: bytes) -> FileReason | None:
     return None
 
 
-@pytest.mark.parametrize("hostile", CORPUS, ids=[hostile.name for hostile in CORPUS])
-def test_hostile_workbook_is_decided_within_bounds(hostile: Hostile) -> None:
+GUARDED = [(hostile, guard_xlsx) for hostile in CORPUS] + [
+    (hostile, guard_xls) for hostile in XLS_CORPUS
+]
+
+
+@pytest.mark.parametrize(
+    ("hostile", "guard"), GUARDED, ids=[hostile.name for hostile, _ in GUARDED]
+)
+def test_hostile_workbook_is_decided_within_bounds(
+    hostile: Hostile, guard: Callable[[bytes], bytes]
+) -> None:
     data = hostile.build()
     start = time.process_time()
-    decision = decide(guard_xlsx, data)
+    decision = decide(guard, data)
     cpu = time.process_time() - start
     before = memory_mb("VmRSS:")
     Path("/proc/self/clear_refs").write_text("5")  # the peak starts again from here

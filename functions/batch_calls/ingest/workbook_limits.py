@@ -5,6 +5,7 @@ workbook against them, and the refusals that say so."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, NoReturn
 
@@ -72,7 +73,7 @@ class Extent:
         self.left = min(self.left, col)
         self.right = max(self.right, col)
 
-    def add_rows(self, rows: list[int], cols: list[int], first_row: int = 0) -> None:
+    def add_rows(self, rows: Sequence[int], cols: Sequence[int], first_row: int = 0) -> None:
         """Add cells, given their rows (numbered from `first_row`) and their columns."""
         if rows:
             self.cells += len(rows)

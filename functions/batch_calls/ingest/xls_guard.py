@@ -8,9 +8,8 @@ from __future__ import annotations
 import struct
 import sys
 from array import array
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, NoReturn
 
 from batch_calls.ingest.table import FileRejected, unsupported
 from batch_calls.ingest.workbook_limits import (
@@ -157,30 +156,46 @@ def _checked_xls(data: bytes) -> bytes:
             unsupported("a PowerPoint presentation (PPT)")
         unsupported("an Office file that is not an Excel workbook")
     stream = found
-    patched = bytearray(data)
-
-    def patch(position: int, content: bytes) -> None:
-        for at, byte in enumerate(content, start=position):
-            patched[stream.file_offset(at)] = byte
-
-    estimate = _scan_biff(stream.data, patch)
+    blanked = _Blanked(stream.data)
+    estimate = _scan_biff(stream.data, blanked)
     check_memory(estimate, whole_workbook=True)
+    if blanked.damaged:
+        damaged_xls()
+    if not blanked.changed:
+        return data
+    patched = bytearray(data)
+    unit = stream.unit
+    for index, offset in enumerate(stream.offsets):
+        piece = blanked.data[index * unit : (index + 1) * unit]
+        patched[offset : offset + len(piece)] = piece
     return bytes(patched)
 
 
-def _records(stream: bytes, start: int) -> Iterator[tuple[int, int, int]]:
-    """(type, data offset, data length) of each record from `start`; CONTINUEs skipped."""
-    position = start
-    end = len(stream)
-    while position < end:
-        if position + 4 > end:
-            damaged_xls()
-        kind, length = struct.unpack_from("<HH", stream, position)
-        if position + 4 + length > end:
-            damaged_xls()
-        if kind != 0x003C:
-            yield kind, position + 4, length
-        position += 4 + length
+class _Blanked:
+    """The workbook stream with the records calamine must not see blanked."""
+
+    def __init__(self, stream: bytes) -> None:
+        self.data = bytearray(stream)
+        self.changed = False
+        self.damaged = False  # holds a record calamine cannot read
+
+    def blank(self, position: int, content: bytes) -> None:
+        self.data[position : position + len(content)] = content
+        self.changed = True
+
+
+# calamine attaches the CONTINUE records after a record to it, and takes them off the
+# front of a list one by one when it reads them (quadratic in their number). A 10 MB
+# file written by Excel continues a record at most about 1,300 times.
+_MAX_CONTINUES: Final = 4_096
+_RECORD_HEADER: Final = struct.Struct("<HH")
+_CONTINUE: Final = 0x003C
+_EOF: Final = 0x000A
+_BOF: Final = 0x0809
+
+
+def _too_many_continues() -> NoReturn:
+    damaged_xls(" (a record in it is continued too many times)")
 
 
 def _continued(stream: bytes, position: int, length: int) -> list[bytes]:
@@ -188,40 +203,57 @@ def _continued(stream: bytes, position: int, length: int) -> list[bytes]:
     pieces = [stream[position : position + length]]
     position += length
     while position + 4 <= len(stream):
-        kind, size = struct.unpack_from("<HH", stream, position)
-        if kind != 0x003C or position + 4 + size > len(stream):
+        kind, size = _RECORD_HEADER.unpack_from(stream, position)
+        if kind != _CONTINUE or position + 4 + size > len(stream):
             break
         pieces.append(stream[position + 4 : position + 4 + size])
+        if len(pieces) > _MAX_CONTINUES:
+            _too_many_continues()
         position += 4 + size
     return pieces
+
+
+_STRING_HEADER: Final = struct.Struct("<HB")
 
 
 def _sst_lengths(pieces: list[bytes]) -> array[int]:
     """Upper bounds of the UTF-8 length of each string of a BIFF8 SST record.
 
-    Reads as many strings as are declared and present (calamine stops at the end too).
+    Read as calamine reads them: every string that is there, whatever count the record
+    declares; an empty CONTINUE record is an empty string.
     """
     if len(pieces[0]) < 8:
         damaged_xls()
-    declared = struct.unpack_from("<i", pieces[0], 4)[0]
     lengths: array[int] = array("Q")
-    piece, data, at = 0, pieces[0], 8
+    append = lengths.append
+    string_header = _STRING_HEADER.unpack_from
+    piece, data, at, size = 0, pieces[0], 8, len(pieces[0])
 
-    def next_piece() -> bytes | None:
+    def next_piece() -> bytes:
         nonlocal piece
         piece += 1
-        return pieces[piece] if piece < len(pieces) else None
-
-    for _ in range(max(declared, 0)):
-        if at >= len(data):
-            following = next_piece()
-            if following is None:
-                break
-            data, at = following, 0
-        if len(data) - at < 3:
+        if piece >= len(pieces):
             damaged_xls(" (its string table is truncated)")
-        chars, flags = struct.unpack_from("<HB", data, at)
+        return pieces[piece]
+
+    while True:
+        if at >= size:
+            if piece + 1 >= len(pieces):
+                break
+            data, at = next_piece(), 0
+            size = len(data)
+            if not size:
+                append(0)
+                continue
+        if size - at < 3:
+            damaged_xls(" (its string table is truncated)")
+        chars, flags = string_header(data, at)
         at += 3
+        end = at + (chars << (flags & 0x1))
+        if not flags & 0xC and end <= size:  # most strings: plain, within one record
+            at = end
+            append(3 * chars)
+            continue
         extra = 0
         if flags & 0x8:
             extra += 4 * struct.unpack_from("<H", data, at)[0]
@@ -232,34 +264,47 @@ def _sst_lengths(pieces: list[bytes]) -> array[int]:
         wide = flags & 0x1
         remaining = chars
         while remaining:
-            taken = min((len(data) - at) >> wide, remaining)
+            taken = min((size - at) >> wide, remaining)
             at += taken << wide
             remaining -= taken
             if remaining:
-                following = next_piece()
-                if not following:
+                data = next_piece()
+                if not data:
                     damaged_xls(" (its string table is truncated)")
-                data, wide, at = following, following[0] & 0x1, 1
+                size, wide, at = len(data), data[0] & 0x1, 1
         while extra > 0:
-            taken = min(extra, len(data) - at)
+            taken = min(extra, size - at)
             at += taken
             extra -= taken
             if extra:
-                following = next_piece()
-                if following is None:
-                    damaged_xls(" (its string table is truncated)")
-                data, at = following, 0
-        lengths.append(chars * 3)
+                data, at = next_piece(), 0
+                size = len(data)
+        append(3 * chars)
     return lengths
 
 
-def _scan_biff(stream: bytes, patch: Callable[[int, bytes], None]) -> int:
+def _scan_biff(stream: bytes, blanked: _Blanked) -> int:
     """Scan every sheet of a BIFF workbook stream; return calamine's memory estimate."""
     sheets: list[int] = []
     strings = array("Q")
     names = 0
-    for kind, at, length in _records(stream, 0):
-        if kind == 0x000A:  # EOF of the workbook globals
+    position, end = 0, len(stream)
+    continues = 0
+    while position < end:
+        if position + 4 > end:
+            damaged_xls()
+        kind, length = _RECORD_HEADER.unpack_from(stream, position)
+        at = position + 4
+        position = at + length
+        if position > end:
+            damaged_xls()
+        if kind == _CONTINUE:
+            continues += 1
+            if continues > _MAX_CONTINUES:
+                _too_many_continues()
+            continue
+        continues = 0
+        if kind == _EOF:  # of the workbook globals
             break
         if kind == 0x002F and length >= 2 and struct.unpack_from("<H", stream, at)[0]:
             password_protected()
@@ -277,8 +322,8 @@ def _scan_biff(stream: bytes, patch: Callable[[int, bytes], None]) -> int:
     for index, start in enumerate(sheets):
         if start > len(stream):
             damaged_xls()
-        values, formulas, end = _scan_biff_sheet(stream, start, strings, patch)
-        scanned += end - start
+        values, formulas, sheet_end = _scan_biff_sheet(stream, start, strings, blanked)
+        scanned += sheet_end - start
         if scanned > len(stream):  # sheets overlap: calamine would read them over and over
             damaged_xls(" (its sheets overlap)")
         if index == 0:
@@ -292,49 +337,110 @@ def _scan_biff(stream: bytes, patch: Callable[[int, bytes], None]) -> int:
 
 # A formula's token stream replaced by the shortest one: the integer 0 (cce=3, PtgInt).
 _FORMULA_ZERO: Final = struct.pack("<HBH", 3, 0x1E, 0)
-_CELL_RECORDS: Final = frozenset({0x0203, 0x0204, 0x0205, 0x027E, 0x00FD, 0x0006, 0x0207})
+_NUMBER, _LABEL, _RSTRING, _BOOLERR, _STRING = 0x0203, 0x0204, 0x00D6, 0x0205, 0x0207
+_RK, _LABELSST, _MULRK, _MERGECELLS, _FORMULA, _DIMENSIONS = (
+    0x027E,
+    0x00FD,
+    0x00BD,
+    0x00E5,
+    0x0006,
+    0x0200,
+)
+# The records of a sheet calamine reads (xls.rs, `parse_workbook`), and substreams' ends.
+_SHEET_RECORDS: Final = frozenset(
+    {_BOF, _EOF, _DIMENSIONS, _NUMBER, _LABEL, _RSTRING, _BOOLERR, _STRING, _RK}
+    | {_LABELSST, _MULRK, _MERGECELLS, _FORMULA}
+)
 
 
 def _scan_biff_sheet(
-    stream: bytes, start: int, strings: array[int], patch: Callable[[int, bytes], None]
+    stream: bytes, start: int, strings: array[int], blanked: _Blanked
 ) -> tuple[Extent, Extent, int]:
-    """The value cells and formula cells of the sheet at `start`, and where it ends."""
+    """The value cells and formula cells of the sheet at `start`, and where it ends.
+
+    Records are walked as calamine walks them: an embedded chart's substream (a BOF
+    after the sheet's own, down to its EOF) is skipped, and the sheet goes on after it.
+    Cells are gathered in arrays and measured at the end, in bulk.
+    """
     values = Extent()
     formulas = Extent()
+    rows, cols = array("q"), array("q")
+    formula_rows, formula_cols = array("q"), array("q")
+    add_row, add_col = rows.append, cols.append
+    header = _RECORD_HEADER.unpack_from
     formula_at = (0, 0)
-    end = len(stream)
-    for kind, at, length in _records(stream, start):
-        if kind == 0x000A:  # EOF
-            end = at + length
+    text = merges = extra_cells = 0
+    seen_bof = False
+    depth = continues = 0
+    position, end = start, len(stream)
+    while position < end:
+        if position + 4 > end:
+            damaged_xls()
+        kind, length = header(stream, position)
+        at = position + 4
+        position = at + length
+        if position > end:
+            damaged_xls()
+        if kind == _CONTINUE:
+            continues += 1
+            if continues > _MAX_CONTINUES:
+                _too_many_continues()
+            continue
+        continues = 0
+        if kind not in _SHEET_RECORDS:
+            continue
+        if depth:
+            depth += 1 if kind == _BOF else -1 if kind == _EOF else 0
+        elif kind == _EOF:
+            end = position
             break
-        if kind == 0x0200:  # DIMENSIONS: calamine reserves rows x columns cells from it
-            patch(at, bytes(length))
-        elif kind == 0x00BD and length >= 6:  # MulRk
-            row, first = struct.unpack_from("<HH", stream, at)
+        elif kind == _BOF:
+            if seen_bof:
+                depth = 1
+            seen_bof = True
+        elif kind == _DIMENSIONS:  # calamine reserves rows x columns cells from it
+            if length in (10, 14):
+                blanked.blank(at, bytes(length))
+            else:  # calamine refuses the workbook: left as it is, for it to find
+                blanked.damaged = True
+        elif kind == _MULRK:
+            if length < 6:
+                continue
+            row, first = header(stream, at)
             last = struct.unpack_from("<H", stream, at + length - 2)[0]
             if last >= first and length == 6 + 6 * (last - first + 1):
-                values.add(row, first)
-                values.add(row, last)
-                values.cells += last - first - 1
-        elif kind == 0x00E5 and length >= 2:  # MergeCells
-            values.merges += struct.unpack_from("<H", stream, at)[0]
-        elif kind in _CELL_RECORDS and length >= 4:
-            row, col = struct.unpack_from("<HH", stream, at)
-            if kind == 0x0207:  # String: the text result of the formula before it
+                add_row(row)
+                add_col(first)
+                add_row(row)
+                add_col(last)
+                extra_cells += last - first - 1
+        elif kind == _MERGECELLS:
+            if length >= 2:
+                merges += struct.unpack_from("<H", stream, at)[0]
+        elif length >= 4:
+            row, col = header(stream, at)
+            if kind == _STRING:  # the text result of the formula before it
                 row, col = formula_at
-            values.add(row, col)
-            if kind == 0x0006:  # Formula: keep its cached value, not its tokens
+            add_row(row)
+            add_col(col)
+            if kind == _FORMULA:  # keep its cached value, not its tokens
                 formula_at = (row, col)
-                formulas.add(row, col)
+                formula_rows.append(row)
+                formula_cols.append(col)
                 if length >= 25 and struct.unpack_from("<H", stream, at + 20)[0] >= 3:
-                    patch(at + 20, _FORMULA_ZERO)
+                    blanked.blank(at + 20, _FORMULA_ZERO)
                 elif length >= 22:
-                    patch(at + 20, bytes(2))
-            elif kind == 0x0204 and length >= 8:  # Label
-                values.text += 3 * struct.unpack_from("<H", stream, at + 6)[0]
-            elif kind == 0x0207 and length >= 2:
-                values.text += 3 * struct.unpack_from("<H", stream, at)[0]
-            elif kind == 0x00FD and length >= 10:  # LabelSst
+                    blanked.blank(at + 20, bytes(2))
+            elif kind in (_LABEL, _RSTRING) and length >= 8:
+                text += 3 * struct.unpack_from("<H", stream, at + 6)[0]
+            elif kind == _STRING and length >= 2:
+                text += 3 * struct.unpack_from("<H", stream, at)[0]
+            elif kind == _LABELSST and length >= 10:
                 index = struct.unpack_from("<I", stream, at + 6)[0]
-                values.text += strings[index] if index < len(strings) else 0
+                text += strings[index] if index < len(strings) else 0
+    values.add_rows(rows, cols)
+    values.cells += extra_cells
+    values.text = text
+    values.merges = merges
+    formulas.add_rows(formula_rows, formula_cols)
     return values, formulas, end
