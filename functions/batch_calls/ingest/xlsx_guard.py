@@ -162,12 +162,15 @@ class _PartScan:
 
     def _split(self, buffer: bytes) -> None:
         parts: list[bytes] = []  # the buffer's plain markup, in one block for `_plain`
+        # Cheap tests first: memchr finds a lone byte at memory speed, where the
+        # patterns take a step at every `<` (some are guarded the same way below).
+        may_hold_specials = b"!" in buffer or b"?" in buffer
         at = 0
         while at < len(buffer):
             if self._inside is not None:
                 at = self._skip_special(buffer, at, parts)
                 continue
-            special = _SPECIAL.search(buffer, at)
+            special = _SPECIAL.search(buffer, at) if may_hold_specials else None
             if special is not None:
                 parts.append(buffer[at : special.start()])
                 at = self._enter_special(buffer, special.start())
@@ -325,7 +328,7 @@ class _SheetScan(_PartScan):
         local names), for up to `_MAX_PREFIXES` prefixes; more are left in."""
         for prefix in self._prefixes:
             block = block.replace(b"<" + prefix, b"<").replace(b"</" + prefix, b"</")
-        if _PREFIXED_TAG.search(block) is None:
+        if b":" not in block or _PREFIXED_TAG.search(block) is None:
             return block
         found = set(_PREFIXED_TAG.findall(block)) - self._prefixes
         if len(self._prefixes) + len(found) > _MAX_PREFIXES:
@@ -366,7 +369,7 @@ class _SheetScan(_PartScan):
             if name[-1] == 119 and name[0] != 47 and _R_ATTRIBUTE.search(attributes):  # `row`
                 self._row, self._col = self._walk(tokens[at:], self._row, 0)
                 return
-        if _ROW_WITH_R.search(block, 0, tail) is None:
+        if b"=" not in block or _ROW_WITH_R.search(block, 0, tail) is None:
             ends = len(_ROW_END.findall(block, 0, tail))
             row, col = (self._row + ends, 0) if ends else (self._row, self._col)
             self._row, self._col = self._walk(tokens, row, col)
@@ -409,7 +412,7 @@ class _SheetScan(_PartScan):
         """calamine's row count in each piece of a block cut at the ends of rows: one more
         than the piece before, or the number its row tag gives. None if rows are not
         all numbered plainly, one in each piece, or some are numbered and empty."""
-        if b" r=" not in block and _ROW_WITH_R.search(block) is None:
+        if b"=" not in block or (b" r=" not in block and _ROW_WITH_R.search(block) is None):
             return list(range(self._row, self._row + len(pieces)))
         if self_closed:
             return None
