@@ -10,10 +10,12 @@ thousandfold. So before calamine sees a file:
   used range, the number of cells, the text they hold and merged cells, and the workbook
   is rejected if calamine would need too much memory for it.
 - XLS: the compound file is parsed and checked (chains, sizes), every sheet's BIFF records
-  are scanned the same way, and a copy is handed to calamine in which the DIMENSIONS
-  records and formula token streams are blanked (cached values are kept): calamine sizes
-  an allocation from the former (a lying one aborts the process) and turns the latter
-  into formula text that python-calamine never returns.
+  are scanned the same way, walked as calamine walks them (an embedded chart's substream
+  skipped, every shared string present counted, whatever the count the table declares),
+  and a copy is handed to calamine in which the DIMENSIONS records and formula token
+  streams are blanked (cached values are kept): calamine sizes an allocation from the
+  former (a lying one aborts the process) and turns the latter into formula text that
+  python-calamine never returns.
 """
 
 from __future__ import annotations
