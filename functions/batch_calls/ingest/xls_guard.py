@@ -67,11 +67,12 @@ class _Cfb:
         if max(dir_sectors, fat_sectors, mini_fat_sectors, difat_sectors) > self.sectors:
             damaged_xls()
         difat = list(struct.unpack_from("<109I", data, 76))
-        sector_id, hops = difat_start, 0
+        sector_id, visited = difat_start, set()
         while sector_id not in (_FREESECT, _ENDOFCHAIN):
-            hops += 1
-            if sector_id >= self.sectors or hops > self.sectors:
+            # a loop, which calamine would follow for ever
+            if sector_id >= self.sectors or sector_id in visited:
                 damaged_xls()
+            visited.add(sector_id)
             entries = _u32_table(self._sector(sector_id))
             difat.extend(entries[:-1])
             sector_id = entries[-1]
