@@ -16,7 +16,6 @@ from http import HTTPStatus
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.api_gateway import Route
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
@@ -50,7 +49,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from batch_calls import monitoring
 from batch_calls.domain import json_limits
-from batch_calls.handlers import wiring
+from batch_calls.handlers import views, wiring
 from batch_calls.handlers.api_models import (
     AUTH,
     BAD_REQUEST,
@@ -93,6 +92,7 @@ from batch_calls.handlers.api_models import (
     inline_schema,
     named_body,
 )
+from batch_calls.handlers.http_errors import UnsupportedMediaType, status_of
 from batch_calls.handlers.wiring import services
 from batch_calls.ingest.table import MAX_FILE_BYTES
 from batch_calls.logic import audit, batches, reports, results, seed_routes, suppression
@@ -102,7 +102,6 @@ from batch_calls.logic.errors import (
     InvalidField,
     RequestError,
     Unauthorized,
-    UnsupportedMediaType,
     ValidationFailed,
 )
 from batch_calls.logic.json_batches import batch_calls_request, contacts_request
@@ -226,7 +225,8 @@ def create_batch(**form: Any) -> Response[str]:
             + (contacts.data if contacts and contacts.data else b"")
         )
     if app.current_event.path == VALIDATE_PATH:  # the same request, checked only
-        return _json(HTTPStatus.OK, batches.preview_batch(services(), workspace_id, request))
+        preview = batches.preview_batch(services(), workspace_id, request)
+        return _json(HTTPStatus.OK, views.preview_view(preview))
     view = _created(workspace_id, request, fingerprint, form.get("idempotency_key"))
     return _json(HTTPStatus.CREATED, view)
 
@@ -235,7 +235,7 @@ def _created(
     workspace_id: str, request: CreateRequest, fingerprint: str, idempotency_key: str | None
 ) -> dict[str, Any]:
     def create() -> dict[str, Any]:
-        return batches.create_batch(services(), workspace_id, request)
+        return views.created_view(batches.create_batch(services(), workspace_id, request))
 
     if idempotency_key:
         return _once(workspace_id, idempotency_key, fingerprint, create)
@@ -415,7 +415,8 @@ def _once(workspace_id: str, key: str, fingerprint: str, create: Any) -> dict[st
     responses={201: documented("where and how to upload the file", Upload), **AUTH},
 )
 def create_upload() -> Response[str]:
-    return _json(HTTPStatus.CREATED, batches.create_upload(services(), _workspace_id()))
+    upload = batches.create_upload(services(), _workspace_id())
+    return _json(HTTPStatus.CREATED, views.upload_view(upload))
 
 
 # -- read ------------------------------------------------------------------------------
@@ -432,8 +433,8 @@ def list_batches(
     status: Annotated[str | None, Query()] = None,
     tag: Annotated[str | None, Query(description="only batches with this tag")] = None,
 ) -> Response[str]:
-    view = batches.list_batches(services(), _workspace_id(), page, limit, status, tag)
-    return _json(HTTPStatus.OK, view)
+    found = batches.list_batches(services(), _workspace_id(), page, limit, status, tag)
+    return _json(HTTPStatus.OK, views.batch_page_view(found))
 
 
 @app.get(
@@ -442,7 +443,8 @@ def list_batches(
     responses={200: documented("the batch", BatchView), **AUTH, 404: NOT_FOUND},
 )
 def get_batch(batch_id: str) -> Response[str]:
-    return _json(HTTPStatus.OK, batches.get_batch(services(), _workspace_id(), batch_id))
+    batch = batches.find_batch(services(), _workspace_id(), batch_id)
+    return _json(HTTPStatus.OK, views.batch_view(batch))
 
 
 @app.get(
@@ -461,10 +463,10 @@ def list_recipients(
     cursor: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=batches.MAX_RECIPIENT_PAGE_SIZE)] = 100,
 ) -> Response[str]:
-    view = batches.list_recipients(
+    found = batches.list_recipients(
         services(), _workspace_id(), batch_id, status=status, cursor=cursor, limit=limit
     )
-    return _json(HTTPStatus.OK, view)
+    return _json(HTTPStatus.OK, views.recipient_page_view(found))
 
 
 # ?as=url: a presigned URL as JSON, whatever the size (a browser's fetch, which sends the
@@ -592,9 +594,8 @@ def update_batch(
     _require_json()
     refuse_unknown(changes, SETTINGS)
     request = from_json_fields(changes, {name: name for name in SETTINGS})
-    return _json(
-        HTTPStatus.OK, batches.update_batch(services(), _workspace_id(), batch_id, request)
-    )
+    updated = batches.update_batch(services(), _workspace_id(), batch_id, request)
+    return _json(HTTPStatus.OK, views.batch_view(updated))
 
 
 @app.post(
@@ -624,8 +625,8 @@ def add_contacts(
         contacts = _contacts(workspace_id, file, upload_id)
     if contacts is None:
         raise InvalidField("file", "is required (or upload_id, or a JSON body with contacts)")
-    view = batches.add_contacts(services(), workspace_id, batch_id, contacts)
-    return _json(HTTPStatus.OK, view)
+    added = batches.add_contacts(services(), workspace_id, batch_id, contacts)
+    return _json(HTTPStatus.OK, views.created_view(added))
 
 
 @app.post(
@@ -645,13 +646,14 @@ def rerun_batch(
     body: Annotated[dict[str, Any], Body(embed=False, json_schema_extra=RERUN_BODY)],
 ) -> Response[str]:
     _require_json()
-    return _json(HTTPStatus.CREATED, results.rerun(services(), _workspace_id(), batch_id, body))
+    created = results.rerun(services(), _workspace_id(), batch_id, body)
+    return _json(HTTPStatus.CREATED, views.created_view(created))
 
 
 def _control(action: str) -> Any:
     def route(batch_id: str) -> Response[str]:
-        view = batches.control_batch(services(), _workspace_id(), batch_id, action)
-        return _json(HTTPStatus.OK, view)
+        batch = batches.control_batch(services(), _workspace_id(), batch_id, action)
+        return _json(HTTPStatus.OK, views.batch_view(batch))
 
     route.__name__ = f"{action}_batch"
     return route
@@ -951,7 +953,7 @@ def _document() -> str:
 def _request_error(error: RequestError) -> Response[str]:
     if isinstance(error, ValidationFailed):
         monitoring.count(monitoring.VALIDATION_REJECTIONS)
-    return _json(error.status, error.body())
+    return _json(status_of(error), error.body())
 
 
 @app.exception_handler(RequestValidationError)
@@ -971,10 +973,7 @@ def _invalid_input(error: RequestValidationError) -> Response[str]:
 @app.exception_handler(RequestUnsupportedContentType)
 def _unsupported_media(error: RequestUnsupportedContentType) -> Response[str]:
     method, path = app.current_event.http_method.upper(), app.current_event.path
-    json_route = any(
-        route.method == method and route.func in (update_batch, suppress, rerun_batch)
-        for route in _routes_matching(path)
-    )
+    json_route = _json_only(_operations(path).get(method.lower(), {}))
     return _json(
         HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
         {
@@ -984,20 +983,32 @@ def _unsupported_media(error: RequestUnsupportedContentType) -> Response[str]:
     )
 
 
-@app.exception_handler(ValueError)
-def _malformed(error: ValueError) -> Response[str]:
-    """Powertools raises a bare ValueError for a multipart body without a boundary, and a
-    UnicodeDecodeError reading a JSON body that is not UTF-8; any other ValueError is a
+@app.exception_handler(UnicodeDecodeError)
+def _not_utf8(error: UnicodeDecodeError) -> Response[str]:
+    """Powertools reading a JSON body that is not UTF-8; any other decoding error is a
     bug and stays a 500."""
-    if isinstance(error, UnicodeDecodeError) and not _body_is_text():
-        message = "body: is not UTF-8 text, as JSON must be"
-    elif "multipart" in str(error) or "boundary" in str(error):
-        message = f"body: {error}"
-    else:
+    if _body_is_text():
         raise error
+    return _invalid_body("is not UTF-8 text, as JSON must be")
+
+
+@app.exception_handler(ValueError)
+def _unreadable_form(error: ValueError) -> Response[str]:
+    """A multipart body whose Content-Type names no boundary cannot be read (Powertools
+    raises a bare ValueError for it): told from the Content-Type, never from the error's
+    words. Any other ValueError is a bug and stays a 500."""
+    if not _multipart_without_boundary():
+        raise error
+    return _invalid_body(
+        "multipart/form-data needs its boundary in Content-Type "
+        "(multipart/form-data; boundary=...), as HTTP clients write it"
+    )
+
+
+def _invalid_body(message: str) -> Response[str]:
     return _json(
         HTTPStatus.BAD_REQUEST,
-        {"error": "invalid_request", "message": message, "field": "body"},
+        {"error": "invalid_request", "message": f"body: {message}", "field": "body"},
     )
 
 
@@ -1009,13 +1020,39 @@ def _body_is_text() -> bool:
     return True
 
 
-def _routes_matching(path: str) -> list[Route]:
-    """The routes of `path`: its literal ones if it has any, else its templated ones."""
-    for routes in (app._static_routes, app._dynamic_routes):
-        matching = [route for route in routes if route.rule.match(path)]
-        if matching:
-            return matching
-    return []
+def _multipart_without_boundary() -> bool:
+    kind, *parameters = _content_type().split(";")
+    return kind.strip() == "multipart/form-data" and not any(
+        parameter.strip().startswith("boundary=") for parameter in parameters
+    )
+
+
+@cache
+def _paths() -> list[tuple[re.Pattern[str], dict[str, Any]]]:
+    """The API's paths as the OpenAPI document lists them, each with its operations by
+    method: the literal paths first, then the templated ones ({batch_id}: one segment)."""
+    paths: dict[str, dict[str, Any]] = json.loads(_document())["paths"]
+    ordered = sorted(paths, key=lambda path: "{" in path)
+    return [(_path_pattern(path), paths[path]) for path in ordered]
+
+
+def _path_pattern(path: str) -> re.Pattern[str]:
+    segments = path.split("/")
+    return re.compile(
+        "/".join("[^/]+" if part.startswith("{") else re.escape(part) for part in segments) + "$"
+    )
+
+
+def _operations(path: str) -> dict[str, Any]:
+    """The operations of `path` by (lower-case) method: its literal path's if it is one,
+    else its template's."""
+    return next((operations for pattern, operations in _paths() if pattern.match(path)), {})
+
+
+def _json_only(operation: dict[str, Any]) -> bool:
+    """Whether the operation reads only a JSON body."""
+    content = operation.get("requestBody", {}).get("content", {})
+    return set(content) == {"application/json"}
 
 
 @app.not_found
@@ -1026,8 +1063,10 @@ def _no_route(_: NotFoundError) -> Response[str]:
     As in OpenAPI, a literal path is its own resource: /batch-calls/uploads takes POST,
     although GET /batch-calls/{batch_id} would answer for it (a 404)."""
     method, path = app.current_event.http_method.upper(), app.current_event.path
-    allowed = sorted({route.method for route in _routes_matching(path)})
-    if not allowed:
+    allowed = sorted(name.upper() for name in _operations(path))
+    # A method the path takes, yet no route matched: a segment of characters no route
+    # accepts; as good as a path the API does not have.
+    if not allowed or method in allowed:
         return _json(HTTPStatus.NOT_FOUND, {"error": "not_found", "message": f"there is no {path}"})
     return Response(
         status_code=HTTPStatus.METHOD_NOT_ALLOWED,

@@ -145,7 +145,7 @@ def _shown_as(annotation: Any) -> Any:
     return _VIEW_OF.get(annotation, annotation)
 
 
-# Every other setting, from the settings' description (logic/views.py shows the same).
+# Every other setting, from the settings' description (handlers/views.py shows the same).
 BatchView = _model(
     "BatchView",
     __base__=_BatchViewBase,

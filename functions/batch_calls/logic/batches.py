@@ -1,11 +1,11 @@
 """The batch use cases behind the API and the S3 drop.
 
 Each takes its stores in `Services`, so tests run them against moto or fakes, and
-returns the API's view of the result; what a request got wrong is a RequestError.
+returns the batch (or a small typed result) for the adapter to render
+(handlers/views.py); what a request got wrong is a RequestError.
 """
 
 import json
-import math
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +19,7 @@ from batch_calls.domain.batch import (
     BatchSettings,
     BatchStatus,
     Profile,
+    Recipient,
     RecipientStatus,
     initial_counts,
     new_batch_id,
@@ -52,7 +53,6 @@ from batch_calls.logic.settings import (
     check_against_workspace,
     parse_settings,
 )
-from batch_calls.logic.views import batch_view, recipient_view, utc_text
 
 UPLOAD_EXPIRES_SECONDS = 15 * 60
 MAX_PAGE_SIZE = 100
@@ -98,6 +98,49 @@ class CreateRequest:
     caller_default: Literal["only", "all"] = "only"
 
 
+@dataclass(frozen=True)
+class Created:
+    """A batch as created (or given more contacts), with its upload's warnings
+    (duplicates, suppressed numbers, unknown time zones)."""
+
+    batch: Batch
+    warnings: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a create would accept: the validation summary, and the agent's prompt
+    variables."""
+
+    validation: dict[str, Any]
+    agent_placeholders: list[str]
+
+
+@dataclass(frozen=True)
+class BatchPage:
+    batches: list[Batch]
+    page: int
+    limit: int
+    total: int
+
+
+@dataclass(frozen=True)
+class RecipientPage:
+    recipients: list[Recipient]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class Upload:
+    """Where and how to POST a file too large for the API, and until when."""
+
+    upload_id: str
+    url: str
+    fields: dict[str, str]
+    max_bytes: int
+    expires_at: datetime
+
+
 # -- create ---------------------------------------------------------------------------
 
 
@@ -108,7 +151,7 @@ def create_batch(
     *,
     batch_id: str | None = None,
     rerun_of: str | None = None,
-) -> dict[str, Any]:
+) -> Created:
     """Validate settings and contacts, store them, and queue the recipients' loading.
 
     A given `batch_id` makes a repeated call (the same S3 drop delivered twice) answer
@@ -122,7 +165,7 @@ def create_batch(
         raise InvalidField("file", "is required (or upload_id, or start=false for a draft)")
 
     if batch_id is not None and (existing := services.database.get_batch(workspace_id, batch_id)):
-        return _with_warnings(batch_view(existing), None)
+        return Created(existing, [])
     batch_id = batch_id or new_batch_id()
     result = (
         None if contacts is None else _validated(services, workspace, settings, region, contacts)
@@ -146,14 +189,14 @@ def create_batch(
     if result is not None and contacts is not None:
         _store_part(services, batch, 1, contacts, result)
     if not services.database.create_batch(batch):  # created by a concurrent twin
-        return _with_warnings(get_batch(services, workspace_id, batch_id), result, contacts)
+        return _with_warnings(find_batch(services, workspace_id, batch_id), result, contacts)
     services.rounds.notifications.batch_status_changed(batch, None)
     if result is not None:
         services.load_queue.request_load(workspace_id, batch_id, 1)
-    return _with_warnings(batch_view(batch), result, contacts)
+    return _with_warnings(batch, result, contacts)
 
 
-def preview_batch(services: Services, workspace_id: str, request: CreateRequest) -> dict[str, Any]:
+def preview_batch(services: Services, workspace_id: str, request: CreateRequest) -> Preview:
     """Every check of `create_batch`, with the same 400s, and nothing stored: the
     validation summary and the agent's prompt variables (the console's preview)."""
     workspace = _workspace(services, workspace_id)
@@ -162,7 +205,7 @@ def preview_batch(services: Services, workspace_id: str, request: CreateRequest)
         raise InvalidField("file", "is required (or upload_id)")
     result = _validated(services, workspace, settings, region, request.contacts)
     agent = services.database.get_agent(workspace_id, settings.agent_id)
-    return {**result.body(), "agent_placeholders": agent.placeholders() if agent else []}
+    return Preview(result.body(), agent.placeholders() if agent else [])
 
 
 def _checked_settings(
@@ -198,7 +241,7 @@ def _checked_settings(
 
 def add_contacts(
     services: Services, workspace_id: str, batch_id: str, contacts: Contacts
-) -> dict[str, Any]:
+) -> Created:
     """Add a contact file to a draft batch."""
     batch = find_batch(services, workspace_id, batch_id)
     if batch.status is not BatchStatus.DRAFT:
@@ -219,7 +262,7 @@ def add_contacts(
     if updated is None:  # it was started, or another file was added, at the same moment
         raise InvalidState("the batch changed while the contacts were added; try again")
     services.load_queue.request_load(workspace_id, batch_id, part)
-    return _with_warnings(batch_view(updated), result, contacts)
+    return _with_warnings(updated, result, contacts)
 
 
 # A JSON contact is row index + 2 of the table read from it (the header is row 1).
@@ -256,13 +299,14 @@ def _check_storable(services: Services, batch: Batch) -> None:
 
 
 def _with_warnings(
-    view: dict[str, Any], result: ValidationResult | None, contacts: Contacts | None = None
-) -> dict[str, Any]:
-    """The batch with its upload's warnings (duplicates, suppressed numbers, unknown
-    time zones)."""
+    batch: Batch, result: ValidationResult | None, contacts: Contacts | None
+) -> Created:
+    """The batch with its upload's warnings, named as the contacts were sent (none for
+    a draft without contacts)."""
     if result is None or contacts is None:
-        return {**view, "warnings": []}
-    return {**view, **_numbered(contacts, {"warnings": result.body()["warnings"]})}
+        return Created(batch, [])
+    warnings = _numbered(contacts, {"warnings": result.body()["warnings"]})["warnings"]
+    return Created(batch, warnings)
 
 
 def _validated(
@@ -389,10 +433,6 @@ def resolve_phone_ids(services: Services, workspace_id: str, ids: tuple[str, ...
 # -- read ------------------------------------------------------------------------------
 
 
-def get_batch(services: Services, workspace_id: str, batch_id: str) -> dict[str, Any]:
-    return batch_view(find_batch(services, workspace_id, batch_id))
-
-
 def list_batches(  # noqa: PLR0917 - the query's parameters
     services: Services,
     workspace_id: str,
@@ -400,7 +440,7 @@ def list_batches(  # noqa: PLR0917 - the query's parameters
     limit: int,
     status: str | None,
     tag: str | None = None,
-) -> dict[str, Any]:
+) -> BatchPage:
     if page < 1:
         raise InvalidField("page", "must be 1 or more")
     if not 1 <= limit <= MAX_PAGE_SIZE:
@@ -409,15 +449,7 @@ def list_batches(  # noqa: PLR0917 - the query's parameters
     batches, total = services.database.list_batches(
         workspace_id, wanted, offset=(page - 1) * limit, limit=limit, tag=tag or None
     )
-    return {
-        "data": [batch_view(batch) for batch in batches],
-        "meta": {
-            "page": page,
-            "limit": limit,
-            "total": total,
-            "totalPages": math.ceil(total / limit),
-        },
-    }
+    return BatchPage(batches, page, limit, total)
 
 
 def list_recipients(
@@ -428,7 +460,7 @@ def list_recipients(
     status: str | None,
     cursor: str | None,
     limit: int,
-) -> dict[str, Any]:
+) -> RecipientPage:
     find_batch(services, workspace_id, batch_id)  # 404 before anything else
     if not 1 <= limit <= MAX_RECIPIENT_PAGE_SIZE:
         raise InvalidField("limit", f"must be between 1 and {MAX_RECIPIENT_PAGE_SIZE}")
@@ -439,7 +471,7 @@ def list_recipients(
         )
     except InvalidCursor:
         raise InvalidField("cursor", "is not a cursor this API returned") from None
-    return {"data": [recipient_view(r) for r in recipients], "next_cursor": next_cursor}
+    return RecipientPage(recipients, next_cursor)
 
 
 # -- control ---------------------------------------------------------------------------
@@ -461,9 +493,7 @@ _ACTIONS: dict[str, tuple[frozenset[BatchStatus], str]] = {
 _DONE = {"pause": "paused", "resume": "resumed", "cancel": "cancelled", "start": "started"}
 
 
-def control_batch(
-    services: Services, workspace_id: str, batch_id: str, action: str
-) -> dict[str, Any]:
+def control_batch(services: Services, workspace_id: str, batch_id: str, action: str) -> Batch:
     """pause, resume, cancel (permanent) or start (a draft)."""
     batch = find_batch(services, workspace_id, batch_id)
     allowed, allowed_text = _ACTIONS[action]
@@ -506,12 +536,12 @@ def control_batch(
         services.load_queue.request_cancel(workspace_id, batch_id)
     else:
         advance(services.rounds, updated)
-    return batch_view(updated)
+    return updated
 
 
 def update_batch(
     services: Services, workspace_id: str, batch_id: str, changes: SettingsRequest
-) -> dict[str, Any]:
+) -> Batch:
     """PATCH: change settings while the batch is paused, scheduled or draft (some also
     while it runs)."""
     for name in changes.fields:
@@ -555,7 +585,7 @@ def update_batch(
         services.load_queue.request_window_reset(workspace_id, batch_id)
     if running and settings.max_concurrent_calls > batch.settings.max_concurrent_calls:
         updated = _rerun_with_more_slots(services, updated)
-    return batch_view(updated)
+    return updated
 
 
 def _hours_changed(before: BatchSettings, after: BatchSettings) -> bool:
@@ -585,20 +615,14 @@ def _rerun_with_more_slots(services: Services, batch: Batch) -> Batch:
 # -- uploads ---------------------------------------------------------------------------
 
 
-def create_upload(services: Services, workspace_id: str) -> dict[str, Any]:
+def create_upload(services: Services, workspace_id: str) -> Upload:
     """A presigned S3 POST for a file too large to send through the API (up to 10 MB)."""
     upload_id = "upl_" + secrets.token_hex(12)
     post = services.blobs.presigned_upload(
         workspace_id, upload_id, MAX_FILE_BYTES, UPLOAD_EXPIRES_SECONDS
     )
     expires = services.clock() + timedelta(seconds=UPLOAD_EXPIRES_SECONDS)
-    return {
-        "upload_id": upload_id,
-        "url": post["url"],
-        "fields": post["fields"],
-        "max_bytes": MAX_FILE_BYTES,
-        "expires_at": utc_text(expires),  # as every other time the API gives
-    }
+    return Upload(upload_id, post["url"], post["fields"], MAX_FILE_BYTES, expires)
 
 
 def uploaded_contacts(services: Services, workspace_id: str, upload_id: str) -> Contacts:

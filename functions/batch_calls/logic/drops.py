@@ -48,11 +48,11 @@ def handle_drop(services: Services, key: str) -> dict[str, Any]:
         refuse_unknown(metadata, {*METADATA_FIELDS, _WORKSPACE_ID})
         contacts = Contacts(data=data, filename=key.rsplit("/", 1)[-1])
         request = CreateRequest(from_text_fields(metadata, METADATA_FIELDS), contacts)
-        view = batches.create_batch(
+        created = batches.create_batch(
             services, workspace_id, request, batch_id=drop_batch_id(key, etag)
         )
     except RequestError as error:
         rejection = REJECTED + key[len(INCOMING) :] + ".errors.json"
         services.blobs.put_rejection(rejection, error.body())
         return {"rejected": rejection, "error": error.body()}
-    return {"batch": view["id"]}
+    return {"batch": created.batch.batch_id}

@@ -1,13 +1,13 @@
-"""What a request can get wrong, each with its HTTP status and a body that says what to fix.
+"""What a request can get wrong, each with a body that says what to fix.
 
-Handlers turn these into responses in one place; logic raises them.
+Logic raises them; each adapter says them in its own terms (handlers/http_errors.py: the
+API's status for each kind; a rejected S3 drop's .errors.json; the CLI's message).
 """
 
 from typing import Any
 
 
 class RequestError(Exception):
-    status = 400
     error = "invalid_request"
 
     def __init__(self, message: str, **details: Any) -> None:
@@ -42,34 +42,24 @@ class MissingVariables(RequestError):
 
 
 class Unauthorized(RequestError):
-    status = 401
     error = "unauthorized"
 
 
 class Forbidden(RequestError):
     """Something the key's workspace does not own (seed 004 answers these with 403)."""
 
-    status = 403
     error = "forbidden"
 
 
 class NotFound(RequestError):
-    status = 404
     error = "not_found"
 
 
 class Conflict(RequestError):
-    status = 409
     error = "conflict"
 
 
 class InvalidState(RequestError):
     """The batch's status does not allow this action now."""
 
-    status = 409
     error = "invalid_state"
-
-
-class UnsupportedMediaType(RequestError):
-    status = 415
-    error = "unsupported_media_type"

@@ -26,8 +26,8 @@ from batch_calls.domain.batch import (
 )
 from batch_calls.domain.records import CallRecord
 from batch_calls.domain.results import CallFacts
+from batch_calls.domain.times import utc_text
 from batch_calls.logic.ports import Database, EventBus, LoadQueue, WebhookQueue
-from batch_calls.logic.views import utc_text
 from batch_calls.logic.webhooks import delivery
 
 logger = logging.getLogger(__name__)

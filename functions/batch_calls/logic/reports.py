@@ -25,9 +25,9 @@ from typing import IO, Any
 
 from batch_calls.domain.batch import Batch, Recipient
 from batch_calls.domain.report_keys import final_report_key, snapshot_report_key
+from batch_calls.domain.times import utc_text
 from batch_calls.logic.errors import NotFound
 from batch_calls.logic.ports import Blobs, Database
-from batch_calls.logic.views import utc_text
 
 RESULT_COLUMNS = (
     "final_status",

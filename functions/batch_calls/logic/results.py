@@ -9,11 +9,11 @@ from batch_calls.domain.batch import Batch, RecipientStatus
 from batch_calls.ingest.table import Table
 from batch_calls.logic.batches import (
     Contacts,
+    Created,
     CreateRequest,
     Services,
     create_batch,
     find_batch,
-    get_batch,
 )
 from batch_calls.logic.errors import InvalidField
 from batch_calls.logic.settings import SETTINGS, SettingsRequest, refuse_unknown
@@ -43,9 +43,7 @@ def analytics(services: Services, workspace_id: str, batch_id: str) -> dict[str,
     }
 
 
-def rerun(
-    services: Services, workspace_id: str, batch_id: str, body: Mapping[str, Any]
-) -> dict[str, Any]:
+def rerun(services: Services, workspace_id: str, batch_id: str, body: Mapping[str, Any]) -> Created:
     """POST /batch-calls/{id}/rerun: a new batch of the recipients whose status is one
     of `statuses`, with their original variables and the source's settings, each
     overridable in the body. The new batch names its source (rerun_of) and the source
@@ -65,11 +63,9 @@ def rerun(
     table = Table(header=source.report_columns, header_row=1, rows=_rows(services, source, wanted))
     request = CreateRequest(SettingsRequest(fields=fields), Contacts(table=table))
     created = create_batch(services, workspace_id, request, rerun_of=source.batch_id)
-    services.database.add_rerun(workspace_id, source.batch_id, str(created["id"]))
-    return {
-        **get_batch(services, workspace_id, str(created["id"])),
-        "warnings": created["warnings"],
-    }
+    services.database.add_rerun(workspace_id, source.batch_id, created.batch.batch_id)
+    # Read again: its loading may have moved it on already.
+    return Created(find_batch(services, workspace_id, created.batch.batch_id), created.warnings)
 
 
 def _rows(

@@ -8,6 +8,7 @@ only the words differ: Dialgen's statuses, Nexus' field names."""
 from typing import Any
 
 from batch_calls.domain.batch import Batch, BatchStatus
+from batch_calls.domain.times import utc_text
 from batch_calls.domain.workspace import phone_number_id
 from batch_calls.ingest.phones import region_of
 from batch_calls.logic import batches
@@ -19,7 +20,6 @@ from batch_calls.logic.json_batches import (
     dialgen_request,
     nexus_request,
 )
-from batch_calls.logic.views import utc_text
 
 # -- seed 003: Dialgen ----------------------------------------------------------------------
 
@@ -53,8 +53,7 @@ def dialgen_create(
 ) -> dict[str, Any]:
     """POST /api/v1/batch."""
     created = batches.create_batch(services, workspace_id, dialgen_request(body))
-    batch = batches.find_batch(services, workspace_id, created["id"])
-    return {**_dialgen_view(batch, api_url), "warnings": created["warnings"]}
+    return {**_dialgen_view(created.batch, api_url), "warnings": created.warnings}
 
 
 def dialgen_batch(
@@ -101,8 +100,7 @@ def nexus_create(services: Services, workspace_id: str, body: Any) -> str:
     """POST /api/call/createBatch: a draft batch; its id."""
     request = nexus_request(body, creating=True)
     _resolve_numbers(services, workspace_id, request)
-    created = batches.create_batch(services, workspace_id, request.create)
-    return str(created["id"])
+    return batches.create_batch(services, workspace_id, request.create).batch.batch_id
 
 
 def _resolve_numbers(services: Services, workspace_id: str, request: NexusRequest) -> None:
@@ -116,15 +114,15 @@ def nexus_add_contacts(services: Services, workspace_id: str, body: Any) -> dict
     """POST /api/call/addContacts {batchId, contacts: [...]}."""
     batch_id = _batch_id(body)
     contacts: Contacts = contacts_request({"contacts": body.get("contacts")})
-    view = batches.add_contacts(services, workspace_id, batch_id, contacts)
-    return {"batchId": batch_id, "totalContacts": view["total_leads"], "warnings": view["warnings"]}
+    added = batches.add_contacts(services, workspace_id, batch_id, contacts)
+    return {"batchId": batch_id, "totalContacts": added.batch.total, "warnings": added.warnings}
 
 
 def nexus_start(services: Services, workspace_id: str, body: Any) -> dict[str, Any]:
     """POST /api/call/startBatch {batchId}."""
     batch_id = _batch_id(body)
-    view = batches.control_batch(services, workspace_id, batch_id, "start")
-    return {"batchId": batch_id, "batchStatus": view["status"]}
+    started = batches.control_batch(services, workspace_id, batch_id, "start")
+    return {"batchId": batch_id, "batchStatus": str(started.status)}
 
 
 def nexus_update(services: Services, workspace_id: str, body: Any) -> dict[str, Any]:
@@ -142,8 +140,8 @@ def nexus_update(services: Services, workspace_id: str, body: Any) -> dict[str, 
     ):
         if name in fields and now is not None:
             fields[name] = {**now.model_dump(), **fields[name]}
-    batches.update_batch(services, workspace_id, batch_id, request.create.settings)
-    return nexus_batch(services, workspace_id, batches.find_batch(services, workspace_id, batch_id))
+    updated = batches.update_batch(services, workspace_id, batch_id, request.create.settings)
+    return nexus_batch(services, workspace_id, updated)
 
 
 def nexus_batches(services: Services, workspace_id: str, user_id: str) -> list[dict[str, Any]]:

@@ -1,9 +1,12 @@
-"""What the API shows of batches and recipients (api-contract.md shapes)."""
+"""What the API shows of batches and recipients (api-contract.md shapes): the logic's
+results rendered as JSON."""
 
-from datetime import UTC, datetime
+import math
 from typing import Any
 
 from batch_calls.domain.batch import Batch, BatchSettings, BatchStatus, Recipient
+from batch_calls.domain.times import utc_text
+from batch_calls.logic.batches import BatchPage, Created, Preview, RecipientPage, Upload
 from batch_calls.logic.calling_rules import CALLING_WINDOW, SCHEDULED_START
 
 
@@ -94,8 +97,40 @@ def recipient_view(recipient: Recipient) -> dict[str, Any]:
     }
 
 
-def utc_text(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC with milliseconds, as seed 000 writes it: 2024-03-01T10:00:00.000Z."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def created_view(created: Created) -> dict[str, Any]:
+    """The batch with its upload's warnings (duplicates, suppressed numbers, unknown time
+    zones)."""
+    return {**batch_view(created.batch), "warnings": created.warnings}
+
+
+def batch_page_view(page: BatchPage) -> dict[str, Any]:
+    return {
+        "data": [batch_view(batch) for batch in page.batches],
+        "meta": {
+            "page": page.page,
+            "limit": page.limit,
+            "total": page.total,
+            "totalPages": math.ceil(page.total / page.limit),
+        },
+    }
+
+
+def recipient_page_view(page: RecipientPage) -> dict[str, Any]:
+    return {
+        "data": [recipient_view(recipient) for recipient in page.recipients],
+        "next_cursor": page.next_cursor,
+    }
+
+
+def upload_view(upload: Upload) -> dict[str, Any]:
+    return {
+        "upload_id": upload.upload_id,
+        "url": upload.url,
+        "fields": upload.fields,
+        "max_bytes": upload.max_bytes,
+        "expires_at": utc_text(upload.expires_at),  # as every other time the API gives
+    }
+
+
+def preview_view(preview: Preview) -> dict[str, Any]:
+    return {**preview.validation, "agent_placeholders": preview.agent_placeholders}
