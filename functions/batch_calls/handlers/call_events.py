@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from batch_calls import monitoring
 from batch_calls.handlers import wiring
+from batch_calls.handlers.sqs import SQSRecord, each_record
 from batch_calls.handlers.wiring import rounds
 from batch_calls.logic.call_events import Received, receive
 from batch_calls.telephony.amazon_connect import AmazonConnectProvider, read_contact_event
@@ -105,6 +106,29 @@ def hand_back_unknown(record: dict[str, Any]) -> bool:
     return int(received) < UNKNOWN_CONTACT_TRIES
 
 
+class HandedBack(Exception):
+    """A contact event about a contact not known (yet): SQS delivers it again."""
+
+
+def _contact_event(record: SQSRecord) -> None:
+    try:
+        call_event = read_contact_event(record.body.encode())
+    except ValueError:
+        logger.exception("unreadable contact event", extra={"id": record.message_id})
+        raise
+    received = receive(rounds(), wiring.load_queue(), AmazonConnectProvider.name, call_event)
+    logger.info(
+        "contact event",
+        extra={
+            "contact_id": call_event.provider_call_id,
+            "status": call_event.provider_status,
+            "received": received,
+        },
+    )
+    if received is Received.UNKNOWN_CALL and hand_back_unknown(record.raw_event):
+        raise HandedBack(call_event.provider_call_id)
+
+
 @monitoring.metrics.log_metrics
 @monitoring.tracer.capture_lambda_handler
 @logger.inject_lambda_context(clear_state=True)
@@ -112,23 +136,4 @@ def contact_events(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     """SQS records, each an EventBridge "Amazon Connect Contact Event". One we cannot
     read is handed back to SQS, so it ends in the dead-letter queue; one about a contact
     we do not know (yet) is handed back a few times (`hand_back_unknown`)."""
-    failures: list[dict[str, str]] = []
-    for record in event["Records"]:
-        try:
-            call_event = read_contact_event(str(record["body"]).encode())
-        except ValueError:
-            logger.exception("unreadable contact event", extra={"id": record["messageId"]})
-            failures.append({"itemIdentifier": record["messageId"]})
-            continue
-        received = receive(rounds(), wiring.load_queue(), AmazonConnectProvider.name, call_event)
-        logger.info(
-            "contact event",
-            extra={
-                "contact_id": call_event.provider_call_id,
-                "status": call_event.provider_status,
-                "received": received,
-            },
-        )
-        if received is Received.UNKNOWN_CALL and hand_back_unknown(record):
-            failures.append({"itemIdentifier": record["messageId"]})
-    return {"batchItemFailures": failures}
+    return dict(each_record(event, context, _contact_event, logger))

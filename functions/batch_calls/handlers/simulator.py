@@ -20,6 +20,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from batch_calls.handlers import wiring
+from batch_calls.handlers.sqs import SQSRecord, each_record
 from batch_calls.telephony import signing, simulated
 
 logger = Logger(service="batch-calls-simulator")
@@ -81,42 +82,38 @@ def _sent_at(record: Mapping[str, Any]) -> float | None:
     return int(sent) / 1000 if sent else None
 
 
+def _ends(record: Mapping[str, Any]) -> float:
+    """When the record's call ends; an unreadable record first (it fails at once)."""
+    try:
+        duration = float(json.loads(record["body"]).get("duration_seconds") or 0.0)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return float("-inf")
+    return (_sent_at(record) or 0.0) + duration
+
+
+class OutOfTime(Exception):
+    """Too little of the invocation is left to POST another callback."""
+
+
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     callback_url = wiring.deployment().required("callback_url").rstrip("/") + WEBHOOK_PATH
     secret = wiring.simulator_key()
     if not secret:
         raise RuntimeError("no simulator key: the SIMULATOR_SECRET_ARN secret is missing or empty")
-    failures: list[dict[str, str]] = []
-    due: list[tuple[float, str, dict[str, Any], float | None]] = []
-    for record in event["Records"]:
-        try:
-            message = json.loads(record["body"])
-            sent_at = _sent_at(record)
-            ends = (sent_at or 0.0) + float(message.get("duration_seconds") or 0.0)
-        except (ValueError, KeyError, TypeError, AttributeError):
-            # A message we cannot read is retried too, so it ends in the DLQ for a look.
-            logger.exception("unreadable simulator message", extra={"id": record["messageId"]})
-            failures.append({"itemIdentifier": record["messageId"]})
-            continue
-        due.append((ends, record["messageId"], message, sent_at))
-    # Soonest end first: each sleep then only waits for its own call's end.
-    for _, message_id, message, sent_at in sorted(due, key=lambda item: item[0]):
+
+    def end_call(record: SQSRecord) -> None:
         if context.get_remaining_time_in_millis() < RESERVE_MILLIS:
-            logger.warning("out of time: handing the record back", extra={"id": message_id})
-            failures.append({"itemIdentifier": message_id})
-            continue
-        try:
-            deliver(message, callback_url, secret, sent_at)
-        except CallbackFailed as exc:
-            logger.warning("callback not delivered", extra={"id": message_id, "error": str(exc)})
-            failures.append({"itemIdentifier": message_id})
-        except (ValueError, KeyError, TypeError):
-            logger.exception("unreadable simulator message", extra={"id": message_id})
-            failures.append({"itemIdentifier": message_id})
-        else:
-            logger.info(
-                "callback delivered",
-                extra={"call_id": message["call_id"], "outcome": message["outcome"]},
-            )
-    return {"batchItemFailures": failures}
+            raise OutOfTime("handing the record back")
+        message = json.loads(record.body)
+        deliver(message, callback_url, secret, _sent_at(record.raw_event))
+        logger.info(
+            "callback delivered",
+            extra={"call_id": message["call_id"], "outcome": message["outcome"]},
+        )
+
+    # Soonest end first: each sleep then only waits for its own call's end. A message we
+    # cannot read, a callback not taken or one out of time is handed back to SQS (the
+    # unreadable ones end in the DLQ for a look).
+    ordered = {**event, "Records": sorted(event["Records"], key=_ends)}
+    return dict(each_record(ordered, context, end_call, logger))

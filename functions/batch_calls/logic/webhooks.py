@@ -14,6 +14,7 @@ the function's own runtime API on 127.0.0.1, or a metadata endpoint. The embedde
 runtime, whose receivers are on this machine, allows any address.
 """
 
+import dataclasses
 import http.client
 import ipaddress
 import json
@@ -22,6 +23,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+from batch_calls.logic.ports import Workspaces
 from batch_calls.telephony.signing import sign
 
 BASE_DELAY_SECONDS = 5
@@ -51,6 +53,29 @@ def retry_delay_seconds(deliveries: int) -> int:
 class Attempt:
     delivered: bool
     detail: str  # the receiver's status, or why nothing was received
+    # A failed try of `send`: how long until the next (retry_delay_seconds).
+    retry_in_seconds: int = 0
+
+
+def send(
+    workspaces: Workspaces,
+    message: dict[str, Any],
+    deliveries: int,
+    now: float,
+    *,
+    any_address: bool,
+) -> Attempt:
+    """One try at a queued webhook (its `deliveries`-th), signed with its workspace's
+    secret; a failure says when the next try is due."""
+    workspace = workspaces.get_workspace(message["workspace_id"])
+    if workspace is None or not workspace.webhook_secret:
+        tried = Attempt(False, "the workspace has no webhook secret to sign with")
+    else:
+        secret = workspace.webhook_secret.encode()
+        tried = deliver(message, secret, deliveries, now, any_address=any_address)
+    if tried.delivered:
+        return tried
+    return dataclasses.replace(tried, retry_in_seconds=retry_delay_seconds(deliveries))
 
 
 def deliver(
