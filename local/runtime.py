@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from batch_calls.deployment import DEFAULT_PROVIDER
-from batch_calls.handlers import api, wiring
+from batch_calls.handlers import idempotency, wiring
 from batch_calls.logic.admin import NewWorkspace
 from infra.resources import (
     DIAL_SETTINGS,
@@ -58,7 +58,7 @@ class LocalRuntime:
 def forget_clients() -> None:
     """The services are built once per process; a new runtime listens on new ports."""
     wiring.forget()
-    api.idempotent_runner.cache_clear()
+    idempotency.runner.cache_clear()
 
 
 @contextmanager

@@ -7,8 +7,6 @@ route's `responses=` documents every status it answers, with the models of
 """
 
 import base64
-import hashlib
-import inspect
 import json
 import re
 from functools import cache
@@ -31,25 +29,15 @@ from aws_lambda_powertools.event_handler.openapi.params import (
     Body,
     File,
     Form,
-    Header,
     Query,
     UploadFile,
 )
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponseContentModel
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from batch_calls import monitoring
 from batch_calls.domain import json_limits
-from batch_calls.handlers import views, wiring
+from batch_calls.handlers import create_form, idempotency, seed_views, views, wiring
 from batch_calls.handlers.api_models import (
     AUTH,
     BAD_REQUEST,
@@ -96,9 +84,8 @@ from batch_calls.handlers.http_errors import UnsupportedMediaType, status_of
 from batch_calls.handlers.wiring import services
 from batch_calls.ingest.table import MAX_FILE_BYTES
 from batch_calls.logic import audit, batches, reports, results, seed_routes, suppression
-from batch_calls.logic.batches import Contacts, CreateRequest
+from batch_calls.logic.batches import Contacts
 from batch_calls.logic.errors import (
-    Conflict,
     InvalidField,
     RequestError,
     Unauthorized,
@@ -106,12 +93,8 @@ from batch_calls.logic.errors import (
 )
 from batch_calls.logic.json_batches import batch_calls_request, contacts_request
 from batch_calls.logic.settings import (
-    FORM_FIELDS,
     SETTINGS,
-    Setting,
     from_json_fields,
-    from_text_fields,
-    read_start,
     refuse_unknown,
 )
 
@@ -127,8 +110,6 @@ def _read_json(text: str) -> Any:
 
 
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_read_json)
-
-IDEMPOTENCY_WINDOW_SECONDS = 24 * 60 * 60
 
 
 def _workspace_id() -> str:
@@ -182,22 +163,6 @@ CREATE_RESPONSES: Responses = {
     413: TOO_LARGE,
     415: UNSUPPORTED_MEDIA,
 }
-# Seed 000's form requires agent_id (declared optional to Powertools, which would ask
-# a JSON body for it too; api_models.finish_document marks it required).
-REQUIRED_IN_FORM = ("agent_id",)
-# Seed 000's curl, as the document's example of the form.
-SEED_000_FORM = {
-    "agent_id": "agt_demo",
-    "file": "phone_number,customer_name\n9876543210,Priya Sharma\n",
-    "from_phone_number": "+912234567890",
-    "name": "May Follow-Up Campaign",
-    "max_concurrent_calls": 10,
-    "retry_config": '{"max_retries": 2, "retry_interval_minutes": 60}',
-}
-# The form's fields besides the settings.
-_FORM_EXTRAS = ("file", "upload_id", "start")
-
-
 VALIDATE_PATH = "/batch-calls/validate"
 
 
@@ -207,107 +172,23 @@ def create_batch(**form: Any) -> Response[str]:
     if _content_type().startswith("application/json"):
         body = app.current_event.json_body
         request = batch_calls_request(body)
-        fingerprint = _sha256(json.dumps(body, sort_keys=True).encode())
+        fingerprint = idempotency.json_fingerprint(body)
     else:
-        refuse_unknown(_form_field_names(), [*FORM_FIELDS, *_FORM_EXTRAS])
-        for name in REQUIRED_IN_FORM:
-            if not form.get(name):
-                raise InvalidField(name, "is required")
-        upload_id = form.get("upload_id")
-        contacts = _contacts(workspace_id, form.get("file"), upload_id)
-        start = form.get("start")
-        request = CreateRequest(
-            from_text_fields(form, FORM_FIELDS), contacts, start is None or read_start(start)
-        )
-        sent = {name: form.get(name) for name in FORM_FIELDS}
-        fingerprint = _sha256(
-            json.dumps({**sent, "start": start, "upload_id": upload_id}, sort_keys=True).encode()
-            + (contacts.data if contacts and contacts.data else b"")
-        )
+        create_form.check_fields(form, create_form.field_names(_raw_body()))
+        contacts = _contacts(workspace_id, form.get("file"), form.get("upload_id"))
+        request, fingerprint = create_form.create_request(form, contacts)
     if app.current_event.path == VALIDATE_PATH:  # the same request, checked only
         preview = batches.preview_batch(services(), workspace_id, request)
         return _json(HTTPStatus.OK, views.preview_view(preview))
-    view = _created(workspace_id, request, fingerprint, form.get("idempotency_key"))
-    return _json(HTTPStatus.CREATED, view)
 
-
-def _created(
-    workspace_id: str, request: CreateRequest, fingerprint: str, idempotency_key: str | None
-) -> dict[str, Any]:
     def create() -> dict[str, Any]:
         return views.created_view(batches.create_batch(services(), workspace_id, request))
 
-    if idempotency_key:
-        return _once(workspace_id, idempotency_key, fingerprint, create)
-    return create()
+    view = idempotency.once(workspace_id, form.get("idempotency_key"), fingerprint, create)
+    return _json(HTTPStatus.CREATED, view)
 
 
-# How a form writes each kind of setting (all of them text, read by logic/settings.py).
-_FORM_SCHEMA: dict[str, dict[str, Any]] = {
-    "text": {"type": "string"},
-    "integer": {"type": "integer"},
-    "boolean": {"type": "boolean"},
-    "json": {"type": "string", "contentMediaType": "application/json"},
-    "list": {"type": "string"},
-}
-
-
-def _form_parameter(setting: Setting) -> inspect.Parameter:
-    """A form field of the create, documented as the description says. Typed Any: the
-    settings' adapter reads it (Powertools would also hold a JSON body to the form's
-    types, and answer in its words)."""
-    doc = setting.doc
-    if setting.kind in {"text", "integer", "boolean"} and setting.default is not None:
-        doc = f"{doc} (default: {json.dumps(setting.default)})"
-    if setting.name == "scheduled_at":
-        schema = {"type": "string", "format": "date-time"}
-    else:
-        schema = _FORM_SCHEMA[setting.kind]
-    return inspect.Parameter(
-        setting.name,
-        inspect.Parameter.KEYWORD_ONLY,
-        default=None,
-        annotation=Annotated[Any, Form(description=doc, json_schema_extra=schema)],
-    )
-
-
-# Its parameters, which Powertools reads the form by and documents it with, are the
-# settings of the description, then the file and the other form fields.
-create_batch.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-    [
-        *(_form_parameter(setting) for setting in SETTINGS.values()),
-        inspect.Parameter(
-            "file",
-            inspect.Parameter.KEYWORD_ONLY,
-            default=None,
-            annotation=Annotated[
-                UploadFile | None,
-                File(description="CSV, XLSX, XLS or JSON; 10 MB (or upload_id)"),
-            ],
-        ),
-        inspect.Parameter(
-            "upload_id",
-            inspect.Parameter.KEYWORD_ONLY,
-            default=None,
-            annotation=Annotated[str | None, Form(description="from POST /batch-calls/uploads")],
-        ),
-        inspect.Parameter(
-            "start",
-            inspect.Parameter.KEYWORD_ONLY,
-            default=None,
-            annotation=Annotated[
-                Any, Form(description="false stages a draft", json_schema_extra={"type": "boolean"})
-            ],
-        ),
-        inspect.Parameter(
-            "idempotency_key",
-            inspect.Parameter.KEYWORD_ONLY,
-            default=None,
-            annotation=Annotated[str | None, Header(alias="Idempotency-Key")],
-        ),
-    ],
-    return_annotation=Response[str],
-)
+create_batch.__signature__ = create_form.SIGNATURE  # type: ignore[attr-defined]
 app.post(
     "/batch-calls",
     summary="Create a batch call (multipart file, upload_id or JSON)",
@@ -324,14 +205,6 @@ app.post(
         **{status: CREATE_RESPONSES[status] for status in (400, 401, 403, 404, 413, 415)},
     },
 )(create_batch)
-
-_FORM_NAME = re.compile(rb'content-disposition:[^\r\n]*?\bname="([^"]*)"', re.IGNORECASE)
-
-
-def _form_field_names() -> list[str]:
-    """The names of the fields a multipart body sent (Powertools reads only the declared
-    ones, so a misspelt field would be dropped)."""
-    return [name.decode("utf-8", "replace") for name in _FORM_NAME.findall(_raw_body())]
 
 
 def _raw_body() -> bytes:
@@ -365,48 +238,6 @@ def _require_json() -> None:
     form fields, so the JSON text would become a field name (an odd 400)."""
     if not _content_type().startswith("application/json"):
         raise UnsupportedMediaType(_SEND_JSON)
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-IDEMPOTENCY = IdempotencyConfig(
-    event_key_jmespath="[workspace_id, idempotency_key]",
-    payload_validation_jmespath="fingerprint",
-    expires_after_seconds=IDEMPOTENCY_WINDOW_SECONDS,
-)
-
-
-@cache
-def idempotent_runner() -> Any:
-    persistence = DynamoDBPersistenceLayer(
-        table_name=wiring.deployment().required("idempotency_table_name")
-    )
-
-    @idempotent_function(
-        data_keyword_argument="request", persistence_store=persistence, config=IDEMPOTENCY
-    )
-    def run(*, request: dict[str, str], create: Any) -> dict[str, Any]:
-        result: dict[str, Any] = create()
-        return result
-
-    return run
-
-
-def _once(workspace_id: str, key: str, fingerprint: str, create: Any) -> dict[str, Any]:
-    """The first response for (workspace, Idempotency-Key) within 24 h; a different body
-    under the same key is a 409."""
-    request = {"workspace_id": workspace_id, "idempotency_key": key, "fingerprint": fingerprint}
-    try:
-        result: dict[str, Any] = idempotent_runner()(request=request, create=create)
-    except IdempotencyValidationError:
-        raise Conflict(
-            "this Idempotency-Key was already used with a different request: use a new key"
-        ) from None
-    except IdempotencyAlreadyInProgressError:
-        raise Conflict("a request with this Idempotency-Key is still being processed") from None
-    return result
 
 
 @app.post(
@@ -807,8 +638,8 @@ def dialgen_create(
         dict[str, Any], Body(embed=False, json_schema_extra=named_body(DialgenBatchRequest))
     ],
 ) -> Response[str]:
-    view = seed_routes.dialgen_create(services(), _workspace_id(), _json_body(), _api_url())
-    return _json(HTTPStatus.CREATED, view)
+    created = seed_routes.dialgen_create(services(), _workspace_id(), _json_body())
+    return _json(HTTPStatus.CREATED, seed_views.dialgen_created(created, _api_url()))
 
 
 @app.get(
@@ -817,8 +648,8 @@ def dialgen_create(
     responses={200: documented("the batch's status", DialgenStatus), **DIALGEN_ERRORS},
 )
 def dialgen_status(batch_id: str) -> Response[str]:
-    view = seed_routes.dialgen_batch(services(), _workspace_id(), batch_id, _api_url())
-    return _json(HTTPStatus.OK, view)
+    batch = batches.find_batch(services(), _workspace_id(), batch_id)
+    return _json(HTTPStatus.OK, seed_views.dialgen_batch(batch, _api_url()))
 
 
 @app.post(
@@ -831,8 +662,9 @@ def nexus_create(
         dict[str, Any], Body(embed=False, json_schema_extra=named_body(NexusCreateBatch))
     ],
 ) -> Response[str]:
-    batch_id = seed_routes.nexus_create(services(), _workspace_id(), _json_body())
-    reply = seed_routes.nexus_envelope("Batch created successfully", HTTPStatus.CREATED, batch_id)
+    created = seed_routes.nexus_create(services(), _workspace_id(), _json_body())
+    batch_id = created.batch.batch_id
+    reply = seed_views.nexus_envelope("Batch created successfully", HTTPStatus.CREATED, batch_id)
     return _json(HTTPStatus.CREATED, reply)
 
 
@@ -846,8 +678,9 @@ def nexus_add_contacts(
         dict[str, Any], Body(embed=False, json_schema_extra=named_body(NexusAddContacts))
     ],
 ) -> Response[str]:
-    data = seed_routes.nexus_add_contacts(services(), _workspace_id(), _json_body())
-    return _json(HTTPStatus.OK, seed_routes.nexus_envelope("Contacts added", HTTPStatus.OK, data))
+    added = seed_routes.nexus_add_contacts(services(), _workspace_id(), _json_body())
+    data = seed_views.nexus_contacts(added)
+    return _json(HTTPStatus.OK, seed_views.nexus_envelope("Contacts added", HTTPStatus.OK, data))
 
 
 @app.post(
@@ -858,8 +691,10 @@ def nexus_add_contacts(
 def nexus_start(
     body: Annotated[dict[str, Any], Body(embed=False, json_schema_extra=named_body(NexusBatchId))],
 ) -> Response[str]:
-    data = seed_routes.nexus_start(services(), _workspace_id(), _json_body())
-    return _json(HTTPStatus.OK, seed_routes.nexus_envelope("Batch started", HTTPStatus.OK, data))
+    data = seed_views.nexus_started(
+        seed_routes.nexus_start(services(), _workspace_id(), _json_body())
+    )
+    return _json(HTTPStatus.OK, seed_views.nexus_envelope("Batch started", HTTPStatus.OK, data))
 
 
 @app.post(
@@ -872,8 +707,9 @@ def nexus_update(
         dict[str, Any], Body(embed=False, json_schema_extra=named_body(NexusUpdateBatch))
     ],
 ) -> Response[str]:
-    data = seed_routes.nexus_update(services(), _workspace_id(), _json_body())
-    return _json(HTTPStatus.OK, seed_routes.nexus_envelope("Batch updated", HTTPStatus.OK, data))
+    updated = seed_routes.nexus_update(services(), _workspace_id(), _json_body())
+    data = seed_views.nexus_batch(updated)
+    return _json(HTTPStatus.OK, seed_views.nexus_envelope("Batch updated", HTTPStatus.OK, data))
 
 
 @app.get(
@@ -882,8 +718,9 @@ def nexus_update(
     responses={200: documented("data: the batches", NexusReply), **NEXUS_ERRORS},
 )
 def nexus_batches(user_id: str) -> Response[str]:
-    data = seed_routes.nexus_batches(services(), _workspace_id(), user_id)
-    return _json(HTTPStatus.OK, seed_routes.nexus_envelope("Batches found", HTTPStatus.OK, data))
+    found = seed_routes.nexus_batches(services(), _workspace_id(), user_id)
+    data = [seed_views.nexus_batch(batch) for batch in found]
+    return _json(HTTPStatus.OK, seed_views.nexus_envelope("Batches found", HTTPStatus.OK, data))
 
 
 @app.get(
@@ -892,7 +729,9 @@ def nexus_batches(user_id: str) -> Response[str]:
     responses={200: documented("the numbers", PhoneNumbers), **AUTH},
 )
 def list_phone_numbers() -> Response[str]:
-    return _json(HTTPStatus.OK, seed_routes.phone_numbers(services(), _workspace_id()))
+    workspace_id = _workspace_id()
+    numbers = seed_routes.caller_numbers(services(), workspace_id)
+    return _json(HTTPStatus.OK, seed_views.phone_numbers(workspace_id, numbers))
 
 
 @app.get(
@@ -901,7 +740,7 @@ def list_phone_numbers() -> Response[str]:
     responses={200: documented("the workspace", Me), **AUTH, 404: NOT_FOUND},
 )
 def who_am_i() -> Response[str]:
-    return _json(HTTPStatus.OK, seed_routes.me(services(), _workspace_id()))
+    return _json(HTTPStatus.OK, seed_views.me(seed_routes.me(services(), _workspace_id())))
 
 
 # -- documentation and errors ----------------------------------------------------------
@@ -944,8 +783,8 @@ def _document() -> str:
     )
     finish_document(schema)
     form = schema["components"]["schemas"]["BatchForm"]
-    form["required"] = list(REQUIRED_IN_FORM)
-    form["examples"] = [SEED_000_FORM]
+    form["required"] = list(create_form.REQUIRED)
+    form["examples"] = [create_form.SEED_000_FORM]
     return json.dumps(schema, ensure_ascii=False, indent=2)
 
 
@@ -1089,5 +928,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     segments = str(event.get("path") or "").split("/")
     if len(segments) > 2 and segments[2].startswith("batch_"):  # /batch-calls/{batch_id}/...
         logger.append_keys(batch_id=segments[2])
-    IDEMPOTENCY.register_lambda_context(context)  # a request killed mid-way can be retried
+    idempotency.CONFIG.register_lambda_context(context)  # a request killed mid-way can be retried
     return app.resolve(event, context)
