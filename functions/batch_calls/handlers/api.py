@@ -521,8 +521,10 @@ def suppress(
 ) -> Response[str]:
     _require_json()
     services_ = services()
-    view = suppression.add_numbers(services_.rounds, services_.load_queue, _workspace_id(), numbers)
-    return _json(HTTPStatus.OK, view)
+    added = suppression.add_numbers(
+        services_.rounds, services_.load_queue, _workspace_id(), numbers
+    )
+    return _json(HTTPStatus.OK, views.suppression_added_view(added))
 
 
 @app.post(
@@ -550,7 +552,7 @@ def upload_suppressed(
     listed = suppression.listing(
         source, expires_at, suppression.SOURCE_UPLOAD, services_.rounds.clock()
     )
-    view = suppression.upload_numbers(
+    added = suppression.upload_numbers(
         services_.rounds,
         services_.load_queue,
         _workspace_id(),
@@ -558,7 +560,7 @@ def upload_suppressed(
         file.filename,
         listed=listed,
     )
-    return _json(HTTPStatus.OK, view)
+    return _json(HTTPStatus.OK, views.suppression_added_view(added))
 
 
 @app.get(
@@ -573,8 +575,8 @@ def list_suppressed(
         str, Query(description="only the numbers starting with this, such as +1415")
     ] = "",
 ) -> Response[str]:
-    view = suppression.list_numbers(services().rounds, _workspace_id(), cursor, limit, prefix)
-    return _json(HTTPStatus.OK, view)
+    page = suppression.list_numbers(services().rounds, _workspace_id(), cursor, limit, prefix)
+    return _json(HTTPStatus.OK, views.suppressed_page_view(page))
 
 
 @app.delete(
@@ -588,8 +590,8 @@ def list_suppressed(
     },
 )
 def unsuppress(phone_number: str) -> Response[str]:
-    view = suppression.remove_number(services().rounds, _workspace_id(), phone_number)
-    return _json(HTTPStatus.OK, view)
+    removed = suppression.remove_number(services().rounds, _workspace_id(), phone_number)
+    return _json(HTTPStatus.OK, {"removed": removed})
 
 
 # -- the seeds' routes (api-contract.md, "Seed-compatible routes") ---------------------

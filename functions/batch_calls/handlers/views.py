@@ -8,6 +8,7 @@ from batch_calls.domain.batch import Batch, BatchSettings, BatchStatus, Recipien
 from batch_calls.domain.times import utc_text
 from batch_calls.logic.batches import BatchPage, Created, Preview, RecipientPage, Upload
 from batch_calls.logic.calling_rules import CALLING_WINDOW, SCHEDULED_START
+from batch_calls.logic.suppression import Added, SuppressedPage
 
 
 def batch_view(batch: Batch) -> dict[str, Any]:
@@ -134,3 +135,18 @@ def upload_view(upload: Upload) -> dict[str, Any]:
 
 def preview_view(preview: Preview) -> dict[str, Any]:
     return {**preview.validation, "agent_placeholders": preview.agent_placeholders}
+
+
+def suppression_added_view(added: Added) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "added": added.added,
+        "already_listed": added.already_listed,
+        "phone_numbers": added.phone_numbers,
+    }
+    if added.invalid_rows is not None:  # a file's rows that hold no valid number
+        view["invalid_rows"] = added.invalid_rows
+    return view
+
+
+def suppressed_page_view(page: SuppressedPage) -> dict[str, Any]:
+    return {"data": page.entries, "next_cursor": page.next_cursor}

@@ -7,6 +7,7 @@ again at the moment of dialling, so a number added while its recipient is being 
 is not called either.
 """
 
+import dataclasses
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -76,7 +77,24 @@ def listing(source: object, expires_at: object, default_source: str, now: dateti
     return Listing(label, expires)
 
 
-def add_numbers(rounds: Rounds, queue: LoadQueue, workspace_id: str, body: Any) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Added:
+    """What a listing did: numbers newly listed, the ones listed already, and (a file)
+    the rows that hold no valid number."""
+
+    added: int
+    already_listed: int
+    phone_numbers: int
+    invalid_rows: list[int] | None = None
+
+
+@dataclass(frozen=True)
+class SuppressedPage:
+    entries: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def add_numbers(rounds: Rounds, queue: LoadQueue, workspace_id: str, body: Any) -> Added:
     """POST /suppression-list: {"phone_numbers": [...]} or {"phone_number": "..."}, with
     an optional `source` label and `expires_at`."""
     if not isinstance(body, dict):
@@ -111,7 +129,7 @@ def upload_numbers(
     filename: str | None,
     *,
     listed: Listing,
-) -> dict[str, Any]:
+) -> Added:
     """POST /suppression-list/upload: a file with a phone_number column (any format a
     contact file may have), such as a do-not-call extract; rows that are no valid number
     are listed, the rest added."""
@@ -129,12 +147,13 @@ def upload_numbers(
                 numbers.append(e164)
     except FileRejected as rejected:
         raise ValidationFailed(rejected_file_body(rejected)) from None
-    return {**_added(rounds, queue, workspace_id, numbers, listed), "invalid_rows": invalid}
+    added = _added(rounds, queue, workspace_id, numbers, listed)
+    return dataclasses.replace(added, invalid_rows=invalid)
 
 
 def _added(
     rounds: Rounds, queue: LoadQueue, workspace_id: str, numbers: list[str], listed: Listing
-) -> dict[str, Any]:
+) -> Added:
     added = rounds.database.suppress(
         workspace_id,
         numbers,
@@ -146,7 +165,7 @@ def _added(
     if added:
         queue.request_suppression_sweep(workspace_id)
     unique = len(set(numbers))
-    return {"added": added, "already_listed": unique - added, "phone_numbers": unique}
+    return Added(added, unique - added, unique)
 
 
 def suppress_opted_out(rounds: Rounds, queue: LoadQueue, workspace_id: str, e164: str) -> None:
@@ -155,18 +174,19 @@ def suppress_opted_out(rounds: Rounds, queue: LoadQueue, workspace_id: str, e164
     _added(rounds, queue, workspace_id, [e164], Listing(SOURCE_OPT_OUT, None))
 
 
-def remove_number(rounds: Rounds, workspace_id: str, phone_number: str) -> dict[str, Any]:
+def remove_number(rounds: Rounds, workspace_id: str, phone_number: str) -> str:
+    """The number taken off the list, in E.164 form."""
     e164 = e164_of(phone_number)
     if e164 is None:
         raise InvalidField("phone_number", "is not a valid phone number in E.164 form")
     if not rounds.database.unsuppress(workspace_id, e164):
         raise NotFound(f"{e164} is not on this workspace's suppression list")
-    return {"removed": e164}
+    return e164
 
 
 def list_numbers(
     rounds: Rounds, workspace_id: str, cursor: str | None, limit: int, prefix: str = ""
-) -> dict[str, Any]:
+) -> SuppressedPage:
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise InvalidField("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
     if not _NUMBER_PREFIX.fullmatch(prefix):
@@ -177,7 +197,7 @@ def list_numbers(
         )
     except InvalidCursor:
         raise InvalidField("cursor", "is not a cursor this API returned") from None
-    return {"data": entries, "next_cursor": next_cursor}
+    return SuppressedPage(entries, next_cursor)
 
 
 def sweep(rounds: Rounds, workspace_id: str) -> int:
