@@ -76,3 +76,16 @@ def test_no_handler_reads_a_private_attribute_of_the_resolver() -> None:
         and node.attr.startswith("_")
     ]
     assert found == []
+
+
+def test_logic_and_domain_know_nothing_of_http() -> None:
+    """Statuses, responses and the API's resolver are the adapters' (handlers/)."""
+    package = HANDLERS.parent
+    found = [
+        (str(path.relative_to(package)), word)
+        for layer in ("logic", "domain")
+        for path in sorted((package / layer).glob("*.py"))
+        for word in ("HTTPStatus", "batch_calls.handlers", "event_handler", "status_code")
+        if word in path.read_text()
+    ]
+    assert found == []
