@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from batch_calls import monitoring
 from batch_calls.handlers import wiring
-from batch_calls.handlers.sqs import SQSRecord, each_record
+from batch_calls.handlers.sqs import HandBack, SQSRecord, each_record
 from batch_calls.handlers.wiring import rounds
 from batch_calls.logic.call_events import Received, receive
 from batch_calls.telephony.amazon_connect import AmazonConnectProvider, read_contact_event
@@ -106,16 +106,8 @@ def hand_back_unknown(record: dict[str, Any]) -> bool:
     return int(received) < UNKNOWN_CONTACT_TRIES
 
 
-class HandedBack(Exception):
-    """A contact event about a contact not known (yet): SQS delivers it again."""
-
-
 def _contact_event(record: SQSRecord) -> None:
-    try:
-        call_event = read_contact_event(record.body.encode())
-    except ValueError:
-        logger.exception("unreadable contact event", extra={"id": record.message_id})
-        raise
+    call_event = read_contact_event(record.body.encode())
     received = receive(rounds(), wiring.load_queue(), AmazonConnectProvider.name, call_event)
     logger.info(
         "contact event",
@@ -126,7 +118,7 @@ def _contact_event(record: SQSRecord) -> None:
         },
     )
     if received is Received.UNKNOWN_CALL and hand_back_unknown(record.raw_event):
-        raise HandedBack(call_event.provider_call_id)
+        raise HandBack(f"contact {call_event.provider_call_id} not known (yet)")
 
 
 @monitoring.metrics.log_metrics

@@ -20,7 +20,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from batch_calls.handlers import wiring
-from batch_calls.handlers.sqs import SQSRecord, each_record
+from batch_calls.handlers.sqs import HandBack, SQSRecord, each_record
 from batch_calls.telephony import signing, simulated
 
 logger = Logger(service="batch-calls-simulator")
@@ -91,10 +91,6 @@ def _ends(record: Mapping[str, Any]) -> float:
     return (_sent_at(record) or 0.0) + duration
 
 
-class OutOfTime(Exception):
-    """Too little of the invocation is left to POST another callback."""
-
-
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     callback_url = wiring.deployment().required("callback_url").rstrip("/") + WEBHOOK_PATH
@@ -104,9 +100,16 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 
     def end_call(record: SQSRecord) -> None:
         if context.get_remaining_time_in_millis() < RESERVE_MILLIS:
-            raise OutOfTime("handing the record back")
+            logger.warning("out of time: handing the record back", extra={"id": record.message_id})
+            raise HandBack("out of time")
         message = json.loads(record.body)
-        deliver(message, callback_url, secret, _sent_at(record.raw_event))
+        try:
+            deliver(message, callback_url, secret, _sent_at(record.raw_event))
+        except CallbackFailed as failed:
+            logger.warning(
+                "callback not delivered", extra={"id": record.message_id, "error": str(failed)}
+            )
+            raise HandBack(str(failed)) from failed
         logger.info(
             "callback delivered",
             extra={"call_id": message["call_id"], "outcome": message["outcome"]},

@@ -20,7 +20,12 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-__all__ = ["SQSRecord", "each_record"]
+__all__ = ["HandBack", "SQSRecord", "each_record"]
+
+
+class HandBack(Exception):
+    """The handler hands the record back to SQS on purpose, having logged why (a webhook
+    not taken, a contact not known yet); anything else a handler raises is logged here."""
 
 
 def each_record(
@@ -30,11 +35,17 @@ def each_record(
     logger: Logger,
 ) -> PartialItemFailureResponse:
     """`handle` each record of the SQS `event`; the ones that raised, for SQS to retry."""
-    processor = BatchProcessor(
-        event_type=EventType.SQS,
-        raise_on_entire_batch_failure=False,
-        logger=logger,  # type: ignore[arg-type]  # Powertools' own Logger has the same warning()
-    )
+
+    def handled(record: SQSRecord) -> object:
+        try:
+            return handle(record)
+        except HandBack:
+            raise
+        except Exception:
+            logger.exception("record failed: handed back", extra={"id": record.message_id})
+            raise
+
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     return process_partial_response(
-        event=event, record_handler=handle, processor=processor, context=context
+        event=event, record_handler=handled, processor=processor, context=context
     )

@@ -15,14 +15,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from batch_calls import monitoring
 from batch_calls.handlers import wiring
-from batch_calls.handlers.sqs import SQSRecord, each_record
+from batch_calls.handlers.sqs import HandBack, SQSRecord, each_record
 from batch_calls.logic import webhooks
 
 logger = monitoring.logger("webhooks")
-
-
-class NotDelivered(Exception):
-    """The receiver did not take the webhook; SQS delivers it again after its backoff."""
 
 
 def _deliver(record: SQSRecord) -> None:
@@ -50,7 +46,7 @@ def _deliver(record: SQSRecord) -> None:
         extra={"attempt": deliveries, "result": attempt.detail, "retry_in_seconds": delay},
     )
     wiring.webhook_queue().retry_after(record.receipt_handle, delay)
-    raise NotDelivered(attempt.detail)
+    raise HandBack(attempt.detail)
 
 
 @monitoring.metrics.log_metrics
