@@ -65,7 +65,8 @@ def runner() -> Any:  # what Powertools' decorator makes of `run`
 
 
 def once(workspace_id: str, key: str | None, fingerprint: str, answer: Answer) -> dict[str, Any]:
-    """`answer()`, or without a key, the first answer given under it."""
+    """The first answer given under (workspace, key) within the window, else `answer()`'s
+    (also what a request without a key gets)."""
     if not key:
         return answer()
     request = {"workspace_id": workspace_id, "idempotency_key": key, "fingerprint": fingerprint}
