@@ -1,7 +1,9 @@
 """The HTTPS API (api-contract.md): Powertools' REST resolver over the batch logic.
 
-Thin by design: each route reads its inputs, calls one logic function and returns its
-view. Errors become responses in one place (the exception handlers at the end). Each
+Thin by design: each route reads its request into a command, calls one logic function
+and renders the result (views.py, seed_views.py); the create's form and its
+Idempotency-Key are create_form.py and idempotency.py. Errors become responses in one
+place (the exception handlers at the end, statuses from http_errors.py). Each
 route's `responses=` documents every status it answers, with the models of
 `api_models`, in the document GET /openapi.json serves.
 """
@@ -188,6 +190,7 @@ def create_batch(**form: Any) -> Response[str]:
     return _json(HTTPStatus.CREATED, view)
 
 
+# The parameters Powertools reads the form by, and documents it with.
 create_batch.__signature__ = create_form.SIGNATURE  # type: ignore[attr-defined]
 app.post(
     "/batch-calls",
