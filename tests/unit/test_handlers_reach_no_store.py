@@ -7,19 +7,24 @@ from pathlib import Path
 from batch_calls.handlers import wiring
 
 HANDLERS = Path(wiring.__file__).parent
-# Settings read from the environment, not stores (until one typed settings object).
-SETTINGS_READERS = {"required"}
 
 
-def test_no_handler_but_wiring_builds_a_store() -> None:
+def _imports(tree: ast.AST) -> list[str]:
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names += [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+        elif isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+    return names
+
+
+def test_no_handler_but_wiring_imports_the_stores() -> None:
     found = [
-        (path.name, node.lineno, node.attr)
+        (path.name, name)
         for path in sorted(HANDLERS.glob("*.py"))
         if path.name != "wiring.py"
-        for node in ast.walk(ast.parse(path.read_text()))
-        if isinstance(node, ast.Attribute)
-        and isinstance(node.value, ast.Name)
-        and node.value.id == "store"
-        and node.attr not in SETTINGS_READERS
+        for name in _imports(ast.parse(path.read_text()))
+        if name == "batch_calls.store" or name.startswith("batch_calls.store.")
     ]
     assert found == []
