@@ -20,7 +20,7 @@ def test_listed_numbers_are_swept_out_of_the_active_batches() -> None:
     added = suppression.add_numbers(
         world.rounds, world.load_queue, WS, {"phone_numbers": ["+1 415 555 0101", "+14155550101"]}
     )
-    assert (added["added"], added["phone_numbers"]) == (1, 1)
+    assert (added.added, added.phone_numbers) == (1, 1)
     assert world.load_queue.requests == [("suppression_sweep", WS, None, None)]
 
     assert suppression.sweep(world.rounds, WS) == 1
@@ -33,7 +33,7 @@ def test_listed_numbers_are_swept_out_of_the_active_batches() -> None:
     again = suppression.add_numbers(
         world.rounds, world.load_queue, WS, {"phone_number": "+14155550101"}
     )
-    assert again["already_listed"] == 1
+    assert again.already_listed == 1
     assert len(world.load_queue.requests) == 1  # nothing new: no sweep
 
 
