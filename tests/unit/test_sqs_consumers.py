@@ -83,17 +83,18 @@ def test_batch_work_fails_only_the_unreadable_and_the_failing_message(
             "{not json",
             json.dumps({"action": "cancel", "workspace_id": "ws_a", "batch_id": "batch_bad"}),
             json.dumps({"action": "explode", "workspace_id": "ws_a"}),
-            json.dumps({"action": "load", "workspace_id": "ws_a", "batch_id": "b2"}),
+            json.dumps({"action": "load", "workspace_id": "ws_a", "batch_id": "b2"}),  # no part
             json.dumps({"action": "suppression_sweep", "workspace_id": "ws_a"}),
+            json.dumps({"action": "window_reset", "workspace_id": "ws_a", "batch_id": "b3"}),
         ),
         context(),
     )
-    assert failed(result) == ["m1", "m2", "m3"]
+    assert failed(result) == ["m1", "m2", "m3", "m4"]
     assert done == [
         BatchWork("load", "ws_a", "b1", 2),
         BatchWork("cancel", "ws_a", "batch_bad"),
-        BatchWork("load", "ws_a", "b2"),
         BatchWork("suppression_sweep", "ws_a"),
+        BatchWork("window_reset", "ws_a", "b3"),
     ]
 
 

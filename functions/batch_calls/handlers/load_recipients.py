@@ -22,15 +22,17 @@ def batch_work(message: Any) -> BatchWork:
     """The work a load-queue message asks for (store/queues.py writes them)."""
     if not isinstance(message, dict) or message.get("action") not in ACTIONS:
         raise UnreadableMessage(f"not a piece of batch work: {str(message)[:200]}")
+    action = message["action"]
     try:
         return BatchWork(
-            action=message["action"],
+            action=action,
             workspace_id=str(message["workspace_id"]),
-            batch_id=str(message.get("batch_id", "")),
-            part=int(message.get("part", 0)),
+            # The sweep is a workspace's; the rest a batch's, a load one part of it.
+            batch_id="" if action == "suppression_sweep" else str(message["batch_id"]),
+            part=int(message["part"]) if action == "load" else 0,
         )
     except (KeyError, TypeError, ValueError) as error:
-        raise UnreadableMessage(f"a {message['action']} message, unreadable: {error!r}") from None
+        raise UnreadableMessage(f"a {action} message, unreadable: {error!r}") from None
 
 
 def _do(record: SQSRecord) -> None:
