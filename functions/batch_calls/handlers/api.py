@@ -344,7 +344,7 @@ def get_report(batch_id: str, as_: CSV_AS = "csv") -> Response[str]:
 def _csv(report: reports.Report, *, as_url: bool) -> Response[str]:
     """A CSV inline, a redirect to where it is in S3, or (as_url) that place as JSON."""
     if as_url:
-        return _json(HTTPStatus.OK, reports.link(report, services().clock()))
+        return _json(HTTPStatus.OK, views.report_link_view(report, services().clock()))
     if report.url is not None:
         return Response(status_code=HTTPStatus.SEE_OTHER, headers={"Location": report.url}, body="")
     return Response(

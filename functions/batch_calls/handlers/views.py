@@ -2,12 +2,14 @@
 results rendered as JSON."""
 
 import math
+from datetime import datetime, timedelta
 from typing import Any
 
 from batch_calls.domain.batch import Batch, BatchSettings, BatchStatus, Recipient
 from batch_calls.domain.times import utc_text
 from batch_calls.logic.batches import BatchPage, Created, Preview, RecipientPage, Upload
 from batch_calls.logic.calling_rules import CALLING_WINDOW, SCHEDULED_START
+from batch_calls.logic.reports import URL_EXPIRES_SECONDS, Report
 from batch_calls.logic.suppression import Added, SuppressedPage
 
 
@@ -150,3 +152,9 @@ def suppression_added_view(added: Added) -> dict[str, Any]:
 
 def suppressed_page_view(page: SuppressedPage) -> dict[str, Any]:
     return {"data": page.entries, "next_cursor": page.next_cursor}
+
+
+def report_link_view(report: Report, now: datetime) -> dict[str, Any]:
+    """`?as=url`'s answer: where to download the CSV, and until when the URL works."""
+    expires_at = now + timedelta(seconds=URL_EXPIRES_SECONDS)
+    return {"url": report.url, "expires_at": utc_text(expires_at)}

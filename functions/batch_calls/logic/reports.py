@@ -20,8 +20,7 @@ import io
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import IO, Any
+from typing import IO
 
 from batch_calls.domain.batch import Batch, Recipient
 from batch_calls.domain.report_keys import final_report_key, snapshot_report_key
@@ -143,12 +142,6 @@ def delivered(
     built.seek(0)
     blobs.put_report(key, built)
     return Report(filename, url=blobs.report_url(key, filename, URL_EXPIRES_SECONDS))
-
-
-def link(report: Report, now: datetime) -> dict[str, Any]:
-    """`?as=url`'s answer: where to download the CSV, and until when the URL works."""
-    expires_at = now + timedelta(seconds=URL_EXPIRES_SECONDS)
-    return {"url": report.url, "expires_at": utc_text(expires_at)}
 
 
 def spooled_csv(write: Callable[[IO[str]], object]) -> IO[bytes]:
