@@ -9,9 +9,14 @@ interpreter's recursion limit; each failure is a `JsonRejected` that says what t
 
 import json
 import math
+import re
 from typing import Any, Final
 
 MAX_INTEGER_DIGITS: Final = 64
+# A \uD800-\uDFFF escape: JSON allows one alone, but the text it makes is not Unicode
+# (nothing can store or encode it), so a value that keeps one alone is refused.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 class JsonRejected(ValueError):
@@ -41,12 +46,12 @@ def _constant(name: str) -> float:
 
 def loads(text: str | bytes, max_bytes: int) -> Any:
     """The JSON value of `text`; JsonRejected if it is larger than `max_bytes`, not JSON,
-    nested too deeply or holds an integer of more than MAX_INTEGER_DIGITS digits (or a
-    number that is not finite)."""
+    nested too deeply, holds an integer of more than MAX_INTEGER_DIGITS digits (or a
+    number that is not finite) or a lone surrogate escape."""
     if len(text) > max_bytes:
         raise JsonRejected(f"is larger than {max_bytes:,} bytes")
     try:
-        return json.loads(text, parse_int=_integer, parse_float=_number, parse_constant=_constant)
+        value = json.loads(text, parse_int=_integer, parse_float=_number, parse_constant=_constant)
     except JsonRejected:
         raise
     except RecursionError:
@@ -55,3 +60,27 @@ def loads(text: str | bytes, max_bytes: int) -> Any:
         raise JsonRejected(f"is not JSON ({error.msg} at position {error.pos})") from None
     except (ValueError, TypeError):  # bytes that are not UTF-8 text, for one
         raise JsonRejected("is not JSON (not UTF-8 text)") from None
+    escaped = (
+        _SURROGATE_ESCAPE.search(text)
+        if isinstance(text, str)
+        else _SURROGATE_ESCAPE_BYTES.search(text)
+    )
+    if escaped and not _is_unicode(value):
+        raise JsonRejected("holds a \\u escape of half a character (a lone surrogate)")
+    return value
+
+
+def _is_unicode(value: Any) -> bool:
+    """Whether every string in `value` (keys too) is Unicode text: an escape pair
+    that makes one character is fine, a half of one is not."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(_is_unicode(k) and _is_unicode(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_is_unicode(item) for item in value)
+    return True
