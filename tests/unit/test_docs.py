@@ -114,7 +114,7 @@ def test_the_table_covers_the_system() -> None:
 def test_each_table_row_names_a_file_that_defines_the_name(
     behaviour: str, path: str, name: str
 ) -> None:
-    root = REPO if path.split("/")[0] in TOP_LEVEL else PACKAGE
+    root = REPO if path.partition("/")[0] in TOP_LEVEL else PACKAGE
     file = root / path
     assert file.is_file(), f"{behaviour}: {path} does not exist"
     text = file.read_text(encoding="utf-8")
