@@ -105,7 +105,7 @@ def test_cited_contract_sections_exist() -> None:
 
 def test_the_table_covers_the_system() -> None:
     rows = _table()
-    assert 30 <= len(rows) <= 70
+    assert 30 <= len(rows) <= 50
     behaviours = [behaviour for behaviour, _, _ in rows]
     assert len(set(behaviours)) == len(behaviours), "a behaviour is listed twice"
 
