@@ -9,13 +9,19 @@ from batch_calls.logic import reports
 from cli.http_client import send
 from local import runtime
 from tests.api.client import Client
+from tests.local.support import wait_until
 
 
 @pytest.fixture
 def batch_id(client: Client) -> str:
+    """A draft whose recipients are all loaded (they load after the answer), so that two
+    reads of its CSV see the same rows."""
     created = client.create({"start": "false", "name": "Linked report"})
     assert created.status == 201, created.body
-    return str(created.body["id"])
+    batch, total = str(created.body["id"]), created.body["total_leads"]
+    path = f"/batch-calls/{batch}/recipients?limit=1000"
+    wait_until(lambda: len(client.request("GET", path).body["data"]) == total)
+    return batch
 
 
 def _downloaded(url: str) -> str:
