@@ -5,9 +5,8 @@ milliseconds, without moto (the Powertools project's habit: fakes over mocks).
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from batch_calls.logic.batches import Services
 from batch_calls.logic.notifications import Notifications
-from batch_calls.logic.rounds import Rounds
+from batch_calls.logic.services import Services
 from batch_calls.telephony.base import Provider
 from tests.fakes.outside import (
     FakeBlobs,
@@ -40,19 +39,19 @@ class World:
         self.database = FakeDatabase(self.table)
         self.attempts = FakeAttempts(self.table)
         self.pacing = FakePacing(self.table)
-        self.rounds = Rounds(
+        self.services = Services(
             self.database,
             self.attempts,
             self.pacing,
             self.blobs,
             self.workflow,
+            self.load_queue,
             self._provider,
             Notifications(self.database, self.bus, self.webhooks, self.load_queue),
             clock=self.clock,
             sleep=self.clock.sleep,
             engine_clock=self.clock,
         )
-        self.services = Services(self.database, self.blobs, self.load_queue, self.rounds)
 
     def _provider(self, name: str | None) -> Provider:
         return self.provider

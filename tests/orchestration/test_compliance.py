@@ -263,7 +263,7 @@ def test_an_imported_do_not_call_list_holds_until_it_expires_and_opt_outs_for_go
     )
     assert (bad.status, bad.body["field"]) == (400, "source")
     suppression.suppress_opted_out(
-        wiring.rounds(), wiring.load_queue(), tenant.workspace_id, opted_out
+        wiring.services(), wiring.load_queue(), tenant.workspace_id, opted_out
     )
     entries = {
         e["phone_number"]: e for e in tenant.client.request("GET", "/suppression-list").body["data"]

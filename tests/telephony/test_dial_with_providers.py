@@ -22,10 +22,10 @@ from batch_calls.domain.calls import UNKNOWN_OUTCOME
 from batch_calls.domain.records import SlotRef
 from batch_calls.handlers import wiring
 from batch_calls.logic import admin, dispatch
-from batch_calls.logic import rounds as logic
 from batch_calls.logic.call_events import Received, receive
 from batch_calls.logic.errors import InvalidField
 from batch_calls.logic.notifications import Notifications
+from batch_calls.logic.services import Services
 from batch_calls.store.database import Database
 from batch_calls.telephony.base import (
     CallEvent,
@@ -131,14 +131,15 @@ class Unheard:
         return lambda *args, **kwargs: None
 
 
-def rounds_with(*providers: ScriptedProvider, default: str = "simulated") -> logic.Rounds:
+def rounds_with(*providers: ScriptedProvider, default: str = "simulated") -> Services:
     by_name = {p.name: p for p in providers}
-    return logic.Rounds(
+    return Services(
         wiring.database(),
         wiring.attempts(),
         wiring.pacing(),
         None,  # type: ignore[arg-type]  # the dial and its outcomes need no bucket
         RecordingWorkflow(),  # type: ignore[arg-type]
+        Unheard(),  # type: ignore[arg-type]
         lambda name: by_name[name or default],  # type: ignore[arg-type, return-value]
         Notifications(wiring.database(), Unheard(), Unheard(), Unheard()),  # type: ignore[arg-type]
         clock=lambda: NOW,
@@ -149,7 +150,7 @@ def slot(workspace: str) -> SlotRef:
     return SlotRef(workspace, BATCH, 1, 0)
 
 
-def dial(rounds: logic.Rounds, workspace: str) -> str:
+def dial(rounds: Services, workspace: str) -> str:
     return dispatch.dial(rounds, slot(workspace), "token-1")
 
 

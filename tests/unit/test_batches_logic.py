@@ -62,8 +62,8 @@ def loaded_and_running(world: World, workspace_id: str, batch_id: str) -> None:
     world.database.mark_part_loaded(workspace_id, batch_id, 1)
     batch = world.database.get_batch(workspace_id, batch_id)
     assert batch is not None
-    assert advance(world.rounds, batch) == "started round 1"
-    slots = prepare_round(world.rounds, workspace_id, batch_id, 1)["count"]
+    assert advance(world.services, batch) == "started round 1"
+    slots = prepare_round(world.services, workspace_id, batch_id, 1)["count"]
     assert slots == batch.settings.max_concurrent_calls
 
 
@@ -166,7 +166,7 @@ def test_raising_the_concurrency_of_a_running_batch_starts_a_run_with_more_slots
         ws, batch_id, (Recipient.model_validate({**r, "part": 1}) for r in records)
     )
     world.database.mark_part_loaded(ws, batch_id, 1)
-    prepare_round(world.rounds, ws, batch_id, 1)
+    prepare_round(world.services, ws, batch_id, 1)
 
     batches.update_batch(world.services, ws, batch_id, SettingsRequest({"max_concurrent_calls": 2}))
 

@@ -26,7 +26,7 @@ def metrics() -> Iterator[dict[str, Any]]:
 def received(event: CallEvent) -> Received:
     # A call nobody placed: receive measures the event before it looks the call up.
     world = World(clock=FakeClock(NOW))
-    return receive(world.rounds, world.load_queue, "http", event)
+    return receive(world.services, world.load_queue, "http", event)
 
 
 def test_the_latency_is_the_time_from_the_event_to_now(metrics: dict[str, Any]) -> None:

@@ -97,7 +97,7 @@ def test_a_dial_claims_the_first_due_recipient_and_places_its_call() -> None:
     world = World()
     running(world, ["+14155550101", "+14155550102"])
 
-    assert dial(world.rounds, SLOT, "token-1") == "placed"
+    assert dial(world.services, SLOT, "token-1") == "placed"
 
     (placed,) = world.provider.placed
     assert (placed.to, placed.from_number, placed.attempt) == ("+14155550101", "+14155550100", 1)
@@ -113,9 +113,9 @@ def test_a_dial_claims_the_first_due_recipient_and_places_its_call() -> None:
 def test_the_batch_concurrency_is_a_semaphore() -> None:
     world = World()
     running(world, ["+14155550101", "+14155550102"], concurrency=1)
-    dial(world.rounds, SLOT, "token-1")
+    dial(world.services, SLOT, "token-1")
     with pytest.raises(NoFreeSlot):
-        dial(world.rounds, SLOT, "token-2")
+        dial(world.services, SLOT, "token-2")
     assert recipient(world, 3).status is RecipientStatus.PENDING
     assert len(world.provider.placed) == 1
 
@@ -127,9 +127,9 @@ def test_a_paused_or_stopped_run_dials_nobody() -> None:
         WS, BATCH, allowed_from=[BatchStatus.RUNNING], to=BatchStatus.PAUSED, now=NOW
     )
     with pytest.raises(SlotDone):
-        dial(world.rounds, SLOT, "token-1")
+        dial(world.services, SLOT, "token-1")
     with pytest.raises(SlotDone):
-        dial(world.rounds, SlotRef(WS, BATCH, 2, 0), "token-1")
+        dial(world.services, SlotRef(WS, BATCH, 2, 0), "token-1")
     assert world.provider.placed == []
 
 
@@ -138,7 +138,7 @@ def test_a_suppressed_number_is_skipped_and_the_next_one_called() -> None:
     running(world, ["+14155550101", "+14155550102"])
     world.database.suppress(WS, ["+14155550101"], "api", NOW)
 
-    assert dial(world.rounds, SLOT, "token-1") == "placed"
+    assert dial(world.services, SLOT, "token-1") == "placed"
 
     assert (recipient(world, 2).status, recipient(world, 2).skip_reason) == (
         RecipientStatus.SKIPPED,
@@ -154,7 +154,7 @@ def test_outside_its_local_window_a_recipient_waits_for_the_opening() -> None:
     running(world, ["+12125550101"], window=window)
 
     with pytest.raises(NextCall):
-        dial(world.rounds, SLOT, "token-1")
+        dial(world.services, SLOT, "token-1")
 
     waiting = recipient(world, 2)
     assert (waiting.status, waiting.waiting_for) == (RecipientStatus.PENDING, rules.CALLING_WINDOW)
@@ -162,17 +162,17 @@ def test_outside_its_local_window_a_recipient_waits_for_the_opening() -> None:
     assert due.due_at == NOW.replace(hour=14)
     assert world.provider.placed == []
     world.clock.now = NOW.replace(hour=14)
-    assert dial(world.rounds, SLOT, "token-2") == "placed"
+    assert dial(world.services, SLOT, "token-2") == "placed"
 
 
 def test_a_batch_window_closed_for_everyone_naps_the_slot_or_ends_it() -> None:
     world = World()
     running(world, ["+14155550101"], window=CallingWindow(start="10:01", end="17:00"))
     with pytest.raises(Nap):  # opens within NAP_HORIZON
-        dial(world.rounds, SLOT, "token-1")
+        dial(world.services, SLOT, "token-1")
     world.clock.now = NOW.replace(hour=18)
     with pytest.raises(SlotDone):  # opens tomorrow: the next run is scheduled for it
-        dial(world.rounds, SLOT, "token-2")
+        dial(world.services, SLOT, "token-2")
 
 
 def test_a_compliance_profile_skips_who_gave_no_consent_and_keeps_its_hours() -> None:
@@ -181,7 +181,7 @@ def test_a_compliance_profile_skips_who_gave_no_consent_and_keeps_its_hours() ->
     running(world, ["+12125550101", "+12125550102:yes"], profile=Profile.US_TCPA)
 
     with pytest.raises(NextCall):
-        dial(world.rounds, SLOT, "token-1")
+        dial(world.services, SLOT, "token-1")
 
     assert (recipient(world, 2).status, recipient(world, 2).skip_reason) == (
         RecipientStatus.SKIPPED,
@@ -190,7 +190,7 @@ def test_a_compliance_profile_skips_who_gave_no_consent_and_keeps_its_hours() ->
     (due,) = world.attempts.waiting(WS, BATCH)
     assert (due.row, due.due_at) == (3, NOW.replace(hour=13))
     world.clock.now = NOW.replace(hour=13)
-    assert dial(world.rounds, SLOT, "token-2") == "placed"
+    assert dial(world.services, SLOT, "token-2") == "placed"
     (audited,) = world.attempts.audited_calls([world.provider.placed[0].call_id])
     assert (audited.audit["profile"], audited.audit["consent"]) == ("us_tcpa", "required")
     assert audited.audit["local_times"] == ["America/New_York 2026-11-23 08:00"]
@@ -201,11 +201,11 @@ def test_a_contact_limit_defers_the_second_call_to_a_number() -> None:
     limit = ContactLimit(max_calls=1, per_hours=24)
     running(world, ["+14155550101", "+14155550101"], contact_limits=(limit,))
 
-    assert dial(world.rounds, SLOT, "token-1") == "placed"
+    assert dial(world.services, SLOT, "token-1") == "placed"
     history = world.attempts.contact_calls(WS, "+14155550101")
     assert (history.calls, history.revision) == ((NOW,), 1)
     with pytest.raises(NextCall):
-        dial(world.rounds, SlotRef(WS, BATCH, 1, 1), "token-2")
+        dial(world.services, SlotRef(WS, BATCH, 1, 1), "token-2")
 
     second = recipient(world, 3)
     assert (second.status, second.waiting_for) == (RecipientStatus.PENDING, rules.CONTACT_LIMIT)
@@ -219,7 +219,7 @@ def test_a_refused_call_is_recorded_failed_with_the_providers_reason() -> None:
     world.provider.refuse = CallNotPlaced("unverified caller ID")
 
     with pytest.raises(NextCall):
-        dial(world.rounds, SLOT, "token-1")
+        dial(world.services, SLOT, "token-1")
 
     refused = recipient(world, 2)
     assert (refused.status, refused.last_outcome) == (
@@ -232,13 +232,13 @@ def test_a_refused_call_is_recorded_failed_with_the_providers_reason() -> None:
 def test_an_outcome_answers_the_slot_and_a_retry_waits_its_interval() -> None:
     world = World()
     running(world, ["+14155550101"])
-    dial(world.rounds, SLOT, "token-1")
+    dial(world.services, SLOT, "token-1")
     (placed,) = world.provider.placed
     call = world.attempts.call(placed.call_id)
     assert call is not None
 
-    assert record(world.rounds, call, Outcome.NO_ANSWER)
-    assert not record(world.rounds, call, Outcome.NO_ANSWER)  # a repeated callback
+    assert record(world.services, call, Outcome.NO_ANSWER)
+    assert not record(world.services, call, Outcome.NO_ANSWER)  # a repeated callback
 
     assert world.workflow.answers == {"token-1": {"outcome": "no_answer"}}
     retry = recipient(world, 2)
@@ -247,7 +247,7 @@ def test_an_outcome_answers_the_slot_and_a_retry_waits_its_interval() -> None:
         NOW + timedelta(minutes=10),
     )
     with pytest.raises((Nap, SlotDone)):
-        dial(world.rounds, SLOT, "token-2")  # nobody due before the retry wait ends
+        dial(world.services, SLOT, "token-2")  # nobody due before the retry wait ends
     world.clock.now = NOW + timedelta(minutes=10)
-    assert dial(world.rounds, SLOT, "token-3") == "placed"
+    assert dial(world.services, SLOT, "token-3") == "placed"
     assert [p.attempt for p in world.provider.placed] == [1, 2]

@@ -73,7 +73,7 @@ def test_batch_work_fails_only_the_unreadable_and_the_failing_message(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     done: list[BatchWork] = []
-    monkeypatch.setattr(load_recipients, "rounds", object)
+    monkeypatch.setattr(load_recipients, "services", object)
     monkeypatch.setattr(
         load_recipients.loading, "do", recorder(done, lambda work: work.batch_id == "batch_bad", 1)
     )
@@ -183,7 +183,7 @@ def test_a_contact_event_unread_or_unknown_is_handed_back_alone(
 
     monkeypatch.setattr(call_events, "read_contact_event", read)
     monkeypatch.setattr(call_events, "receive", receive)
-    monkeypatch.setattr(call_events, "rounds", object)
+    monkeypatch.setattr(call_events, "services", object)
     monkeypatch.setattr(wiring, "load_queue", lambda: None)
     result = call_events.contact_events(
         sqs_event(

@@ -18,12 +18,12 @@ def test_listed_numbers_are_swept_out_of_the_active_batches() -> None:
     world = World()
     running(world, ["+14155550101", "+14155550102"])
     added = suppression.add_numbers(
-        world.rounds, world.load_queue, WS, {"phone_numbers": ["+1 415 555 0101", "+14155550101"]}
+        world.services, world.load_queue, WS, {"phone_numbers": ["+1 415 555 0101", "+14155550101"]}
     )
     assert (added.added, added.phone_numbers) == (1, 1)
     assert world.load_queue.requests == [("suppression_sweep", WS, None, None)]
 
-    assert suppression.sweep(world.rounds, WS) == 1
+    assert suppression.sweep(world.services, WS) == 1
 
     assert (recipient(world, 2).status, recipient(world, 2).skip_reason) == (
         RecipientStatus.SKIPPED,
@@ -31,7 +31,7 @@ def test_listed_numbers_are_swept_out_of_the_active_batches() -> None:
     )
     assert recipient(world, 3).status is RecipientStatus.PENDING
     again = suppression.add_numbers(
-        world.rounds, world.load_queue, WS, {"phone_number": "+14155550101"}
+        world.services, world.load_queue, WS, {"phone_number": "+14155550101"}
     )
     assert again.already_listed == 1
     assert len(world.load_queue.requests) == 1  # nothing new: no sweep
@@ -41,7 +41,7 @@ def test_a_number_that_is_not_one_is_refused_by_its_index() -> None:
     world = World()
     with pytest.raises(InvalidField) as refused:
         suppression.add_numbers(
-            world.rounds, world.load_queue, WS, {"phone_numbers": ["+14155550101", "call me"]}
+            world.services, world.load_queue, WS, {"phone_numbers": ["+14155550101", "call me"]}
         )
     assert str(refused.value).startswith("phone_numbers.1: ")
     assert world.table.suppressed == {}
@@ -51,9 +51,9 @@ def test_the_last_waiting_recipient_swept_completes_the_batch() -> None:
     world = World()
     running(world, ["+14155550101"])
     world.database.end_round(WS, BATCH, 1)
-    suppression.add_numbers(world.rounds, world.load_queue, WS, {"phone_number": "+14155550101"})
+    suppression.add_numbers(world.services, world.load_queue, WS, {"phone_number": "+14155550101"})
 
-    suppression.sweep(world.rounds, WS)
+    suppression.sweep(world.services, WS)
 
     batch = world.database.get_batch(WS, BATCH)
     assert batch is not None and batch.status is BatchStatus.COMPLETED
@@ -76,13 +76,13 @@ def test_a_call_and_its_batch_end_announced_on_the_bus_and_the_webhooks() -> Non
         WS, BATCH, allowed_from=[BatchStatus.RUNNING], to=BatchStatus.RUNNING, now=NOW,
         settings=batch.settings.model_copy(update={"webhooks": hooks}),
     )  # fmt: skip
-    dial(world.rounds, SLOT, "token-1")
+    dial(world.services, SLOT, "token-1")
     (placed,) = world.provider.placed
     call = world.attempts.call(placed.call_id)
     assert call is not None
     world.database.end_round(WS, BATCH, 1)
 
-    record(world.rounds, call, Outcome.COMPLETED)
+    record(world.services, call, Outcome.COMPLETED)
 
     kinds = [kind for kind, _ in world.bus.events]
     assert kinds == [CALL_COMPLETED, BATCH_STATUS_CHANGED]
@@ -103,9 +103,9 @@ def test_a_bus_that_fails_never_undoes_the_change() -> None:
     running(world, ["+14155550101"])
     world.bus.broken = True
     world.database.end_round(WS, BATCH, 1)
-    suppression.add_numbers(world.rounds, world.load_queue, WS, {"phone_number": "+14155550101"})
+    suppression.add_numbers(world.services, world.load_queue, WS, {"phone_number": "+14155550101"})
 
-    suppression.sweep(world.rounds, WS)
+    suppression.sweep(world.services, WS)
 
     batch = world.database.get_batch(WS, BATCH)
     assert batch is not None and batch.status is BatchStatus.COMPLETED

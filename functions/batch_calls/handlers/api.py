@@ -524,9 +524,7 @@ def suppress(
 ) -> Response[str]:
     _require_json()
     services_ = services()
-    added = suppression.add_numbers(
-        services_.rounds, services_.load_queue, _workspace_id(), numbers
-    )
+    added = suppression.add_numbers(services_, services_.load_queue, _workspace_id(), numbers)
     return _json(HTTPStatus.OK, views.suppression_added_view(added))
 
 
@@ -552,11 +550,9 @@ def upload_suppressed(
     ] = None,
 ) -> Response[str]:
     services_ = services()
-    listed = suppression.listing(
-        source, expires_at, suppression.SOURCE_UPLOAD, services_.rounds.clock()
-    )
+    listed = suppression.listing(source, expires_at, suppression.SOURCE_UPLOAD, services_.clock())
     added = suppression.upload_numbers(
-        services_.rounds,
+        services_,
         services_.load_queue,
         _workspace_id(),
         file.content,
@@ -578,7 +574,7 @@ def list_suppressed(
         str, Query(description="only the numbers starting with this, such as +1415")
     ] = "",
 ) -> Response[str]:
-    page = suppression.list_numbers(services().rounds, _workspace_id(), cursor, limit, prefix)
+    page = suppression.list_numbers(services(), _workspace_id(), cursor, limit, prefix)
     return _json(HTTPStatus.OK, views.suppressed_page_view(page))
 
 
@@ -593,7 +589,7 @@ def list_suppressed(
     },
 )
 def unsuppress(phone_number: str) -> Response[str]:
-    removed = suppression.remove_number(services().rounds, _workspace_id(), phone_number)
+    removed = suppression.remove_number(services(), _workspace_id(), phone_number)
     return _json(HTTPStatus.OK, {"removed": removed})
 
 

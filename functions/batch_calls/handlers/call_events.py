@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from batch_calls import monitoring
 from batch_calls.handlers import wiring
 from batch_calls.handlers.sqs import HandBack, SQSRecord, each_record
-from batch_calls.handlers.wiring import rounds
+from batch_calls.handlers.wiring import services
 from batch_calls.logic.call_events import Received, receive
 from batch_calls.telephony.amazon_connect import AmazonConnectProvider, read_contact_event
 from batch_calls.telephony.base import InvalidSignature, ProviderNotConfigured
@@ -79,7 +79,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     except ValueError as error:
         return _reply(HTTPStatus.BAD_REQUEST, {"error": "invalid_event", "message": str(error)})
     logger.append_keys(call_id=call_event.call_id)
-    received = receive(rounds(), wiring.load_queue(), provider.name, call_event)
+    received = receive(services(), wiring.load_queue(), provider.name, call_event)
     logger.info(
         "call event",
         extra={
@@ -108,7 +108,7 @@ def hand_back_unknown(record: dict[str, Any]) -> bool:
 
 def _contact_event(record: SQSRecord) -> None:
     call_event = read_contact_event(record.body.encode())
-    received = receive(rounds(), wiring.load_queue(), AmazonConnectProvider.name, call_event)
+    received = receive(services(), wiring.load_queue(), AmazonConnectProvider.name, call_event)
     logger.info(
         "contact event",
         extra={

@@ -11,9 +11,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from batch_calls import monitoring
 from batch_calls.domain.records import SlotRef
-from batch_calls.handlers.wiring import rounds
+from batch_calls.handlers.wiring import services
 from batch_calls.logic import dispatch
-from batch_calls.logic.rounds import Rounds
+from batch_calls.logic.services import Services
 
 logger = monitoring.logger("dial")
 
@@ -41,17 +41,17 @@ def reconcile(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 @monitoring.tracer.capture_lambda_handler
 @logger.inject_lambda_context(clear_state=True)
 def sweep(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    swept = dispatch.sweep(rounds())
+    swept = dispatch.sweep(services())
     logger.info("sweep", extra={"swept": swept})
     return {"swept": swept}
 
 
 def _signalled(
-    name: str, task: Callable[[Rounds, SlotRef, str], str], slot: SlotRef, token: str
+    name: str, task: Callable[[Services, SlotRef, str], str], slot: SlotRef, token: str
 ) -> dict[str, Any]:
     """Run a task of the slot loop; a signal it raises is logged as an answer."""
     try:
-        result = task(rounds(), slot, token)
+        result = task(services(), slot, token)
     except dispatch.SlotSignal as signal:
         logger.info(name, extra={"signal": type(signal).__name__, "why": str(signal)})
         raise

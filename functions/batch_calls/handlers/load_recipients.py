@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from batch_calls import monitoring
 from batch_calls.handlers.sqs import SQSRecord, each_record
-from batch_calls.handlers.wiring import rounds
+from batch_calls.handlers.wiring import services
 from batch_calls.logic import loading
 from batch_calls.logic.loading import ACTIONS, BatchWork
 
@@ -39,7 +39,7 @@ def _do(record: SQSRecord) -> None:
     work = batch_work(json.loads(record.body))
     if work.batch_id:
         logger.append_keys(batch_id=work.batch_id)
-    done = loading.do(rounds(), work)
+    done = loading.do(services(), work)
     logger.info("batch work done", extra={**vars(work), "recipients": done})
 
 

@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from batch_calls import monitoring
 from batch_calls.domain.calls import execution_name
-from batch_calls.handlers.wiring import rounds
+from batch_calls.handlers.wiring import services
 from batch_calls.logic import rounds as logic
 
 logger = monitoring.logger("rounds")
@@ -19,7 +19,7 @@ logger = monitoring.logger("rounds")
 def prepare_round(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(batch_id=event["batch_id"])
     prepared = logic.prepare_round(
-        rounds(), event["workspace_id"], event["batch_id"], int(event["round"])
+        services(), event["workspace_id"], event["batch_id"], int(event["round"])
     )
     logger.info("round prepared", extra={**event, "count": prepared["count"]})
     return prepared
@@ -31,7 +31,7 @@ def prepare_round(event: dict[str, Any], context: LambdaContext) -> dict[str, An
 def finish_round(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(batch_id=event["batch_id"])
     outcome = logic.finish_round(
-        rounds(), event["workspace_id"], event["batch_id"], int(event["round"])
+        services(), event["workspace_id"], event["batch_id"], int(event["round"])
     )
     logger.info("round finished", extra={**event, "next": outcome})
     return {"next": outcome}
@@ -45,6 +45,6 @@ def start_round(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]
     which Step Functions runs once."""
     logger.append_keys(batch_id=event["batch_id"])
     name = execution_name(event["batch_id"], int(event["round"]))
-    rounds().workflow.start(name, {k: event[k] for k in ("workspace_id", "batch_id", "round")})
+    services().workflow.start(name, {k: event[k] for k in ("workspace_id", "batch_id", "round")})
     logger.info("round started by schedule", extra=event)
     return {"started": name}

@@ -11,9 +11,8 @@ from datetime import UTC, datetime
 from functools import cache
 
 from batch_calls.deployment import Deployment
-from batch_calls.logic.batches import Services
 from batch_calls.logic.notifications import Notifications
-from batch_calls.logic.rounds import DEFAULT_CALL_WATCH, Rounds
+from batch_calls.logic.services import DEFAULT_CALL_WATCH, Services
 from batch_calls.store.attempts import Attempts
 from batch_calls.store.blobs import Blobs
 from batch_calls.store.database import Database
@@ -126,24 +125,20 @@ def simulator_key() -> bytes:
 
 
 @cache
-def rounds() -> Rounds:
+def services() -> Services:
     notifications = Notifications(database(), event_bus(), webhook_queue(), load_queue())
-    return Rounds(
+    return Services(
         database(),
         attempts(),
         pacing(),
         blobs(),
         workflow(),
+        load_queue(),
         provider,
         notifications,
         clock=_now,
         call_watch=deployment().call_watch or DEFAULT_CALL_WATCH,
     )
-
-
-@cache
-def services() -> Services:
-    return Services(database(), blobs(), load_queue(), rounds())
 
 
 _BUILT = (
@@ -159,7 +154,6 @@ _BUILT = (
     provider,
     _telephony_secret,
     simulator_key,
-    rounds,
     services,
 )
 

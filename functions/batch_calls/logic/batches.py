@@ -44,8 +44,8 @@ from batch_calls.logic.errors import (
     NotFound,
     ValidationFailed,
 )
-from batch_calls.logic.ports import Blobs, Database, LoadQueue
-from batch_calls.logic.rounds import Rounds, advance
+from batch_calls.logic.rounds import advance
+from batch_calls.logic.services import Services
 from batch_calls.logic.settings import (
     CHANGEABLE_FIELDS,
     CHANGEABLE_WHILE_RUNNING,
@@ -57,18 +57,6 @@ from batch_calls.logic.settings import (
 UPLOAD_EXPIRES_SECONDS = 15 * 60
 MAX_PAGE_SIZE = 100
 MAX_RECIPIENT_PAGE_SIZE = 1000
-
-
-@dataclass(frozen=True)
-class Services:
-    database: Database
-    blobs: Blobs
-    load_queue: LoadQueue
-    rounds: Rounds
-
-    def clock(self) -> datetime:
-        """The orchestration's clock: one time for the whole product."""
-        return self.rounds.clock()
 
 
 @dataclass(frozen=True)
@@ -190,7 +178,7 @@ def create_batch(
         _store_part(services, batch, 1, contacts, result)
     if not services.database.create_batch(batch):  # created by a concurrent twin
         return _with_warnings(find_batch(services, workspace_id, batch_id), result, contacts)
-    services.rounds.notifications.batch_status_changed(batch, None)
+    services.notifications.batch_status_changed(batch, None)
     if result is not None:
         services.load_queue.request_load(workspace_id, batch_id, 1)
     return _with_warnings(batch, result, contacts)
@@ -327,7 +315,7 @@ def _validated(
         apply_upload_rules(
             result,
             settings.calling_window,
-            services.database.suppressed_numbers(workspace.workspace_id, services.rounds.clock()),
+            services.database.suppressed_numbers(workspace.workspace_id, services.clock()),
             needs_consent=compliance.in_force(
                 workspace.compliance_profile, settings.compliance_profile
             )
@@ -528,14 +516,14 @@ def control_batch(services: Services, workspace_id: str, batch_id: str, action: 
     )
     if updated is None:
         raise InvalidState("the batch changed at the same moment; read it and try again")
-    services.rounds.notifications.batch_status_changed(updated, batch.status)
+    services.notifications.batch_status_changed(updated, batch.status)
     if stopping and batch.active_round is not None:
         # In-flight calls finish; their outcomes are recorded by the provider's webhook.
-        services.rounds.workflow.stop(execution_name(batch_id, batch.active_round))
+        services.workflow.stop(execution_name(batch_id, batch.active_round))
     if target is BatchStatus.CANCELLED:
         services.load_queue.request_cancel(workspace_id, batch_id)
     else:
-        advance(services.rounds, updated)
+        advance(services, updated)
     return updated
 
 
@@ -604,11 +592,11 @@ def _rerun_with_more_slots(services: Services, batch: Batch) -> Batch:
     by the sweep); a lowered concurrency needs nothing (slots above it end)."""
     if batch.active_round is None:
         return batch
-    services.rounds.workflow.stop(execution_name(batch.batch_id, batch.active_round))
+    services.workflow.stop(execution_name(batch.batch_id, batch.active_round))
     ended = services.database.end_round(batch.workspace_id, batch.batch_id, batch.active_round)
     if ended is None:
         return batch  # the run ended meanwhile: its FinishRound plans the next
-    advance(services.rounds, ended)
+    advance(services, ended)
     return services.database.get_batch(batch.workspace_id, batch.batch_id) or ended
 
 

@@ -13,7 +13,7 @@ from batch_calls import monitoring
 from batch_calls.logic import rounds as logic
 from batch_calls.logic import suppression
 from batch_calls.logic.ports import LoadQueue
-from batch_calls.logic.rounds import Rounds
+from batch_calls.logic.services import Services
 from batch_calls.telephony.base import CallEvent
 
 
@@ -24,31 +24,31 @@ class Received(StrEnum):
     ALREADY_RECORDED = "already_recorded"  # a repeated or late event: nothing changes
 
 
-def receive(rounds: Rounds, load_queue: LoadQueue, provider: str, event: CallEvent) -> Received:
+def receive(services: Services, load_queue: LoadQueue, provider: str, event: CallEvent) -> Received:
     if event.occurred_at is not None:
         monitoring.milliseconds(
-            monitoring.CALLBACK_LATENCY, latency_ms(event.occurred_at, rounds.clock())
+            monitoring.CALLBACK_LATENCY, latency_ms(event.occurred_at, services.clock())
         )
     if event.call_id:
-        call = rounds.attempts.call(event.call_id)
+        call = services.attempts.call(event.call_id)
     elif event.provider_call_id:
-        call = rounds.attempts.call_by_provider_id(provider, event.provider_call_id)
+        call = services.attempts.call_by_provider_id(provider, event.provider_call_id)
     else:
         call = None
     if call is None:
         return Received.UNKNOWN_CALL
     if event.opted_out:
-        recipient = rounds.database.get_recipient(
+        recipient = services.database.get_recipient(
             call.workspace_id, call.batch_id, call.part, call.row
         )
         suppression.suppress_opted_out(
-            rounds, load_queue, call.workspace_id, recipient.phone_number
+            services, load_queue, call.workspace_id, recipient.phone_number
         )
     if event.outcome is None:
         if call.task_token and call.outcome is None:
-            rounds.workflow.heartbeat(call.task_token)
+            services.workflow.heartbeat(call.task_token)
         return Received.ALIVE
-    recorded = logic.record(rounds, call, event.outcome, facts=event.facts())
+    recorded = logic.record(services, call, event.outcome, facts=event.facts())
     return Received.RECORDED if recorded else Received.ALREADY_RECORDED
 
 

@@ -37,7 +37,8 @@ from batch_calls.domain.compliance import ContactLimit, Guardrails
 from batch_calls.domain.records import CallRecord, Claim, ContactUpdate, Due, SlotRef
 from batch_calls.domain.workspace import Workspace
 from batch_calls.logic import calling_rules as rules
-from batch_calls.logic.rounds import Rounds, record
+from batch_calls.logic.rounds import record
+from batch_calls.logic.services import Services
 from batch_calls.telephony.base import (
     CallNotPlaced,
     CallRequest,
@@ -116,31 +117,31 @@ def slot_of(payload: dict[str, Any]) -> SlotRef:
 # -- the Dial task -------------------------------------------------------------------
 
 
-def dial(rounds: Rounds, slot: SlotRef, task_token: str) -> str:
+def dial(services: Services, slot: SlotRef, task_token: str) -> str:
     """Claim the next due recipient and place its call, or raise why not."""
-    batch = rounds.database.get_batch(slot.workspace_id, slot.batch_id)
+    batch = services.database.get_batch(slot.workspace_id, slot.batch_id)
     if batch is None or batch.status is not BatchStatus.RUNNING:
         raise SlotDone("the batch is not running")
     if batch.active_round != slot.round:
         raise SlotDone("this run was stopped")
     if slot.slot >= batch.settings.max_concurrent_calls:
         raise SlotDone("the batch's concurrency was lowered")
-    now = rounds.clock()
+    now = services.clock()
     opening = rules.batch_opening(batch.settings.calling_window, now)
     if opening is None:
         raise SlotDone("the calling window never opens")
     if opening > now:
-        _idle(rounds, batch, opening)
-    candidates = rounds.attempts.due(slot.workspace_id, slot.batch_id, now, CANDIDATES)
+        _idle(services, batch, opening)
+    candidates = services.attempts.due(slot.workspace_id, slot.batch_id, now, CANDIDATES)
     if not candidates:
         # Nobody of this batch is due: it waits for no unit of the workspace either.
-        rounds.pacing.stop_waiting_for_unit(slot.workspace_id, slot.batch_id)
-        earliest = rounds.attempts.earliest_due(slot.workspace_id, slot.batch_id)
+        services.pacing.stop_waiting_for_unit(slot.workspace_id, slot.batch_id)
+        earliest = services.attempts.earliest_due(slot.workspace_id, slot.batch_id)
         if earliest is None:
             raise SlotDone("nobody is waiting")
-        _idle(rounds, batch, max(earliest.due_at or now, now))
-    workspace = rounds.database.get_workspace(slot.workspace_id)
-    turn = _Turn(rounds, batch, workspace, slot, task_token)
+        _idle(services, batch, max(earliest.due_at or now, now))
+    workspace = services.database.get_workspace(slot.workspace_id)
+    turn = _Turn(services, batch, workspace, slot, task_token)
     _yield_to_better_batches(turn)
     start = slot.slot % len(candidates)
     for candidate in candidates[start:] + candidates[:start]:
@@ -154,7 +155,7 @@ def dial(rounds: Rounds, slot: SlotRef, task_token: str) -> str:
 class _Turn:
     """One Dial invocation: what it read once and uses for every candidate."""
 
-    rounds: Rounds
+    services: Services
     batch: Batch
     workspace: Workspace | None
     slot: SlotRef
@@ -183,8 +184,8 @@ class _Turn:
 def _yield_to_better_batches(turn: _Turn) -> None:
     """While a batch ranked before this one waits for a unit of the workspace's
     concurrency, this one takes none (NoFreeSlot, and it waits too)."""
-    live = turn.rounds.pacing.workspace_live(turn.batch.workspace_id)
-    now = turn.rounds.clock().timestamp()
+    live = turn.services.pacing.workspace_live(turn.batch.workspace_id)
+    now = turn.services.clock().timestamp()
     better = [
         batch_id
         for batch_id, (rank, until) in live.waiting.items()
@@ -196,25 +197,27 @@ def _yield_to_better_batches(turn: _Turn) -> None:
 
 
 def _wait_for_unit(turn: _Turn) -> None:
-    until = turn.rounds.clock() + WORKSPACE_WAIT
-    turn.rounds.pacing.wait_for_unit(turn.batch.workspace_id, turn.batch.batch_id, turn.rank, until)
+    until = turn.services.clock() + WORKSPACE_WAIT
+    turn.services.pacing.wait_for_unit(
+        turn.batch.workspace_id, turn.batch.batch_id, turn.rank, until
+    )
 
 
-def _idle(rounds: Rounds, batch: Batch, due_at: datetime) -> None:
+def _idle(services: Services, batch: Batch, due_at: datetime) -> None:
     """Nobody is due now; the next one at `due_at`: nap, or end the slot."""
-    wait = due_at - rounds.clock()
+    wait = due_at - services.clock()
     if wait > NAP_HORIZON:
         if batch.counts["in_progress"] == 0:
             raise SlotDone("nobody is due soon: the next run is scheduled")
         wait = NAP_HORIZON
-    raise Nap(rounds.engine_clock() + max(wait, timedelta(0)))
+    raise Nap(services.engine_clock() + max(wait, timedelta(0)))
 
 
 def _try(turn: _Turn, due: Due) -> str | None:
     """Call `due` if it may be called now: what happened, or None to try the next one."""
-    rounds, batch = turn.rounds, turn.batch
+    services, batch = turn.services, turn.batch
     try:
-        target = rounds.database.get_recipient(
+        target = services.database.get_recipient(
             batch.workspace_id, batch.batch_id, due.part, due.row
         )
         if target.status not in _DUE_STATUSES or target.attempts != due.attempts:
@@ -222,7 +225,7 @@ def _try(turn: _Turn, due: Due) -> str | None:
         checked = _refused(turn, due, target)
         if checked is None:
             return None
-        second = _call_start(rounds, batch, turn.workspace)
+        second = _call_start(services, batch, turn.workspace)
         if second is None:
             raise Paced("no call start free")
         if second != rules.UNPACED:
@@ -235,11 +238,11 @@ def _try(turn: _Turn, due: Due) -> str | None:
         # Nothing is claimed yet: this recipient waits a while, the slot goes on.
         logger.exception("dial failed before claiming; the recipient is due again later")
         monitoring.count(monitoring.RECONCILIATIONS)
-        rounds.attempts.defer(
+        services.attempts.defer(
             batch.workspace_id,
             batch.batch_id,
             due,
-            rounds.clock() + DIAL_ERROR_PAUSE,
+            services.clock() + DIAL_ERROR_PAUSE,
             rules.DIAL_ERROR,
         )
         raise NextCall("the dial failed before claiming") from None
@@ -262,32 +265,32 @@ def _refused(turn: _Turn, due: Due, target: Recipient) -> _Checked | None:
     or one without the consent its profile requires, is skipped; outside any of its
     windows (the batch's, its compliance profile's hours) it is due again when all are
     open; over a contact limit, when the limit frees. Else what it was checked against."""
-    rounds, batch = turn.rounds, turn.batch
+    services, batch = turn.services, turn.batch
     workspace_id, batch_id = batch.workspace_id, batch.batch_id
-    now = rounds.clock()
-    if rounds.database.is_suppressed(workspace_id, target.phone_number, now):
-        rounds.attempts.skip(workspace_id, batch_id, due, rules.SUPPRESSED)
+    now = services.clock()
+    if services.database.is_suppressed(workspace_id, target.phone_number, now):
+        services.attempts.skip(workspace_id, batch_id, due, rules.SUPPRESSED)
         return None
     guardrails = rules.guardrails(
         turn.profile, target.phone_number, now, batch.settings.observe_federal_holidays
     )
     if guardrails.needs_consent and not compliance.has_consent(target.variables):
-        rounds.attempts.skip(workspace_id, batch_id, due, rules.NO_CONSENT)
+        services.attempts.skip(workspace_id, batch_id, due, rules.NO_CONSENT)
         return None
     hours = rules.hours(
         batch.settings.calling_window, guardrails, target.phone_number, target.variables
     )
     is_open, opening = rules.window_check(hours, now)
     if not is_open:
-        rules.defer_or_skip(rounds.attempts, workspace_id, batch_id, due, opening)
+        rules.defer_or_skip(services.attempts, workspace_id, batch_id, due, opening)
         return None
     limits = rules.contact_limits(turn.workspace, guardrails)
     contact = None
     if limits:
-        history = rounds.attempts.contact_calls(workspace_id, target.phone_number)
+        history = services.attempts.contact_calls(workspace_id, target.phone_number)
         frees = compliance.frees_at(history.calls, limits, now)
         if frees is not None:
-            rounds.attempts.defer(workspace_id, batch_id, due, frees, rules.CONTACT_LIMIT)
+            services.attempts.defer(workspace_id, batch_id, due, frees, rules.CONTACT_LIMIT)
             return None
         kept = compliance.kept_calls((*history.calls, now), limits, now)
         contact = ContactUpdate(target.phone_number, history, kept)
@@ -298,12 +301,12 @@ def _claim_and_call(
     turn: _Turn, due: Due, target: Recipient, second: int, checked: _Checked
 ) -> str | None:
     """Claim the attempt, then place the call: never a second call for one attempt."""
-    rounds, batch, workspace = turn.rounds, turn.batch, turn.workspace
+    services, batch, workspace = turn.services, turn.batch, turn.workspace
     attempt = target.attempts + 1
     this_call = call_id(batch.batch_id, target.part, target.row, attempt)
     caller = rules.caller_id(batch.settings, target)
-    now = rounds.clock()
-    claimed = rounds.attempts.claim(
+    now = services.clock()
+    claimed = services.attempts.claim(
         batch.workspace_id,
         batch.batch_id,
         due,
@@ -312,7 +315,7 @@ def _claim_and_call(
         now=now,
         caller_id=caller,
         slot=turn.slot,
-        watch_until=_watched_until(now, rounds),
+        watch_until=_watched_until(now, services),
         workspace_limit=turn.workspace_limit,
         slot_limit=SLOT_CALL_LIMIT,
         contact=checked.contact,
@@ -333,7 +336,7 @@ def _claim_and_call(
         _wait_for_unit(turn)
         raise NoFreeSlot("every unit of the workspace's concurrency holds a live call")
     if claimed is Claim.BATCH_REFUSED:
-        fresh = rounds.database.get_batch(batch.workspace_id, batch.batch_id)
+        fresh = services.database.get_batch(batch.workspace_id, batch.batch_id)
         if fresh is None or fresh.status is not BatchStatus.RUNNING:
             raise SlotDone("the batch stopped")
         raise NoFreeSlot("every concurrency slot holds a live call")
@@ -348,7 +351,7 @@ def _claim_and_call(
         provider_call_id=None,
         outcome=None,
     )  # as the claim wrote it
-    agent = rounds.database.get_agent(batch.workspace_id, batch.settings.agent_id)
+    agent = services.database.get_agent(batch.workspace_id, batch.settings.agent_id)
     request = CallRequest(
         call_id=this_call,
         idempotency_key=idempotency_key(batch.batch_id, target.part, target.row, attempt),
@@ -363,77 +366,77 @@ def _claim_and_call(
         voicemail=batch.settings.voicemail_policy,
     )
     try:
-        provider = rounds.provider(workspace.telephony_provider if workspace else None)
-        if not rules.within(second, rounds.clock, PLACE_MARGIN_SECONDS):
-            rounds.attempts.release(call)  # its call start has passed: never an attempt
+        provider = services.provider(workspace.telephony_provider if workspace else None)
+        if not rules.within(second, services.clock, PLACE_MARGIN_SECONDS):
+            services.attempts.release(call)  # its call start has passed: never an attempt
             raise NextCall("its call start passed")
         placed = provider.place_call(request)
     except (CallNotPlaced, ProviderNotConfigured) as refused:
         # Recorded without answering the token: this invocation ends with NextCall.
-        record(rounds, dataclasses.replace(call, task_token=None), Outcome.FAILED, str(refused))
+        record(services, dataclasses.replace(call, task_token=None), Outcome.FAILED, str(refused))
         raise NextCall("the provider refused the call") from None
     except DispatchUnknown as unknown:
         # The provider may have the call: never dial again; the watch period's end
         # reconciles it by asking the provider (architecture.md section 5).
         return f"dispatch unknown, left to reconciliation: {unknown}"
-    rounds.attempts.mark_placed(call, provider.name, placed.provider_call_id)
+    services.attempts.mark_placed(call, provider.name, placed.provider_call_id)
     monitoring.count(monitoring.CALLS_STARTED)
     return "placed"
 
 
-def _call_start(rounds: Rounds, batch: Batch, workspace: Workspace | None) -> int | None:
+def _call_start(services: Services, batch: Batch, workspace: Workspace | None) -> int | None:
     """A call start of the batch's and the workspace's pace (see calling_rules)."""
     limits = (
         batch.settings.max_calls_per_second,
         None if workspace is None else workspace.max_calls_per_second,
     )
     return rules.reserve_call_start(
-        rounds.pacing,
+        services.pacing,
         batch.workspace_id,
         batch.batch_id,
         limits,
-        clock=rounds.clock,
-        sleep=rounds.sleep,
+        clock=services.clock,
+        sleep=services.sleep,
     )
 
 
 # -- watching and reconciling --------------------------------------------------------
 
 
-def reconcile(rounds: Rounds, slot: SlotRef, task_token: str) -> str:
+def reconcile(services: Services, slot: SlotRef, task_token: str) -> str:
     """The Reconcile task: the slot's call went unanswered for the watch period (or its
     Dial failed). Ask the provider: an ended call is recorded and the slot moves on
     (NextCall); one still live is waited for again on this task's token (invariant 6:
     it holds its own slot, nothing else), never cut, never redialled."""
-    call = _slot_call(rounds, slot)
+    call = _slot_call(services, slot)
     if call is None or call.outcome is not None:
         raise NextCall("no call of this slot is live")
-    if not reconcile_call(rounds, call):
+    if not reconcile_call(services, call):
         raise NextCall("recorded")
-    if not rounds.attempts.watch(call, task_token, _watched_until(rounds.clock(), rounds)):
+    if not services.attempts.watch(call, task_token, _watched_until(services.clock(), services)):
         raise NextCall("the call ended meanwhile")
     return "still live: watching it again"
 
 
-def reconcile_call(rounds: Rounds, call: CallRecord) -> bool:
+def reconcile_call(services: Services, call: CallRecord) -> bool:
     """Ask the provider how `call` went and record it (unknown: failed, outcome
     unknown); True when it is still live."""
     monitoring.count(monitoring.RECONCILIATIONS)
     try:
-        provider = _provider(rounds, call.workspace_id, call.provider)
+        provider = _provider(services, call.workspace_id, call.provider)
         known = provider.lookup(call.call_id, call.provider_call_id)
     except (DispatchUnknown, ProviderNotConfigured):
         known = None  # the provider cannot be asked: the slot is freed all the same
     if known is None:
-        record(rounds, call, Outcome.FAILED, UNKNOWN_OUTCOME)
+        record(services, call, Outcome.FAILED, UNKNOWN_OUTCOME)
         return False
     if known.outcome is None:
         return True
-    record(rounds, call, known.outcome, facts=known.facts())
+    record(services, call, known.outcome, facts=known.facts())
     return False
 
 
-def sweep(rounds: Rounds, limit: int = 100) -> int:
+def sweep(services: Services, limit: int = 100) -> int:
     """Reconcile the calls nobody watches any more: their run was stopped (pause,
     cancel) or their reconciliation failed. A call still live is watched again by the
     sweep itself, so no recipient stays dialing or in_progress for ever (invariant 9).
@@ -441,29 +444,29 @@ def sweep(rounds: Rounds, limit: int = 100) -> int:
     Also reports the deployment's live calls (a gauge for the dashboard), once a minute
     as the sweep runs."""
     swept = 0
-    now = rounds.clock()
-    for call in rounds.attempts.unwatched(now, limit):
-        if reconcile_call(rounds, call) and call.task_token:
-            rounds.attempts.watch(call, call.task_token, now + rounds.call_watch)
+    now = services.clock()
+    for call in services.attempts.unwatched(now, limit):
+        if reconcile_call(services, call) and call.task_token:
+            services.attempts.watch(call, call.task_token, now + services.call_watch)
         swept += 1
-    monitoring.count(monitoring.LIVE_CALLS, rounds.attempts.live_calls())
+    monitoring.count(monitoring.LIVE_CALLS, services.attempts.live_calls())
     return swept
 
 
-def _watched_until(now: datetime, rounds: Rounds) -> datetime:
+def _watched_until(now: datetime, services: Services) -> datetime:
     """When the sweep may take over a call a live slot is waiting for."""
-    return now + rounds.call_watch + SWEEP_GRACE
+    return now + services.call_watch + SWEEP_GRACE
 
 
-def _slot_call(rounds: Rounds, slot: SlotRef) -> CallRecord | None:
-    state = rounds.attempts.slot(slot)
-    return None if state.call_id is None else rounds.attempts.call(state.call_id)
+def _slot_call(services: Services, slot: SlotRef) -> CallRecord | None:
+    state = services.attempts.slot(slot)
+    return None if state.call_id is None else services.attempts.call(state.call_id)
 
 
-def _provider(rounds: Rounds, workspace_id: str, name: str | None) -> Provider:
+def _provider(services: Services, workspace_id: str, name: str | None) -> Provider:
     """The provider `name` (the one that placed a call), else the one the workspace
     chose, else the default."""
     if name is None:
-        workspace = rounds.database.get_workspace(workspace_id)
+        workspace = services.database.get_workspace(workspace_id)
         name = workspace.telephony_provider if workspace else None
-    return rounds.provider(name)
+    return services.provider(name)

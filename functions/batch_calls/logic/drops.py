@@ -12,8 +12,9 @@ from typing import Any
 
 from batch_calls.ingest.table import MAX_FILE_BYTES
 from batch_calls.logic import batches
-from batch_calls.logic.batches import Contacts, CreateRequest, Services
+from batch_calls.logic.batches import Contacts, CreateRequest
 from batch_calls.logic.errors import InvalidField, RequestError
+from batch_calls.logic.services import Services
 from batch_calls.logic.settings import METADATA_FIELDS, from_text_fields, refuse_unknown
 
 INCOMING = "incoming/"

@@ -18,7 +18,8 @@ from typing import Literal, get_args
 from batch_calls.domain.batch import Recipient
 from batch_calls.logic import suppression
 from batch_calls.logic.reports import store_final_report
-from batch_calls.logic.rounds import Rounds, advance, reset_window_waits
+from batch_calls.logic.rounds import advance, reset_window_waits
+from batch_calls.logic.services import Services
 
 Action = Literal["load", "cancel", "report", "window_reset", "suppression_sweep"]
 ACTIONS: tuple[Action, ...] = get_args(Action)
@@ -35,27 +36,27 @@ class BatchWork:
     part: int = 0
 
 
-def do(rounds: Rounds, work: BatchWork) -> int:
+def do(services: Services, work: BatchWork) -> int:
     """Do the work; how many recipients it wrote or changed (a report: 1 if written)."""
     if work.action == "suppression_sweep":
-        return suppression.sweep(rounds, work.workspace_id)
+        return suppression.sweep(services, work.workspace_id)
     if work.action == "cancel":
-        return cancel_waiting(rounds, work.workspace_id, work.batch_id)
+        return cancel_waiting(services, work.workspace_id, work.batch_id)
     if work.action == "report":
         return int(
-            store_final_report(rounds.database, rounds.blobs, work.workspace_id, work.batch_id)
+            store_final_report(services.database, services.blobs, work.workspace_id, work.batch_id)
         )
     if work.action == "window_reset":
-        return reset_window_waits(rounds, work.workspace_id, work.batch_id)
-    return load_part(rounds, work.workspace_id, work.batch_id, work.part)
+        return reset_window_waits(services, work.workspace_id, work.batch_id)
+    return load_part(services, work.workspace_id, work.batch_id, work.part)
 
 
-def load_part(rounds: Rounds, workspace_id: str, batch_id: str, part: int) -> int:
-    database = rounds.database
+def load_part(services: Services, workspace_id: str, batch_id: str, part: int) -> int:
+    database = services.database
     batch = database.get_batch(workspace_id, batch_id)
     if batch is None or batch.loaded_parts >= part:
         return 0
-    records = rounds.blobs.read_recipients(workspace_id, batch_id, part)
+    records = services.blobs.read_recipients(workspace_id, batch_id, part)
     written = database.put_recipients(
         workspace_id,
         batch_id,
@@ -64,13 +65,13 @@ def load_part(rounds: Rounds, workspace_id: str, batch_id: str, part: int) -> in
     database.mark_part_loaded(workspace_id, batch_id, part)
     loaded = database.get_batch(workspace_id, batch_id)
     if loaded is not None:
-        advance(rounds, loaded)
+        advance(services, loaded)
     return written
 
 
-def cancel_waiting(rounds: Rounds, workspace_id: str, batch_id: str) -> int:
-    waiting = rounds.attempts.waiting(workspace_id, batch_id)
-    cancelled = rounds.attempts.cancel_waiting(workspace_id, batch_id, list(waiting))
+def cancel_waiting(services: Services, workspace_id: str, batch_id: str) -> int:
+    waiting = services.attempts.waiting(workspace_id, batch_id)
+    cancelled = services.attempts.cancel_waiting(workspace_id, batch_id, list(waiting))
     # With nobody waiting and no call live, the cancelled batch's report is final.
-    store_final_report(rounds.database, rounds.blobs, workspace_id, batch_id)
+    store_final_report(services.database, services.blobs, workspace_id, batch_id)
     return cancelled

@@ -7,15 +7,9 @@ from typing import Any
 from batch_calls.domain import results
 from batch_calls.domain.batch import Batch, RecipientStatus
 from batch_calls.ingest.table import Table
-from batch_calls.logic.batches import (
-    Contacts,
-    Created,
-    CreateRequest,
-    Services,
-    create_batch,
-    find_batch,
-)
+from batch_calls.logic.batches import Contacts, Created, CreateRequest, create_batch, find_batch
 from batch_calls.logic.errors import InvalidField
+from batch_calls.logic.services import Services
 from batch_calls.logic.settings import SETTINGS, SettingsRequest, refuse_unknown
 
 # The final statuses a re-run can select (skipped rows were never callable).

@@ -9,10 +9,6 @@ calls, or complete. `record` records an attempt's outcome, whoever learnt it.
 """
 
 import dataclasses
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from batch_calls.domain import results
@@ -21,47 +17,20 @@ from batch_calls.domain.calls import decide, execution_name, status_after
 from batch_calls.domain.records import Analytics, CallRecord
 from batch_calls.domain.results import CallFacts
 from batch_calls.logic import calling_rules as rules
-from batch_calls.logic.notifications import Notifications
-from batch_calls.logic.ports import Attempts, Blobs, Database, Pacing, Workflow
-from batch_calls.telephony.base import Provider
+from batch_calls.logic.services import Services
 
 _RUNNABLE = frozenset({BatchStatus.INITIATED, BatchStatus.SCHEDULED, BatchStatus.RUNNING})
 # A Distributed Map runs at most this many children at once.
 MAX_SLOTS = 10_000
-# Production's watch period (infra/resources.py DIAL_SETTINGS): how long a slot waits
-# for a call's outcome before asking the provider.
-DEFAULT_CALL_WATCH = timedelta(seconds=300)
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class Rounds:
-    database: Database
-    attempts: Attempts
-    pacing: Pacing
-    blobs: Blobs
-    workflow: Workflow
-    # The telephony provider by name; None: the deployment's default.
-    provider: Callable[[str | None], Provider]
-    notifications: Notifications
-    clock: Callable[[], datetime] = _utc_now
-    sleep: Callable[[float], None] = time.sleep  # pacing waits (fractions of a second)
-    call_watch: timedelta = DEFAULT_CALL_WATCH
-    # The workflow engine's clock, which its Wait states follow. The embedded runtime
-    # moves the product's clock (tests of windows) but not moto's.
-    engine_clock: Callable[[], datetime] = _utc_now
 
 
 def round_payload(batch: Batch, round_number: int) -> dict[str, Any]:
     return {"workspace_id": batch.workspace_id, "batch_id": batch.batch_id, "round": round_number}
 
 
-def advance(rounds: Rounds, batch: Batch) -> str:
+def advance(services: Services, batch: Batch) -> str:
     """What a batch with no running round does next; returns what it did (for logs)."""
-    now = rounds.clock()
+    now = services.clock()
     if batch.status not in _RUNNABLE or batch.active_round is not None:
         return "nothing: not runnable or a round is running"
     if batch.loaded_parts < batch.parts:
@@ -70,18 +39,18 @@ def advance(rounds: Rounds, batch: Batch) -> str:
     name = execution_name(batch.batch_id, next_round)
     scheduled_at = batch.settings.scheduled_at
     if batch.status is BatchStatus.SCHEDULED and scheduled_at is not None and scheduled_at > now:
-        rounds.workflow.schedule(name, scheduled_at, round_payload(batch, next_round))
+        services.workflow.schedule(name, scheduled_at, round_payload(batch, next_round))
         return "scheduled the first round"
     if batch.counts["pending"] == 0:
         if batch.counts["in_progress"] == 0:
-            completed = rounds.database.complete_batch(batch.workspace_id, batch.batch_id, now)
+            completed = services.database.complete_batch(batch.workspace_id, batch.batch_id, now)
             if completed is not None:
-                rounds.notifications.batch_status_changed(completed, BatchStatus.RUNNING)
+                services.notifications.batch_status_changed(completed, BatchStatus.RUNNING)
             return "completed"
         return "nothing: waiting for live calls"
     if batch.counts["in_progress"] >= batch.settings.max_concurrent_calls:
         return "nothing: every slot is taken; the next outcome advances"
-    earliest = rounds.attempts.earliest_due(batch.workspace_id, batch.batch_id)
+    earliest = services.attempts.earliest_due(batch.workspace_id, batch.batch_id)
     if earliest is None:
         return "nothing: nobody due"
     due_at = max(earliest.due_at or now, now)
@@ -92,41 +61,41 @@ def advance(rounds: Rounds, batch: Batch) -> str:
     if opening > due_at:
         due_at, reason = opening, rules.CALLING_WINDOW
     if due_at <= now:
-        rounds.workflow.start(name, round_payload(batch, next_round))
+        services.workflow.start(name, round_payload(batch, next_round))
         return f"started round {next_round}"
     if batch.next_round_at is not None and due_at < batch.next_round_at:
         # Someone became due before the round already scheduled: schedule it earlier
         # (a schedule of the same name would otherwise stand).
-        rounds.workflow.unschedule(name)
-    rounds.workflow.schedule(name, due_at, round_payload(batch, next_round))
-    rounds.database.set_waiting(batch.workspace_id, batch.batch_id, due_at, reason)
+        services.workflow.unschedule(name)
+    services.workflow.schedule(name, due_at, round_payload(batch, next_round))
+    services.database.set_waiting(batch.workspace_id, batch.batch_id, due_at, reason)
     return f"scheduled round {next_round} at {due_at.isoformat()} ({reason})"
 
 
-def reset_window_waits(rounds: Rounds, workspace_id: str, batch_id: str) -> int:
+def reset_window_waits(services: Services, workspace_id: str, batch_id: str) -> int:
     """The batch's calling window changed: everyone waiting for an opening of the old
     one is due again at the end of its retry wait (or now), and the next round is
     planned afresh (the one scheduled for the old opening is withdrawn)."""
     reset = sum(
-        rounds.attempts.undefer(workspace_id, batch_id, due)
-        for due in rounds.attempts.waiting(workspace_id, batch_id)
+        services.attempts.undefer(workspace_id, batch_id, due)
+        for due in services.attempts.waiting(workspace_id, batch_id)
         if due.due_at is not None and due.due_at != due.retry_at
     )
-    batch = rounds.database.get_batch(workspace_id, batch_id)
+    batch = services.database.get_batch(workspace_id, batch_id)
     if batch is not None and batch.active_round is None:
-        rounds.workflow.unschedule(execution_name(batch_id, batch.round + 1))
-        advance(rounds, batch)
+        services.workflow.unschedule(execution_name(batch_id, batch.round + 1))
+        advance(services, batch)
     return reset
 
 
 def prepare_round(
-    rounds: Rounds, workspace_id: str, batch_id: str, round_number: int
+    services: Services, workspace_id: str, batch_id: str, round_number: int
 ) -> dict[str, Any]:
     """Claim the run and give it its slots: max_concurrent_calls of them, no more than
     there are recipients left (architecture.md section 2b)."""
-    now = rounds.clock()
+    now = services.clock()
     nothing: dict[str, Any] = {"count": 0, "slots": [], "max_concurrency": 1}
-    current = rounds.database.get_batch(workspace_id, batch_id)
+    current = services.database.get_batch(workspace_id, batch_id)
     if current is None:
         return nothing
     scheduled_at = current.settings.scheduled_at
@@ -134,29 +103,29 @@ def prepare_round(
         # Fired early (the scheduler's precision is a minute): never dial before
         # scheduled_at; the next round is scheduled for it instead.
         later = round_number + 1
-        rounds.workflow.schedule(
+        services.workflow.schedule(
             execution_name(batch_id, later), scheduled_at, round_payload(current, later)
         )
         return nothing
-    batch = rounds.database.begin_round(workspace_id, batch_id, round_number, now)
+    batch = services.database.begin_round(workspace_id, batch_id, round_number, now)
     if batch is None:
         return nothing
     if batch.previous_status is not BatchStatus.RUNNING:
-        rounds.notifications.batch_status_changed(batch, batch.previous_status)
+        services.notifications.batch_status_changed(batch, batch.previous_status)
     count = min(batch.settings.max_concurrent_calls, max(batch.counts["pending"], 1), MAX_SLOTS)
     return {"count": count, "slots": list(range(count)), "max_concurrency": count}
 
 
-def finish_round(rounds: Rounds, workspace_id: str, batch_id: str, round_number: int) -> str:
+def finish_round(services: Services, workspace_id: str, batch_id: str, round_number: int) -> str:
     """Every slot of the run has ended: plan what comes next."""
-    batch = rounds.database.end_round(workspace_id, batch_id, round_number)
+    batch = services.database.end_round(workspace_id, batch_id, round_number)
     if batch is None:
         return "nothing: the round was not running (a pause, a cancel, or never claimed)"
-    return advance(rounds, batch)
+    return advance(services, batch)
 
 
 def record(
-    rounds: Rounds,
+    services: Services,
     call: CallRecord,
     outcome: Outcome,
     reported: str | None = None,
@@ -165,9 +134,9 @@ def record(
     """Record an attempt's outcome and what the provider told of it (first) and release
     its Dial task (then). A callback request schedules the next attempt at the asked
     time, inside the calling window (its next opening), never earlier."""
-    now = rounds.clock()
+    now = services.clock()
     facts = facts or CallFacts()
-    batch = rounds.database.get_batch(call.workspace_id, call.batch_id)
+    batch = services.database.get_batch(call.workspace_id, call.batch_id)
     if batch is None:
         return False
     settings = batch.settings
@@ -175,7 +144,7 @@ def record(
     target = None
     callback_at = None
     if facts.callback_at is not None:
-        target = _recipient(rounds, call)
+        target = _recipient(services, call)
         zone = rules.recipient_zone(window, target.phone_number, target.variables)
         callback_at = results.callback_time(facts.callback_at, zone)
     decision = decide(
@@ -188,7 +157,7 @@ def record(
     )
     if decision.next_attempt_at is not None and window is not None:
         # A retry that falls outside the window waits for its next opening.
-        target = target or _recipient(rounds, call)
+        target = target or _recipient(services, call)
         due_at = rules.due_after_retry_wait(
             window, target.phone_number, target.variables, decision.next_attempt_at
         )
@@ -202,7 +171,7 @@ def record(
         now,
         callback=callback_at is not None and status is RecipientStatus.WAITING_RETRY,
     )
-    recorded = rounds.attempts.record_outcome(
+    recorded = services.attempts.record_outcome(
         call,
         reported or str(outcome),
         decision,
@@ -212,9 +181,9 @@ def record(
         connected=outcome in results.CONNECTED,
         analytics=Analytics(counters, frozenset(data_fields)),
     )
-    _release_slot(rounds, call, reported or str(outcome))
+    _release_slot(services, call, reported or str(outcome))
     if recorded:
-        rounds.notifications.call_ended(
+        services.notifications.call_ended(
             batch,
             call,
             outcome=outcome,
@@ -224,21 +193,21 @@ def record(
             ended_at=now,
             facts=facts,
         )
-        fresh = rounds.database.get_batch(call.workspace_id, call.batch_id)
+        fresh = services.database.get_batch(call.workspace_id, call.batch_id)
         if fresh is not None and fresh.active_round is None:
-            advance(rounds, fresh)  # a call of a stopped round, or the last one
+            advance(services, fresh)  # a call of a stopped round, or the last one
     return recorded
 
 
-def _recipient(rounds: Rounds, call: CallRecord) -> Recipient:
-    return rounds.database.get_recipient(call.workspace_id, call.batch_id, call.part, call.row)
+def _recipient(services: Services, call: CallRecord) -> Recipient:
+    return services.database.get_recipient(call.workspace_id, call.batch_id, call.part, call.row)
 
 
-def _release_slot(rounds: Rounds, call: CallRecord, outcome: str) -> None:
+def _release_slot(services: Services, call: CallRecord, outcome: str) -> None:
     """Answer the slot waiting for this call: its token as read, or, if that task has
     ended (the slot was reconciling meanwhile and watches it again), the newer one."""
-    if call.task_token is None or rounds.workflow.answer(call.task_token, {"outcome": outcome}):
+    if call.task_token is None or services.workflow.answer(call.task_token, {"outcome": outcome}):
         return
-    latest = rounds.attempts.call(call.call_id)
+    latest = services.attempts.call(call.call_id)
     if latest is not None and latest.task_token not in {None, call.task_token}:
-        rounds.workflow.answer(str(latest.task_token), {"outcome": outcome})
+        services.workflow.answer(str(latest.task_token), {"outcome": outcome})

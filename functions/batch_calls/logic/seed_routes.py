@@ -12,7 +12,7 @@ from typing import Any
 from batch_calls.domain.batch import Batch
 from batch_calls.domain.workspace import Workspace
 from batch_calls.logic import batches
-from batch_calls.logic.batches import Contacts, Created, Services
+from batch_calls.logic.batches import Contacts, Created
 from batch_calls.logic.errors import Forbidden, InvalidField, NotFound
 from batch_calls.logic.json_batches import (
     NexusRequest,
@@ -20,6 +20,7 @@ from batch_calls.logic.json_batches import (
     dialgen_request,
     nexus_request,
 )
+from batch_calls.logic.services import Services
 
 # -- seed 003: Dialgen ----------------------------------------------------------------------
 

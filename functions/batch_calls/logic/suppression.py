@@ -22,7 +22,8 @@ from batch_calls.ingest.validate import PHONE_COLUMN, rejected_file_body
 from batch_calls.logic.calling_rules import SUPPRESSED
 from batch_calls.logic.errors import InvalidField, NotFound, ValidationFailed
 from batch_calls.logic.ports import LoadQueue
-from batch_calls.logic.rounds import Rounds, advance
+from batch_calls.logic.rounds import advance
+from batch_calls.logic.services import Services
 
 MAX_NUMBERS_PER_REQUEST = 1000
 MAX_PAGE_SIZE = 1000
@@ -94,12 +95,12 @@ class SuppressedPage:
     next_cursor: str | None
 
 
-def add_numbers(rounds: Rounds, queue: LoadQueue, workspace_id: str, body: Any) -> Added:
+def add_numbers(services: Services, queue: LoadQueue, workspace_id: str, body: Any) -> Added:
     """POST /suppression-list: {"phone_numbers": [...]} or {"phone_number": "..."}, with
     an optional `source` label and `expires_at`."""
     if not isinstance(body, dict):
         raise InvalidField("body", 'must be a JSON object such as {"phone_numbers": ["+1..."]}')
-    listed = listing(body.get("source"), body.get("expires_at"), SOURCE_API, rounds.clock())
+    listed = listing(body.get("source"), body.get("expires_at"), SOURCE_API, services.clock())
     raw = body.get("phone_numbers", [body["phone_number"]] if "phone_number" in body else None)
     if not isinstance(raw, list) or not raw:
         raise InvalidField("phone_numbers", "must be a non-empty list of numbers in E.164 form")
@@ -118,11 +119,11 @@ def add_numbers(rounds: Rounds, queue: LoadQueue, workspace_id: str, body: Any) 
                 f"{value!r} is not a valid phone number in E.164 form (+14155550100)",
             )
         numbers.append(e164)
-    return _added(rounds, queue, workspace_id, numbers, listed)
+    return _added(services, queue, workspace_id, numbers, listed)
 
 
 def upload_numbers(
-    rounds: Rounds,
+    services: Services,
     queue: LoadQueue,
     workspace_id: str,
     data: bytes,
@@ -147,18 +148,18 @@ def upload_numbers(
                 numbers.append(e164)
     except FileRejected as rejected:
         raise ValidationFailed(rejected_file_body(rejected)) from None
-    added = _added(rounds, queue, workspace_id, numbers, listed)
+    added = _added(services, queue, workspace_id, numbers, listed)
     return dataclasses.replace(added, invalid_rows=invalid)
 
 
 def _added(
-    rounds: Rounds, queue: LoadQueue, workspace_id: str, numbers: list[str], listed: Listing
+    services: Services, queue: LoadQueue, workspace_id: str, numbers: list[str], listed: Listing
 ) -> Added:
-    added = rounds.database.suppress(
+    added = services.database.suppress(
         workspace_id,
         numbers,
         listed.source,
-        rounds.clock(),
+        services.clock(),
         expires=listed.expires,
         permanent=listed.source == SOURCE_OPT_OUT,
     )
@@ -168,31 +169,31 @@ def _added(
     return Added(added, unique - added, unique)
 
 
-def suppress_opted_out(rounds: Rounds, queue: LoadQueue, workspace_id: str, e164: str) -> None:
+def suppress_opted_out(services: Services, queue: LoadQueue, workspace_id: str, e164: str) -> None:
     """A provider reported that the person asked not to be called again: listed for
     good, whatever an import said of the number's expiry."""
-    _added(rounds, queue, workspace_id, [e164], Listing(SOURCE_OPT_OUT, None))
+    _added(services, queue, workspace_id, [e164], Listing(SOURCE_OPT_OUT, None))
 
 
-def remove_number(rounds: Rounds, workspace_id: str, phone_number: str) -> str:
+def remove_number(services: Services, workspace_id: str, phone_number: str) -> str:
     """The number taken off the list, in E.164 form."""
     e164 = e164_of(phone_number)
     if e164 is None:
         raise InvalidField("phone_number", "is not a valid phone number in E.164 form")
-    if not rounds.database.unsuppress(workspace_id, e164):
+    if not services.database.unsuppress(workspace_id, e164):
         raise NotFound(f"{e164} is not on this workspace's suppression list")
     return e164
 
 
 def list_numbers(
-    rounds: Rounds, workspace_id: str, cursor: str | None, limit: int, prefix: str = ""
+    services: Services, workspace_id: str, cursor: str | None, limit: int, prefix: str = ""
 ) -> SuppressedPage:
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise InvalidField("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
     if not _NUMBER_PREFIX.fullmatch(prefix):
         raise InvalidField("prefix", "must be the start of an E.164 number, such as +1415")
     try:
-        entries, next_cursor = rounds.database.list_suppressed(
+        entries, next_cursor = services.database.list_suppressed(
             workspace_id, cursor or None, limit, prefix
         )
     except InvalidCursor:
@@ -200,23 +201,23 @@ def list_numbers(
     return SuppressedPage(entries, next_cursor)
 
 
-def sweep(rounds: Rounds, workspace_id: str) -> int:
+def sweep(services: Services, workspace_id: str) -> int:
     """Skip everyone waiting in an active batch whose number is on the list."""
-    suppressed = rounds.database.suppressed_numbers(workspace_id, rounds.clock())
+    suppressed = services.database.suppressed_numbers(workspace_id, services.clock())
     skipped = 0
-    for batch_id in rounds.database.active_batch_ids(workspace_id) if suppressed else ():
-        skipped += _skip(rounds, workspace_id, batch_id, suppressed)
+    for batch_id in services.database.active_batch_ids(workspace_id) if suppressed else ():
+        skipped += _skip(services, workspace_id, batch_id, suppressed)
     return skipped
 
 
-def _skip(rounds: Rounds, workspace_id: str, batch_id: str, suppressed: set[str]) -> int:
+def _skip(services: Services, workspace_id: str, batch_id: str, suppressed: set[str]) -> int:
     hits: Iterable[Any] = [
         due
-        for due in rounds.attempts.waiting(workspace_id, batch_id)
+        for due in services.attempts.waiting(workspace_id, batch_id)
         if due.phone_number in suppressed
     ]
-    skipped = sum(rounds.attempts.skip(workspace_id, batch_id, due, SUPPRESSED) for due in hits)
-    batch = rounds.database.get_batch(workspace_id, batch_id) if skipped else None
+    skipped = sum(services.attempts.skip(workspace_id, batch_id, due, SUPPRESSED) for due in hits)
+    batch = services.database.get_batch(workspace_id, batch_id) if skipped else None
     if batch is not None:
-        advance(rounds, batch)  # nobody left waiting: the batch may be complete
+        advance(services, batch)  # nobody left waiting: the batch may be complete
     return skipped
