@@ -3,6 +3,7 @@
 import argparse
 import json
 import os
+import signal
 import threading
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,9 @@ def _up(args: argparse.Namespace) -> int:
         print(f"Demo workspace {env['WORKSPACE_ID']}, API key: {env['API_KEY']}")
         print(f"Settings for curl and the AWS CLI are in {env_file}: set -a; . {env_file}")
         print("Ctrl-C stops it.", flush=True)
+        # `kill` (a service manager, a closed terminal's job) stops it as Ctrl-C does: the
+        # default action would end the process before its settings file is removed.
+        signal.signal(signal.SIGTERM, _interrupt)
         threading.Event().wait()
     except KeyboardInterrupt:
         print("\nStopped.")
@@ -82,3 +86,7 @@ def _up(args: argparse.Namespace) -> int:
         runtime.ENV_FILE.unlink(missing_ok=True)  # its settings name a runtime that is gone
         context.__exit__(None, None, None)
     return EXIT_OK
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

@@ -50,7 +50,10 @@ def test_a_stale_local_env_says_the_runtime_is_not_running(
     assert NOT_RUNNING in capsys.readouterr().err
 
 
-def test_ctrl_c_stops_local_up_while_a_batch_runs_and_removes_its_env(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
+def test_ctrl_c_or_kill_stops_local_up_while_a_batch_runs_and_removes_its_env(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
     up = subprocess.Popen(
         [str(CLI), "local", "up", "--port", str(free_port())],
         cwd=tmp_path,
@@ -78,7 +81,7 @@ def test_ctrl_c_stops_local_up_while_a_batch_runs_and_removes_its_env(tmp_path: 
         with urllib.request.urlopen(request, timeout=30) as reply:
             assert json.load(reply)["status"] in ("initiated", "running")
         time.sleep(1)
-        up.send_signal(signal.SIGINT)
+        up.send_signal(stop)
         up.wait(timeout=20)  # a bound on a hang, not a speed target
         assert up.returncode == 0
         assert not env_file.exists()
