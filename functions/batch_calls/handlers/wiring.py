@@ -141,24 +141,9 @@ def services() -> Services:
     )
 
 
-_BUILT = (
-    deployment,
-    database,
-    attempts,
-    pacing,
-    blobs,
-    load_queue,
-    webhook_queue,
-    event_bus,
-    workflow,
-    provider,
-    _telephony_secret,
-    simulator_key,
-    services,
-)
-
-
 def forget() -> None:
-    """Drop everything built, so that the next use builds it from the environment anew."""
-    for built in _BUILT:
-        built.cache_clear()
+    """Drop everything built, so that the next use builds it from the environment anew:
+    every cached builder of this module (no list to keep up to date by hand)."""
+    for value in list(globals().values()):
+        if callable(getattr(value, "cache_clear", None)):
+            value.cache_clear()
